@@ -1,0 +1,69 @@
+"""Effective configuration of an Aura process, from `AURA_*` variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    """Accept both `AURA_<NAME>` and the provider's conventional unprefixed name."""
+    return AliasChoices(f"AURA_{name}", name)
+
+
+class Settings(BaseSettings):
+    """Every setting an Aura process reads; secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AURA_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(default=Path("~/.aura"), description="Where the embedded database and run outputs live.")
+    database_url: SecretStr | None = Field(
+        default=None, description="PostgreSQL with pgvector; unset starts the embedded server in {data_dir}/pg."
+    )
+    ray_address: str | None = Field(
+        default=None, validation_alias=_env("RAY_ADDRESS"), description="Join this Ray cluster instead of starting one."
+    )
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(default=8000, ge=1, le=65535)
+    dashboard_port: int = Field(default=8265, ge=1, le=65535)
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 secret for bearer tokens.")
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias=_env("ANTHROPIC_API_KEY"))
+    mistral_api_key: SecretStr | None = Field(default=None, validation_alias=_env("MISTRAL_API_KEY"))
+    stripe_secret_key: SecretStr | None = Field(default=None, validation_alias=_env("STRIPE_SECRET_KEY"))
+    ibm_quantum_token: SecretStr | None = Field(default=None, validation_alias=_env("IBM_QUANTUM_TOKEN"))
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain values, each secret shown only as set or unset."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown[name] = "********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                shown[name] = str(value)
+            else:
+                shown[name] = value
+        return shown
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

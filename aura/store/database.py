@@ -1,0 +1,52 @@
+"""One asyncpg pool per process, with the pgvector codec registered on every connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from pgvector.asyncpg import register_vector
+
+from aura.settings import Settings
+from aura.store import embedded
+
+_pools: dict[str, asyncpg.Pool] = {}
+_lock = asyncio.Lock()
+
+
+def connect_url(settings: Settings) -> str:
+    """The database URL to use: the configured one, or the embedded server's (started if needed)."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return embedded.start(settings.data_dir / "pg")
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    await register_vector(connection)
+
+
+async def pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """The process's pool for `url`, created on first use.
+
+    Migrations must have run first: they create the `vector` extension the codec needs.
+    """
+    existing = _pools.get(url)
+    if existing is not None and not existing.is_closing():
+        return existing
+    async with _lock:
+        existing = _pools.get(url)
+        if existing is None or existing.is_closing():
+            existing = await asyncpg.create_pool(
+                url, min_size=min_size, max_size=max_size, init=_init_connection
+            )
+            _pools[url] = existing
+    return existing
+
+
+async def close_pool(url: str | None = None) -> None:
+    """Close the pool for `url` (or every pool of this process)."""
+    urls = [url] if url is not None else list(_pools)
+    for key in urls:
+        found = _pools.pop(key, None)
+        if found is not None:
+            await found.close()

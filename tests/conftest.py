@@ -1,0 +1,69 @@
+"""Session-wide real dependencies: one embedded PostgreSQL and one local Ray cluster."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import ray
+
+from aura.settings import Settings, get_settings
+from aura.store import close_pool, embedded, migrate, pool
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory of the session's own, so tests never touch `~/.aura`."""
+    # Unix socket paths are limited to ~107 bytes; pytest's temp root is short enough.
+    return tmp_path_factory.mktemp("aura")
+
+
+@pytest.fixture(scope="session")
+def database_url(data_dir: Path) -> Iterator[str]:
+    """A real embedded PostgreSQL with pgvector, migrated, stopped after the session."""
+    pgdata = data_dir / "pg"
+    url = embedded.start(pgdata)
+    import asyncio
+
+    asyncio.run(migrate(url))
+    yield url
+    embedded.stop(pgdata)
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path, database_url: str) -> Iterator[Settings]:
+    """Settings pointing at the session's data directory and database (also for Ray workers)."""
+    os.environ["AURA_DATA_DIR"] = str(data_dir)
+    os.environ["AURA_DATABASE_URL"] = database_url
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(settings: Settings) -> Iterator[None]:
+    """One local Ray cluster for the whole session; workers inherit the session's settings."""
+    ray.init(
+        num_cpus=4,
+        include_dashboard=False,
+        namespace="aura-tests",
+        runtime_env={
+            "env_vars": {
+                "AURA_DATA_DIR": str(settings.data_dir),
+                "AURA_DATABASE_URL": os.environ["AURA_DATABASE_URL"],
+            }
+        },
+        logging_level="WARNING",
+    )
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """The process's asyncpg pool on the session database."""
+    yield await pool(database_url)
+    await close_pool(database_url)
