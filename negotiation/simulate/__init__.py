@@ -1,0 +1,8 @@
+"""Batch simulation of many buyers and sellers negotiating, sharded over Ray actors.
+
+Modules: `scenario` (what to simulate), `population` (the parties and who
+meets whom), `rounds` (alternating offers over arrays), `learning` (per-party
+W2 loops), `shard` (the Ray actor holding parties), `engine` (the driver),
+`metrics` and `summary` (what came out), `outputs` (files and plots),
+`record` (the database), `cli` (the command).
+"""

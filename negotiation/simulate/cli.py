@@ -1,0 +1,173 @@
+"""`aura simulate` / `python -m negotiation.simulate`: run a scenario on Ray and write its results.
+
+Joins the Ray cluster at RAY_ADDRESS (so `ray job submit` works) or, with
+none set, starts a local Ray for the run and shuts it down afterwards; in a
+process already connected to Ray it uses that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+import click
+import ray
+import typer
+from tqdm import tqdm
+
+from aura.settings import get_settings
+from aura.store import connect_url, migrate
+from negotiation.simulate import engine, outputs, record
+from negotiation.simulate.scenario import Scenario, ScenarioError, load
+from negotiation.simulate.summary import Summary, summarise
+
+
+def _price_range(text: str, flag: str) -> dict[str, float]:
+    low, sep, high = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return {"low": float(low), "high": float(high)}
+    except ValueError:
+        raise ScenarioError(f"{flag}: expected LOW:HIGH, got {text!r}") from None
+
+
+def _mix(text: str, flag: str) -> dict[str, float]:
+    mix: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, weight = part.partition("=")
+        try:
+            mix[name.strip()] = float(weight) if sep else 1.0
+        except ValueError:
+            raise ScenarioError(f"{flag}: bad weight in {part!r}; expected NAME=WEIGHT") from None
+    return mix
+
+
+def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
+    """Scenario fields from the flags that were given (None = not given)."""
+    found: dict[str, Any] = {
+        name: flags[name]
+        for name in ("buyers", "sellers", "negotiations", "deadline", "epochs", "seed", "target_utility", "output_dir")
+        if flags[name] is not None
+    }
+    for side, flag, field in (
+        ("buyer", "buyer_strategies", "strategies"),
+        ("seller", "seller_strategies", "strategies"),
+    ):
+        if flags[flag] is not None:
+            found.setdefault(side, {})[field] = _mix(flags[flag], "--" + flag.replace("_", "-"))
+    for side, flag, field in (
+        ("buyer", "buyer_reservation", "reservation_price"),
+        ("buyer", "buyer_aspiration", "aspiration_price"),
+        ("seller", "seller_floor", "floor_price"),
+        ("seller", "seller_base", "base_price"),
+    ):
+        if flags[flag] is not None:
+            found.setdefault(side, {})[field] = _price_range(flags[flag], "--" + flag.replace("_", "-"))
+    return found
+
+
+async def _record(step: str, run_id: uuid.UUID, *args: Any) -> None:
+    # One short connection per step: each step runs in its own event loop.
+    url = connect_url(get_settings())
+    if step == "started":
+        await migrate(url)
+    connection = await asyncpg.connect(url)
+    try:
+        await getattr(record, step)(connection, run_id, *args)
+    finally:
+        await connection.close()
+
+
+def execute(scenario: Scenario, shards: int | None, progress: bool = True, record_run: bool = True) -> Summary:
+    """Run `scenario` in the connected Ray cluster, write its outputs and (optionally) record it; return the summary."""
+    run_id = uuid.uuid4()
+    count = shards if shards is not None else max(1, int(ray.cluster_resources().get("CPU", 1)))
+    directory = scenario.output_dir or get_settings().data_dir / "simulations" / str(run_id)
+    if record_run:
+        asyncio.run(_record("started", run_id, scenario, count, str(directory)))
+    try:
+        with tqdm(total=scenario.negotiations, unit="neg", unit_scale=True, disable=not progress, file=sys.stderr) as bar:
+            began = time.perf_counter()
+            result = engine.run(scenario, count, progress=lambda epoch, size: bar.update(size))
+            wall = time.perf_counter() - began
+        summary = summarise(result, str(run_id), count, wall, str(directory))
+        outputs.write(result, summary, Path(directory))
+    except BaseException:
+        if record_run:
+            asyncio.run(_record("failed", run_id, traceback.format_exc(limit=5)))
+        raise
+    if record_run:
+        asyncio.run(_record("finished", run_id, summary.model_dump_json()))
+    return summary
+
+
+def simulate(
+    scenario_file: Annotated[
+        Path | None, typer.Argument(help="Scenario file (YAML or JSON); flags override its fields.", show_default=False)
+    ] = None,
+    buyers: Annotated[int | None, typer.Option(help="Number of buyers.")] = None,
+    sellers: Annotated[int | None, typer.Option(help="Number of sellers.")] = None,
+    negotiations: Annotated[int | None, typer.Option(help="Negotiations in the whole run.")] = None,
+    deadline: Annotated[int | None, typer.Option(help="Rounds before a negotiation fails.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs; W2 loops step between epochs.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed; same seed, same results.")] = None,
+    target_utility: Annotated[float | None, typer.Option(help="Utility the W2 loops steer toward.")] = None,
+    buyer_strategies: Annotated[
+        str | None, typer.Option(help="Buyer mix, e.g. boulware=2,conceder=1,adaptive=1.")
+    ] = None,
+    seller_strategies: Annotated[str | None, typer.Option(help="Seller mix, same form.")] = None,
+    buyer_reservation: Annotated[str | None, typer.Option(help="Buyer reservation price range LOW:HIGH.")] = None,
+    buyer_aspiration: Annotated[str | None, typer.Option(help="Buyer opening bid range LOW:HIGH.")] = None,
+    seller_floor: Annotated[str | None, typer.Option(help="Seller floor price range LOW:HIGH.")] = None,
+    seller_base: Annotated[str | None, typer.Option(help="Seller base price range LOW:HIGH.")] = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
+    shards: Annotated[int | None, typer.Option(min=1, help="Shard hosts; default one per CPU in the cluster.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    record_run: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the database.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+) -> None:
+    """Simulate many buyers and sellers negotiating, sharded over a Ray cluster."""
+    flags = dict(locals())
+    try:
+        scenario = load(scenario_file, _overrides(flags))
+    except (ScenarioError, OSError) as error:
+        typer.echo(f"bad scenario:\n{error}", err=True)
+        raise typer.Exit(2) from None
+    started_ray = not ray.is_initialized()
+    if started_ray:
+        # With RAY_ADDRESS (or under `ray job submit`) this joins that cluster; otherwise it starts one.
+        ray.init(address=get_settings().ray_address, logging_level="WARNING", log_to_driver=False)
+    try:
+        summary = execute(scenario, shards, progress=progress, record_run=record_run)
+    finally:
+        if started_ray:
+            ray.shutdown()
+    if json_output:
+        typer.echo(summary.model_dump_json(indent=2))
+    else:
+        run = summary.metrics.run
+        typer.echo(
+            f"{run.negotiations} negotiations, {run.agreements} agreements ({run.agreement_rate:.1%}) "
+            f"in {summary.wall_seconds:.2f} s on {summary.shards} shards; outputs in {summary.output_dir}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `simulate` with command-line arguments `argv` (default: the process's); return the exit code."""
+    app = typer.Typer(add_completion=False)
+    app.command()(simulate)
+    try:
+        code = typer.main.get_command(app).main(
+            args=argv, prog_name="python -m negotiation.simulate", standalone_mode=False
+        )
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    return code if isinstance(code, int) else 0
