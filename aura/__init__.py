@@ -1,0 +1,8 @@
+"""Aura: an actor runtime on Ray for AI agents that work together."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("aura")
+except PackageNotFoundError:  # running from a source tree shipped by `ray job submit`
+    __version__ = "0.0.0+source"

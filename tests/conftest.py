@@ -8,10 +8,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
+import aura.runtime  # noqa: F401  (first: it keeps Ray from rebuilding the venv for workers)
 import ray
 
 from aura.settings import Settings, get_settings
 from aura.store import close_pool, embedded, migrate, pool
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +56,8 @@ def ray_cluster(settings: Settings) -> Iterator[None]:
         namespace="aura-tests",
         runtime_env={
             "env_vars": {
+                # Workers import test-only actor classes (tests/actors/counters.py) by module path.
+                "PYTHONPATH": str(REPO_ROOT),
                 "AURA_DATA_DIR": str(settings.data_dir),
                 "AURA_DATABASE_URL": os.environ["AURA_DATABASE_URL"],
             }

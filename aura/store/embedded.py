@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 
 import pgserver
+import psutil
+from pgserver.utils import PostmasterInfo
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +25,21 @@ def start(pgdata: Path) -> str:
     return server.get_uri()
 
 
-def stop(pgdata: Path) -> None:
-    """Stop the embedded server in `pgdata` if it is running."""
-    if not (pgdata / "postmaster.pid").exists():
+def stop(pgdata: Path, timeout_s: float = 15.0) -> None:
+    """Stop the embedded server in `pgdata` (a fast shutdown), if it is running."""
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
         return
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    server.cleanup()
+    # SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected, data is flushed.
+    info.process.send_signal(signal.SIGINT)
+    try:
+        info.process.wait(timeout_s)
+    except psutil.TimeoutExpired:
+        log.warning("embedded postgres did not stop in time; killing it", extra={"pgdata": str(pgdata)})
+        info.process.kill()
 
 
 def is_running(pgdata: Path) -> bool:
     """Whether an embedded server is running in `pgdata`."""
-    from pgserver.postgres_server import PostmasterInfo
-
     info = PostmasterInfo.read_from_pgdata(pgdata)
     return info is not None and info.is_running()

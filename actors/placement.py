@@ -1,0 +1,101 @@
+"""Finding the host of a logical actor: stable hashing over a named group, or a dedicated host."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+import ray
+from ray.actor import ActorHandle
+
+from actors.host import HostSpec, RayHost
+
+#: Hosts live in one Ray namespace, so every job and Serve replica finds the same ones.
+NAMESPACE = "aura"
+
+
+def host_index(actor_id: str, hosts: int) -> int:
+    """The index of the host that owns `actor_id` in a group of `hosts`, the same in every process."""
+    digest = hashlib.blake2b(actor_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % hosts
+
+
+class HostGroup:
+    """A named set of hosts of one actor class, addressed by actor id.
+
+    Hosts are named Ray actors (`aura:<group>:<n>`, or `aura:<group>:<key>` when
+    dedicated), created on first use by whichever process needs them first and
+    found by name afterwards; Ray restarts a host that dies.
+    """
+
+    def __init__(self, spec: HostSpec, names: list[str]) -> None:
+        self.spec = spec
+        self.names = names
+        self._handles: list[ActorHandle | None] = [None] * len(names)
+
+    @classmethod
+    def sharded(cls, spec: HostSpec) -> "HostGroup":
+        """`spec.size` hosts named `aura:<group>:0..n-1`, actors placed by stable hash of their id."""
+        return cls(spec, [f"aura:{spec.group}:{i}" for i in range(spec.size)])
+
+    @classmethod
+    def dedicated(cls, spec: HostSpec, key: str) -> "HostGroup":
+        """One Ray actor of its own, named `aura:<group>:<key>`, for one logical actor (or one role)."""
+        return cls(spec, [f"aura:{spec.group}:{key}"])
+
+    def handle(self, index: int) -> ActorHandle:
+        """The Ray handle of host `index`, creating the host if it does not exist yet."""
+        found = self._handles[index]
+        if found is None:
+            found = RayHost.options(
+                name=self.names[index],
+                namespace=NAMESPACE,
+                get_if_exists=True,
+                lifetime="detached",
+                max_restarts=self.spec.max_restarts,
+                num_cpus=self.spec.num_cpus,
+                max_concurrency=1000,
+            ).remote(self.spec, self.names[index])
+            self._handles[index] = found
+        return found
+
+    def host_for(self, actor_id: str) -> ActorHandle:
+        """The handle of the host that owns `actor_id`."""
+        return self.handle(host_index(actor_id, len(self.names)))
+
+    def handles(self) -> list[ActorHandle]:
+        """Every host of the group (created if needed)."""
+        return [self.handle(i) for i in range(len(self.names))]
+
+    async def tell(self, actor_id: str, message: Any) -> Any:
+        """Deliver one message to `actor_id` and await its reply (raises `ActorFailed`)."""
+        return await self.host_for(actor_id).tell.remote(actor_id, message)
+
+    async def tell_many(self, messages: list[tuple[str, Any]]) -> list[Any]:
+        """Deliver a batch with one Ray call per host; replies in order, `Failure` where a handler raised."""
+        by_host: dict[int, list[int]] = defaultdict(list)
+        hosts = len(self.names)
+        for position, (actor_id, _) in enumerate(messages):
+            by_host[host_index(actor_id, hosts)].append(position)
+        calls = {
+            index: self.handle(index).tell_many.remote([messages[p] for p in positions])
+            for index, positions in by_host.items()
+        }
+        answers = await asyncio.gather(*calls.values())
+        replies: list[Any] = [None] * len(messages)
+        for index, answer in zip(calls, answers):
+            for position, reply in zip(by_host[index], answer):
+                replies[position] = reply
+        return replies
+
+    def kill(self) -> None:
+        """Remove every host of the group for good (their saved state stays in the database)."""
+        for name in self.names:
+            try:
+                ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
+            except ValueError:
+                continue
+        self._handles = [None] * len(self.names)
+

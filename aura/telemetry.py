@@ -1,0 +1,76 @@
+"""Tracing and JSON logs: every log line carries the request id and the trace id."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from aura import __version__
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("aura_request_id", default=None)
+
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+def current_trace_id() -> str | None:
+    """The hex id of the active span's trace, if a span is recording."""
+    context = trace.get_current_span().get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the record's extra fields and the ids in context."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id.get(),
+            "trace_id": current_trace_id(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(level: str) -> None:
+    """Send this process's logs to stderr as JSON lines at `level`."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def configure_tracing(service: str) -> TracerProvider:
+    """Install the process's tracer provider; spans are exported over OTLP only when configured.
+
+    With `OTEL_EXPORTER_OTLP_ENDPOINT` unset nothing is exported, but spans still
+    exist, so logs keep correlating by trace id.
+    """
+    provider = TracerProvider(resource=Resource.create({"service.name": service, "service.version": __version__}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer(name: str) -> trace.Tracer:
+    """A tracer for module `name`."""
+    return trace.get_tracer(name, __version__)

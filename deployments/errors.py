@@ -1,0 +1,46 @@
+"""One error shape for the whole API: `{"code": ..., "detail": ...}` with a machine-readable code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+
+class ErrorBody(BaseModel):
+    """What every non-2xx answer carries."""
+
+    code: str
+    detail: Any = None
+
+
+class ApiError(Exception):
+    """Raise from a route to answer `status` with a machine-readable `code`."""
+
+    def __init__(self, status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Echoing "input" could repeat a secret the caller sent; location and message suffice.
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn errors into `ErrorBody` answers."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        body = ErrorBody(code=exc.code, detail=exc.detail).model_dump()
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = _validation_detail(exc)
+        if any(item["type"] == "json_invalid" for item in detail):
+            return JSONResponse(ErrorBody(code="malformed_json", detail=detail).model_dump(), status_code=400)
+        return JSONResponse(ErrorBody(code="invalid_request", detail=detail).model_dump(), status_code=422)

@@ -1,0 +1,94 @@
+"""Negotiation routes: `POST /v1/search`, `POST /v1/negotiate`, `GET /v1/deals/{deal_id}`, with signed agent auth."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from aura.telemetry import current_trace_id
+from deployments.dependencies import database
+from deployments.errors import ApiError, ErrorBody
+from negotiation.access import AccessDenied, AgentGate
+from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
+from negotiation.service import NegotiationError, NegotiationService
+from negotiation.settings import negotiation_settings
+
+router = APIRouter(tags=["negotiation"])
+
+_AUTH_ERRORS = {401: {"model": ErrorBody}, 429: {"model": ErrorBody}}
+_lock = asyncio.Lock()
+
+
+class _Negotiation:
+    """What one app instance needs: the service and the gate, built on first use with the settings of that moment."""
+
+    def __init__(self, service: NegotiationService, gate: AgentGate) -> None:
+        self.service, self.gate = service, gate
+
+
+async def _negotiation(request: Request) -> _Negotiation:
+    found = getattr(request.app.state, "negotiation", None)
+    if found is None:
+        async with _lock:
+            found = getattr(request.app.state, "negotiation", None)
+            if found is None:
+                db, settings = await database(), negotiation_settings()
+                found = _Negotiation(NegotiationService(db, settings), AgentGate(db, settings))
+                request.app.state.negotiation = found
+    return found
+
+
+async def _admit(request: Request, response: Response, negotiation: _Negotiation) -> str:
+    try:
+        admission = await negotiation.gate.admit(request.method, request.url.path, request.headers,
+                                                 await request.body())
+    except AccessDenied as denied:
+        raise ApiError(denied.status, denied.code, denied.detail, denied.headers) from None
+    response.headers.update(admission.headers)
+    return admission.agent_did
+
+
+async def signed_agent(request: Request, response: Response) -> str:
+    """The DID of the agent that signed this request (401/429 otherwise)."""
+    return await _admit(request, response, await _negotiation(request))
+
+
+async def optional_agent(request: Request, response: Response) -> str | None:
+    """The signing agent's DID if the request is signed, None for an anonymous one."""
+    if "x-agent-id" not in request.headers:
+        return None
+    return await _admit(request, response, await _negotiation(request))
+
+
+def _refuse(error: NegotiationError) -> ApiError:
+    return ApiError(error.status, error.code, error.detail)
+
+
+@router.post("/v1/search", response_model=SearchResponse, responses=_AUTH_ERRORS)
+async def search(body: SearchRequest, request: Request, _: str | None = Depends(optional_agent)) -> SearchResponse:
+    """Active catalog items closest in meaning to the query (signing is optional; signed callers are rate-limited)."""
+    return await (await _negotiation(request)).service.search(body)
+
+
+@router.post(
+    "/v1/negotiate", response_model=NegotiateResponse, response_model_exclude_none=True,
+    responses={**_AUTH_ERRORS, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 410: {"model": ErrorBody},
+               422: {"model": ErrorBody}},
+)
+async def negotiate(body: NegotiateRequest, request: Request, agent: str = Depends(signed_agent)) -> NegotiateResponse:
+    """Bid on an item: accepted, countered, rejected, or ui_required (re-send with `confirmed: true`)."""
+    try:
+        return await (await _negotiation(request)).service.negotiate(agent, body, current_trace_id())
+    except NegotiationError as error:
+        raise _refuse(error) from None
+
+
+@router.get("/v1/deals/{deal_id}", response_model=Deal, responses={**_AUTH_ERRORS, 404: {"model": ErrorBody}})
+async def deal(request: Request, deal_id: str = Path(min_length=1, max_length=64),
+               agent: str = Depends(signed_agent)) -> Deal:
+    """A deal, shown only to the agent that made it (404 to anyone else)."""
+    try:
+        return await (await _negotiation(request)).service.deal(deal_id, agent)
+    except NegotiationError as error:
+        raise _refuse(error) from None

@@ -1,0 +1,135 @@
+"""Hosts on a real local Ray cluster with real PostgreSQL persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+
+import pytest
+import ray
+
+from actors import ActorFailed, Failure, HostGroup, HostSpec, host_index
+from actors.persistence import StateStore
+
+pytestmark = pytest.mark.usefixtures("ray_cluster")
+
+
+def unique_group(prefix: str) -> str:
+    """Detached hosts outlive a test, so each test gets a group of its own."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def counters(ray_cluster) -> HostGroup:
+    """Three counter hosts shared by the module (a Ray actor costs seconds to start); tests use distinct ids."""
+    group = HostGroup.sharded(
+        HostSpec(group=unique_group("counter"), actor_class="tests.actors.counters:Counter", size=3,
+                 persistence="write_through")
+    )
+    yield group
+    group.kill()
+
+
+async def test_messages_reach_the_host_their_id_hashes_to(counters: HostGroup) -> None:
+    ids = [f"routed-{i}" for i in range(30)]
+    await asyncio.gather(*(counters.tell(actor_id, 1) for actor_id in ids))
+    for index, handle in enumerate(counters.handles()):
+        active = {i for i in await handle.active_ids.remote() if i.startswith("routed-")}
+        assert active == {i for i in ids if host_index(i, 3) == index}
+
+
+async def test_each_actor_keeps_its_own_state(counters: HostGroup) -> None:
+    assert await counters.tell("a", 5) == 5
+    assert await counters.tell("b", 1) == 1
+    assert await counters.tell("a", 2) == 7
+
+
+async def test_a_failing_handler_raises_for_tell_and_lowers_gamma(counters: HostGroup) -> None:
+    with pytest.raises(ActorFailed, match="asked to fail"):
+        await counters.tell("fragile", "fail")
+    snapshot = await counters.host_for("fragile").snapshot.remote("fragile")
+    assert snapshot["gamma"]["failures"] == 1
+    assert snapshot["gamma"]["failure_rate"] > 0
+
+
+async def test_tell_many_answers_in_order_with_failures_in_place(counters: HostGroup) -> None:
+    messages = [(f"m{i % 7}", 1) for i in range(70)]
+    messages.insert(10, ("m3", "fail"))
+    replies = await counters.tell_many(messages)
+    assert isinstance(replies[10], Failure) and replies[10].actor_id == "m3"
+    seen: dict[str, int] = {}
+    for (actor_id, message), reply in zip(messages, replies):
+        if message == "fail":
+            continue
+        seen[actor_id] = seen.get(actor_id, 0) + 1
+        assert reply == seen[actor_id]
+
+
+async def test_one_message_at_a_time_per_actor_many_actors_at_once() -> None:
+    group = HostGroup.sharded(
+        HostSpec(group=unique_group("sleeper"), actor_class="tests.actors.counters:Sleeper", persistence="none")
+    )
+    try:
+        same = await asyncio.gather(*(group.tell("one", 0.2) for _ in range(3)))
+        for (_, first_end), (second_start, _) in itertools.pairwise(sorted(same)):
+            assert second_start >= first_end
+        apart = await asyncio.gather(*(group.tell(f"other-{i}", 0.2) for i in range(3)))
+        assert max(start for start, _ in apart) < min(end for _, end in apart)
+    finally:
+        group.kill()
+
+
+async def test_idle_actors_are_saved_then_dropped_and_come_back(counters: HostGroup, db) -> None:
+    await counters.tell("sleepy", 4)
+    host = counters.host_for("sleepy")
+    assert await host.deactivate_idle.remote(0) >= 1
+    assert "sleepy" not in await host.active_ids.remote()
+    saved = await StateStore(db, "test_counter").load_many(["sleepy"])
+    assert saved["sleepy"]["own"] == {"total": 4}
+    assert await counters.tell("sleepy", 1) == 5
+
+
+async def test_idle_actors_expire_on_their_own_after_the_ttl() -> None:
+    spec = HostSpec(group=unique_group("ttl"), actor_class="tests.actors.counters:Counter",
+                    persistence="write_behind", idle_ttl_s=0.3, flush_interval_s=0.1)
+    group = HostGroup.sharded(spec)
+    try:
+        await group.tell("brief", 2)
+        host = group.host_for("brief")
+        for _ in range(50):
+            if not await host.active_ids.remote():
+                break
+            await asyncio.sleep(0.1)
+        stats = await host.stats.remote()
+        assert stats.active == 0 and stats.deactivations == 1
+        assert await group.tell("brief", 3) == 5
+    finally:
+        group.kill()
+
+
+async def test_a_killed_host_comes_back_with_its_actors_saved_state(counters: HostGroup) -> None:
+    await counters.tell("survivor", 10)
+    await counters.tell("survivor", 5)
+    host = counters.host_for("survivor")
+    pid_before = await counters.tell("survivor", "whoami")
+    ray.kill(host, no_restart=False)
+    for _ in range(100):
+        try:
+            await asyncio.wait_for(host.ping.remote(), 2)
+            break
+        except (ray.exceptions.RayActorError, asyncio.TimeoutError):
+            await asyncio.sleep(0.2)
+    assert await counters.tell("survivor", "whoami") != pid_before
+    assert await counters.tell("survivor", 1) == 16
+
+
+async def test_dedicated_placement_gives_one_named_ray_actor() -> None:
+    spec = HostSpec(group=unique_group("cell"), actor_class="tests.actors.counters:Counter", persistence="none")
+    group = HostGroup.dedicated(spec, "architect")
+    try:
+        await group.tell("session-1", 1)
+        assert group.names == [f"aura:{spec.group}:architect"]
+        assert ray.get_actor(group.names[0], namespace="aura") is not None
+    finally:
+        group.kill()
