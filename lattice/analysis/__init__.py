@@ -1,0 +1,1 @@
+"""Local analyses the offline provider runs for each role: static checks, tracebacks, decomposition, fixes, merging."""

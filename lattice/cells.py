@@ -1,0 +1,251 @@
+"""The six cells: logical actors that run one role's step for a session, stream it, and learn from its quality.
+
+Each role is its own `LogicalActor` subclass (its own `kind`), hosted on a
+dedicated Ray actor `aura:cell:<role>`; the logical actor id is the session
+id, so a session's cell of a role has its own memory, W2 loop and trace.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import numpy as np
+from ray.actor import ActorHandle
+
+from actors.actor import LogicalActor
+from actors.loop import W2Loop
+from actors.w2 import wasserstein2
+from lattice.analysis.code import code_blocks, python_code
+from lattice.messages import CellTask, Feedback, Role, StepResult
+from lattice.providers import Completion, ProviderRequest, Turn, get_provider
+from lattice.quality import review_score, step_score
+from lattice.relay import ChunkPublisher, relay_handle
+from lattice.verdict import combine, model_verdict, static_verdict
+
+#: θ = (temperature, max tokens, history window): bounds and step sizes the W2 loop moves within.
+LOWER = (0.0, 256.0, 2.0)
+UPPER = (1.0, 8192.0, 32.0)
+STEP = (0.1, 512.0, 2.0)
+_START_TEMPERATURE: dict[Role, float] = {"architect": 0.5, "engineer": 0.2, "reviewer": 0.0, "debugger": 0.2,
+                                         "research": 0.3, "synthesizer": 0.3}
+_MEMORY_CHARS = 4000
+
+_relay: ActorHandle | None = None
+
+
+class StepFailed(Exception):
+    """The provider failed this step (the host counts it against the cell's Γ-resistance)."""
+
+
+class OutputRejected(Exception):
+    """The reviewer rejected this cell's output: a failed operation for Γ-resistance, by definition."""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """A cell's behavioural signature: the decoding parameters its W2 loop tunes."""
+
+    temperature: float
+    max_tokens: int
+    history_window: int
+
+
+def window_w2(loop_state: dict | None) -> float | None:
+    """W2 between a loop's recent outcome scores and its target (None before any outcome)."""
+    if not loop_state or not loop_state.get("window"):
+        return None
+    return wasserstein2(np.asarray(loop_state["window"]), np.asarray(loop_state["target_values"]), None,
+                        None if loop_state.get("target_weights") is None else np.asarray(loop_state["target_weights"]))
+
+
+def decoding_from(theta: list[float] | np.ndarray) -> Decoding:
+    """θ as the decoding parameters a provider gets (token counts and windows are whole numbers)."""
+    return Decoding(round(float(theta[0]), 3), int(round(theta[1])), int(round(theta[2])))
+
+
+def start_decoding(role: Role) -> Decoding:
+    """The decoding parameters a role's cell starts from, before its W2 loop has moved them."""
+    return Decoding(_START_TEMPERATURE[role], 2048, 8)
+
+
+class Cell(LogicalActor):
+    """One role's cell for one session; subclasses only name the role."""
+
+    __slots__ = ()
+    role: ClassVar[Role]
+    memory_window = 40
+    trace_limit = 512
+
+    def new_loop(self) -> W2Loop:
+        """Outcome target: all mass at 1 (every step fully checkable-good); 5 outcomes per step of θ."""
+        start = start_decoding(self.role)
+        theta = np.array([start.temperature, start.max_tokens, start.history_window], dtype=np.float64)
+        return W2Loop(theta=theta, lower=np.array(LOWER), upper=np.array(UPPER), step=np.array(STEP),
+                      every=5, window_size=20)
+
+    @property
+    def decoding(self) -> Decoding:
+        """The current decoding parameters."""
+        assert self.loop is not None  # every cell has a loop (new_loop)
+        return decoding_from(self.loop.theta)
+
+    def describe(self, value: Any) -> Any:
+        """Trace entries: the parts of tasks and results a reader needs, not whole prompts."""
+        if isinstance(value, CellTask):
+            return {"step_id": value.step_id, "iteration": value.iteration, "provider": value.provider,
+                    "prompt": value.prompt[:200], "builds_on": [c.role for c in value.contributions],
+                    "revising": value.review is not None, "temperature": value.temperature}
+        if isinstance(value, StepResult):
+            return {"step_id": value.step_id, "confidence": value.confidence, "chunks": value.chunks,
+                    "chars": len(value.response), "verdict": value.verdict.decision if value.verdict else None,
+                    "latency_ms": value.metrics.get("latency_ms"), "stop_reason": value.metrics.get("stop_reason")}
+        if isinstance(value, Feedback):
+            return {"step_id": value.step_id, "verdict": value.verdict.decision, "findings": len(value.verdict.findings)}
+        return super().describe(value)
+
+    async def receive(self, message: CellTask | Feedback) -> StepResult | float | None:
+        """Run a step, or take the reviewer's feedback on an earlier one."""
+        if isinstance(message, CellTask):
+            return await self._step(message)
+        if isinstance(message, Feedback):
+            return self._feedback(message)
+        raise TypeError(f"a cell does not handle {type(message).__name__}")
+
+    def _note(self, status: str, **extra: Any) -> None:
+        notes = self.memory.notes
+        notes["status"] = status
+        notes["last_activity"] = datetime.now(timezone.utc).isoformat()
+        notes.update(extra)
+
+    async def _step(self, task: CellTask) -> StepResult:
+        global _relay
+        decoding = self.decoding
+        temperature = task.temperature if task.temperature is not None else decoding.temperature
+        history = tuple(Turn(t["role"], t["content"]) for t in list(self.memory.recent)[-decoding.history_window:])
+        request = ProviderRequest(self.role, task, history, temperature, decoding.max_tokens)
+        self._note("working")
+        publisher = None
+        if task.stream_id is not None:
+            if _relay is None:
+                _relay = relay_handle()
+            publisher = ChunkPublisher(_relay, task.stream_id, task.step_id)
+        completion, parts = Completion(), []
+        started = time.perf_counter()
+        first_chunk_ms: float | None = None
+        error: Exception | None = None
+        try:
+            provider = get_provider(task.provider)
+            async for chunk in provider.stream(request, completion):
+                if first_chunk_ms is None:
+                    first_chunk_ms = (time.perf_counter() - started) * 1000
+                parts.append(chunk)
+                if publisher is not None:
+                    publisher.add(chunk)
+        except Exception as exc:  # any provider failure is this step's outcome, recorded below
+            error = exc
+        finally:
+            if publisher is not None:
+                await publisher.flush()
+        latency_ms = (time.perf_counter() - started) * 1000
+        text = "".join(parts)
+        score = step_score(text, completion, error is not None)
+        self.record_outcome(score.value)
+        inputs = sorted({c.role for c in task.contributions} | set(self.memory.notes.get("inputs_from", [])))
+        steps = int(self.memory.notes.get("steps", 0)) + 1
+        if error is not None:
+            self._note("error", steps=steps, inputs_from=inputs, last_error=f"{type(error).__name__}: {error}"[:500])
+            raise StepFailed(f"{type(error).__name__}: {error}")
+        verdict = None
+        if self.role == "reviewer":
+            subject = task.subject if task.subject is not None else task.prompt
+            verdict = combine(static_verdict(python_code(subject)), model_verdict(text))
+        code = None
+        if self.role == "engineer":
+            blocks = [b.code for b in code_blocks(text) if b.is_python]
+            code = "\n".join(blocks) if blocks else None
+        # Revision steps repeat the request; the window keeps it once per answer that follows it.
+        user_turn = {"role": "user", "content": task.prompt[:_MEMORY_CHARS]}
+        if list(self.memory.recent)[-2:-1] != [user_turn]:
+            self.memory.remember(user_turn)
+        self.memory.remember({"role": "assistant", "content": text[:_MEMORY_CHARS]})
+        self._note("done", steps=steps, inputs_from=inputs, last_step_id=task.step_id,
+                   last_verdict=None if verdict is None else verdict.decision)
+        loop = self.loop
+        metrics = {
+            "provider": task.provider, "model": completion.model, "temperature": temperature,
+            "max_tokens": decoding.max_tokens, "history_window": decoding.history_window,
+            "latency_ms": round(latency_ms, 3),
+            "first_chunk_ms": None if first_chunk_ms is None else round(first_chunk_ms, 3),
+            "chunks": len(parts), "input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens,
+            "gamma_resistance": round(self.gamma.value, 4),
+            "w2": window_w2(loop.state() if loop else None), "signals": score.signals,
+            "stream": None if publisher is None else (publisher.failed or "ok"), "notes": completion.notes,
+        }
+        return StepResult(step_id=task.step_id, role=self.role, response=text, confidence=score.value,
+                          provider=task.provider, iteration=task.iteration, metrics=metrics, verdict=verdict,
+                          code=code, chunks=len(parts))
+
+    def _feedback(self, feedback: Feedback) -> float | None:
+        score = review_score(feedback.verdict)
+        if score is None:
+            return None
+        self.record_outcome(score)
+        self.memory.notes["last_review"] = feedback.verdict.decision
+        if feedback.verdict.decision == "needs_changes":
+            raise OutputRejected(f"step {feedback.step_id}: {len(feedback.verdict.findings)} findings")
+        return score
+
+
+class ArchitectCell(Cell):
+    """Decomposes the request."""
+
+    __slots__ = ()
+    kind = "cell:architect"
+    role = "architect"
+
+
+class EngineerCell(Cell):
+    """Writes and revises code."""
+
+    __slots__ = ()
+    kind = "cell:engineer"
+    role = "engineer"
+
+
+class ReviewerCell(Cell):
+    """Reviews code and gives the structured verdict."""
+
+    __slots__ = ()
+    kind = "cell:reviewer"
+    role = "reviewer"
+
+
+class DebuggerCell(Cell):
+    """Reads errors and tracebacks."""
+
+    __slots__ = ()
+    kind = "cell:debugger"
+    role = "debugger"
+
+
+class ResearchCell(Cell):
+    """Finds documentation."""
+
+    __slots__ = ()
+    kind = "cell:research"
+    role = "research"
+
+
+class SynthesizerCell(Cell):
+    """Merges the others into the final answer."""
+
+    __slots__ = ()
+    kind = "cell:synthesizer"
+    role = "synthesizer"
+
+
+CELL_CLASSES: dict[Role, type[Cell]] = {c.role: c for c in (ArchitectCell, EngineerCell, ReviewerCell, DebuggerCell,
+                                                            ResearchCell, SynthesizerCell)}

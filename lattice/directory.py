@@ -1,0 +1,76 @@
+"""Where the cells live: one dedicated Ray actor per role (`aura:cell:<role>`), addressed by session id."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import ray
+
+from actors.host import HostSpec
+from actors.placement import HostGroup
+from lattice.messages import ROLES, Role
+
+#: Ray restarts a killed host; a call in flight at that moment fails once and is worth one retry.
+_RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
+
+
+def cell_spec(role: Role, idle_ttl_s: float) -> HostSpec:
+    """The host spec of one role: write-through persistence, so a killed host loses no finished step."""
+    from lattice.cells import CELL_CLASSES
+
+    cls = CELL_CLASSES[role]
+    return HostSpec(group="cell", actor_class=f"{cls.__module__}:{cls.__name__}", persistence="write_through",
+                    idle_ttl_s=idle_ttl_s)
+
+
+class CellDirectory:
+    """The six role hosts of this process's view of the cluster."""
+
+    def __init__(self, idle_ttl_s: float = 900.0) -> None:
+        self.groups: dict[Role, HostGroup] = {r: HostGroup.dedicated(cell_spec(r, idle_ttl_s), r) for r in ROLES}
+
+    def handle(self, role: Role) -> ray.actor.ActorHandle:
+        """The Ray handle of a role's host (created on first use)."""
+        return self.groups[role].handle(0)
+
+    async def tell(self, role: Role, session_id: str, message: Any) -> Any:
+        """Deliver a message to a session's cell of `role`; the reply, or a `Failure` if the handler raised.
+
+        Retries once across a host restart. `tell_many` is used because it hands
+        back handler failures as values rather than as wrapped Ray exceptions.
+        """
+        batch = [(session_id, message)]
+        try:
+            return (await self.groups[role].tell_many(batch))[0]
+        except _RESTART_ERRORS:
+            return (await self.groups[role].tell_many(batch))[0]
+
+    async def snapshot(self, role: Role, session_id: str) -> dict:
+        """A session's cell state of `role` (memory, loop, Γ, trace)."""
+        try:
+            return await self.handle(role).snapshot.remote(session_id)
+        except _RESTART_ERRORS:
+            return await self.handle(role).snapshot.remote(session_id)
+
+    async def snapshots(self, session_id: str) -> dict[Role, dict]:
+        """Every role's cell state for a session, fetched concurrently."""
+        states = await asyncio.gather(*(self.snapshot(r, session_id) for r in ROLES))
+        return dict(zip(ROLES, states))
+
+    async def trace(self, role: Role, session_id: str) -> str:
+        """A session's cell trace of `role` as JSON lines."""
+        return await self.handle(role).export_trace.remote(session_id)
+
+    async def alive(self, timeout_s: float = 2.0) -> dict[Role, bool]:
+        """Whether each role's host answers a ping within `timeout_s`."""
+
+        async def ping(role: Role) -> bool:
+            try:
+                await asyncio.wait_for(self.handle(role).ping.remote(), timeout_s)
+            except (TimeoutError, ray.exceptions.RayError):
+                return False
+            return True
+
+        answers = await asyncio.gather(*(ping(r) for r in ROLES))
+        return dict(zip(ROLES, answers))

@@ -1,0 +1,69 @@
+"""What flows between the orchestrator and the cells: roles, tasks, feedback and step results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lattice.verdict import Verdict
+
+Role = Literal["architect", "engineer", "reviewer", "debugger", "research", "synthesizer"]
+ROLES: tuple[Role, ...] = ("architect", "engineer", "reviewer", "debugger", "research", "synthesizer")
+#: Roles that analyse the request without depending on one another, so they run in parallel.
+ANALYSTS: tuple[Role, ...] = ("architect", "research", "debugger")
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """An earlier step's output that a later step builds on."""
+
+    role: Role
+    text: str
+    iteration: int
+    verdict: Verdict | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """One step for one cell: the user's prompt, what it builds on, and how to run it.
+
+    `subject` is the text under review (reviewer) or the code to revise (engineer);
+    `review` is the verdict the engineer revises against.
+    """
+
+    session_id: str
+    step_id: str
+    prompt: str
+    provider: str
+    iteration: int = 1
+    contributions: tuple[Contribution, ...] = ()
+    subject: str | None = None
+    review: Verdict | None = None
+    temperature: float | None = None
+    stream_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The reviewer's verdict on a step of this cell, delivered after the fact (its quality signal)."""
+
+    step_id: str
+    verdict: Verdict
+
+
+@dataclass
+class StepResult:
+    """What a cell answered for one step, with the checkable signals behind its confidence."""
+
+    step_id: str
+    role: Role
+    response: str
+    confidence: float
+    provider: str
+    iteration: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+    verdict: Verdict | None = None
+    code: str | None = None
+    chunks: int = 0
+    error: str | None = None

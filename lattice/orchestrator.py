@@ -1,0 +1,256 @@
+"""Orchestration of one chat: the workflow's stages, the revision loop, the synthesizer, all as cell messages.
+
+Every step is a message to a cell actor and is awaited, so the event loop is
+never blocked; steps of one stage run concurrently. Streamed chunks arrive
+through the relay and are forwarded as events before the step's `done`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import ray
+from pydantic import BaseModel
+
+from actors.host import Failure
+from lattice.directory import CellDirectory
+from lattice.events import AgentUpdate, ResponseChunk
+from lattice.messages import CellTask, Contribution, Feedback, Role, StepResult
+from lattice.verdict import Verdict
+from lattice.workflow import Workflow, select
+
+log = logging.getLogger(__name__)
+
+_RELAY_POLL_S = 5.0
+#: How long a step's `done` waits for its chunks still in transit through the relay.
+_CHUNK_GRACE_S = 2.0
+
+
+class EventSink(Protocol):
+    """Where a chat's live events go (the gateway's session bus)."""
+
+    def publish(self, session_id: str, event: BaseModel) -> None:
+        """Deliver without waiting."""
+
+    def listeners(self, session_id: str) -> int:
+        """How many connections follow the session."""
+
+
+@dataclass(frozen=True)
+class ChatPlan:
+    """One chat request as the orchestrator needs it."""
+
+    session_id: str
+    prompt: str
+    provider: str
+    agents_enabled: list[Role] | None = None
+    max_iterations: int = 3
+    temperature: float | None = None
+    chat_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class ChatOutcome:
+    """What a chat produced: every step in order, the synthesizer's answer, and this request's iterations."""
+
+    workflow: Workflow
+    steps: list[StepResult]
+    final: StepResult | None
+    iterations: int
+    elapsed_ms: float
+
+
+@dataclass
+class _Stream:
+    """Chunk bookkeeping of one chat: how many chunks of each step were forwarded."""
+
+    forwarded: dict[str, int] = field(default_factory=dict)
+    roles: dict[str, tuple[Role, int]] = field(default_factory=dict)
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Orchestrator:
+    """Runs chats against the cells of a `CellDirectory`, publishing live events to an `EventSink`."""
+
+    def __init__(self, directory: CellDirectory, events: EventSink, relay: ray.actor.ActorHandle | None = None,
+                 step_timeout_s: float = 120.0, on_change: Callable[[str], None] | None = None) -> None:
+        self._directory = directory
+        self._events = events
+        self._relay = relay
+        self._step_timeout_s = step_timeout_s
+        self._on_change = on_change
+
+    async def run(self, plan: ChatPlan) -> ChatOutcome:
+        """Run the chat's workflow to the synthesizer's answer; cell failures become error steps, not exceptions."""
+        started = time.perf_counter()
+        workflow = select(plan.prompt, plan.agents_enabled)
+        streaming = self._relay is not None and self._events.listeners(plan.session_id) > 0
+        stream = _Stream()
+        consumer = asyncio.create_task(self._forward_chunks(plan, stream)) if streaming else None
+        run = _ChatRun(self, plan, stream if streaming else None)
+        try:
+            final, iterations = await run.execute(workflow)
+        finally:
+            if consumer is not None:
+                await self._relay.close.remote(plan.chat_id)  # type: ignore[union-attr]
+                try:
+                    await asyncio.wait_for(consumer, _CHUNK_GRACE_S)
+                except TimeoutError:
+                    consumer.cancel()
+        return ChatOutcome(workflow, run.steps, final, iterations, (time.perf_counter() - started) * 1000)
+
+    async def _forward_chunks(self, plan: ChatPlan, stream: _Stream) -> None:
+        """Long-poll the relay for this chat's chunks and publish them in order, step by step."""
+        announced: set[str] = set()
+        while True:
+            try:
+                batch = await self._relay.take.remote(plan.chat_id, _RELAY_POLL_S)  # type: ignore[union-attr]
+            except ray.exceptions.RayError as exc:
+                log.warning("chunk relay unavailable; live chunks stop", extra={"error": type(exc).__name__})
+                return
+            if batch is None:
+                return
+            for step_id, _, text in sorted(batch, key=lambda c: (c[0], c[1])):
+                role, iteration = stream.roles.get(step_id, (None, 0))
+                if role is None:
+                    continue
+                if step_id not in announced:
+                    announced.add(step_id)
+                    self._events.publish(plan.session_id, AgentUpdate(
+                        session_id=plan.session_id, agent_type=role, status="working", iteration=iteration,
+                        step_id=step_id))
+                self._events.publish(plan.session_id, ResponseChunk(
+                    session_id=plan.session_id, agent_type=role, step_id=step_id, content=text))
+                stream.forwarded[step_id] = stream.forwarded.get(step_id, 0) + 1
+            stream.progress.set()
+
+
+class _ChatRun:
+    """The state of one chat while it runs: contributions so far, steps, the latest code and review."""
+
+    def __init__(self, orchestrator: Orchestrator, plan: ChatPlan, stream: _Stream | None) -> None:
+        self.o, self.plan, self.stream = orchestrator, plan, stream
+        self.steps: list[StepResult] = []
+        self.contributions: list[Contribution] = []
+        self.code_step: StepResult | None = None  # newest engineer step that produced code
+        self.review: Verdict | None = None
+        self.reviewed_latest = True  # whether the newest code has been reviewed
+        self.feedback: list[asyncio.Task[object]] = []
+        self._sequence = 0
+
+    async def _await_chunks(self, step_id: str, expected: int) -> None:
+        if self.stream is None:
+            return
+        deadline = time.monotonic() + _CHUNK_GRACE_S
+        while self.stream.forwarded.get(step_id, 0) < expected:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self.stream.progress.clear()
+            try:
+                await asyncio.wait_for(self.stream.progress.wait(), remaining)
+            except TimeoutError:
+                return
+
+    async def step(self, role: Role, iteration: int, subject: str | None = None, review: Verdict | None = None) -> StepResult:
+        """Send one task to a cell and turn its reply (or failure) into a step result, with events around it."""
+        plan, events = self.plan, self.o._events
+        self._sequence += 1
+        step_id = f"{plan.chat_id}:{self._sequence}:{role}"
+        task = CellTask(session_id=plan.session_id, step_id=step_id, prompt=plan.prompt, provider=plan.provider,
+                        iteration=iteration, contributions=tuple(self.contributions), subject=subject, review=review,
+                        temperature=plan.temperature, stream_id=plan.chat_id if self.stream is not None else None)
+        if self.stream is not None:
+            self.stream.roles[step_id] = (role, iteration)
+        events.publish(plan.session_id, AgentUpdate(session_id=plan.session_id, agent_type=role, status="started",
+                                                    iteration=iteration, step_id=step_id))
+        try:
+            reply = await asyncio.wait_for(self.o._directory.tell(role, plan.session_id, task), self.o._step_timeout_s)
+        except TimeoutError:
+            reply = Failure(plan.session_id, "TimeoutError", f"no answer within {self.o._step_timeout_s} s")
+        except ray.exceptions.RayError as exc:
+            reply = Failure(plan.session_id, type(exc).__name__, str(exc)[:500])
+        if isinstance(reply, Failure):
+            result = StepResult(step_id=step_id, role=role, response=f"The {role} cell failed: {reply.error}: {reply.message}",
+                                confidence=0.0, provider=plan.provider, iteration=iteration,
+                                metrics={"provider": plan.provider}, error=f"{reply.error}: {reply.message}")
+        else:
+            result = reply
+            await self._await_chunks(step_id, result.chunks)
+        self.steps.append(result)
+        events.publish(plan.session_id, AgentUpdate(
+            session_id=plan.session_id, agent_type=role, status="error" if result.error else "done",
+            iteration=iteration, step_id=step_id, detail=result.error))
+        if self.o._on_change is not None:
+            self.o._on_change(plan.session_id)
+        return result
+
+    def _absorb(self, result: StepResult) -> None:
+        """Fold a finished step into what later steps build on."""
+        if result.error:
+            return
+        self.contributions.append(Contribution(result.role, result.response, result.iteration, result.verdict,
+                                               result.code))
+        if result.role == "engineer":
+            if result.code is not None:
+                self.code_step = result
+                self.reviewed_latest = False
+        elif result.role == "reviewer" and result.verdict is not None:
+            self.review = result.verdict
+            self.reviewed_latest = True
+            if self.code_step is not None and result.verdict.decision != "not_applicable":
+                # The reviewed engineer step learns its quality from this verdict.
+                self.feedback.append(asyncio.create_task(self.o._directory.tell(
+                    "engineer", self.plan.session_id, Feedback(self.code_step.step_id, result.verdict))))
+
+    def _engineer_inputs(self) -> tuple[str | None, Verdict | None]:
+        """What the engineer revises: the newest code (its own, or the user's) against the newest review."""
+        if self.review is None or self.review.decision != "needs_changes":
+            return None, None
+        subject = self.code_step.response if self.code_step is not None else self.plan.prompt
+        return subject, self.review
+
+    def _reviewer_subject(self) -> str:
+        return self.code_step.response if self.code_step is not None else self.plan.prompt
+
+    async def _run_role(self, role: Role, iteration: int) -> StepResult:
+        if role == "engineer":
+            subject, review = self._engineer_inputs()
+            return await self.step(role, iteration, subject, review)
+        if role == "reviewer":
+            return await self.step(role, iteration, self._reviewer_subject())
+        return await self.step(role, iteration)
+
+    async def execute(self, workflow: Workflow) -> tuple[StepResult | None, int]:
+        """Stages in order, then the revision loop, then the synthesizer; returns its step and the iterations."""
+        iteration = 1
+        for stage in workflow.stages():
+            results = await asyncio.gather(*(self._run_role(role, iteration) for role in stage))
+            for result in results:
+                self._absorb(result)
+        roles = set(workflow.roles)
+        if {"engineer", "reviewer"} <= roles:
+            while True:
+                if not self.reviewed_latest:
+                    self._absorb(await self.step("reviewer", iteration, self._reviewer_subject()))
+                if self.review is None or self.review.decision != "needs_changes":
+                    break
+                if iteration >= self.plan.max_iterations:
+                    break
+                iteration += 1
+                subject, review = self._engineer_inputs()
+                revised = await self.step("engineer", iteration, subject, review)
+                self._absorb(revised)
+                if revised.error or revised.code is None:
+                    break  # nothing new to review: another round would repeat the same verdict
+        final = await self.step("synthesizer", iteration)
+        if self.feedback:
+            # Feedback replies are Failure values when a rejection was recorded; nothing to act on here.
+            await asyncio.gather(*self.feedback, return_exceptions=True)
+        return (None if final.error else final), iteration

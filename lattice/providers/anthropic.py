@@ -1,0 +1,103 @@
+"""The Anthropic provider: the official SDK's async client on the streaming Messages API."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+
+import anthropic
+
+from aura.settings import get_settings
+from lattice.prompts import SYSTEM, render_task
+from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
+from lattice.settings import LatticeSettings
+
+
+def to_messages(history: tuple[Turn, ...] | list[Turn], current: str) -> list[dict[str, str]]:
+    """History plus the current request as valid Messages API turns.
+
+    The API wants a conversation that starts with the user and alternates, so
+    empty turns are dropped, consecutive turns of one role are merged, and a
+    leading assistant turn is dropped.
+    """
+    turns: list[dict[str, str]] = []
+    for turn in [*history, Turn("user", current)]:
+        content = turn.content.strip()
+        if not content:
+            continue
+        if turns and turns[-1]["role"] == turn.role:
+            turns[-1]["content"] += "\n\n" + content
+        elif turns or turn.role == "user":
+            turns.append({"role": turn.role, "content": content})
+    return turns
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, (anthropic.APIConnectionError, anthropic.APITimeoutError)):
+        return True
+    if isinstance(exc, anthropic.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    # An `error` event inside an already-open stream (e.g. overloaded_error) arrives as APIError.
+    return isinstance(exc, anthropic.APIError) and "overloaded" in str(exc).lower()
+
+
+class AnthropicProvider(Provider):
+    """Streams a cell step from Claude.
+
+    The SDK retries 429 and 5xx answers with exponential backoff (honouring
+    `retry-after`) before a stream opens; an error event inside a stream that
+    has produced no text yet is retried here the same way, since nothing has
+    been shown to anyone. Once text has streamed, an error ends the step.
+    """
+
+    name = "anthropic"
+
+    def __init__(self, client: anthropic.AsyncAnthropic, model: str, max_retries: int) -> None:
+        self._client = client
+        self._model = model
+        self._max_retries = max_retries
+
+    @classmethod
+    def from_settings(cls, settings: LatticeSettings | None = None, api_key: str | None = None) -> "AnthropicProvider":
+        """A provider configured from `AURA_ANTHROPIC_*` and the core settings' API key."""
+        settings = settings or LatticeSettings()
+        if api_key is None:
+            secret = get_settings().anthropic_api_key
+            if secret is None:
+                raise ProviderError("the anthropic provider needs ANTHROPIC_API_KEY")
+            api_key = secret.get_secret_value()
+        client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=settings.anthropic_base_url, timeout=settings.anthropic_timeout_s,
+            max_retries=settings.anthropic_max_retries,
+        )
+        return cls(client, settings.anthropic_model, settings.anthropic_max_retries)
+
+    async def stream(self, request: ProviderRequest, completion: Completion) -> AsyncIterator[str]:
+        """Yield text deltas as they arrive; record stop reason, refusal and token usage."""
+        messages = to_messages(request.history, render_task(request.role, request.task))
+        attempt = 0
+        while True:
+            produced = False
+            try:
+                async with self._client.messages.stream(
+                    model=self._model, max_tokens=request.max_tokens, temperature=request.temperature,
+                    system=SYSTEM[request.role], messages=messages,
+                ) as stream:
+                    async for text in stream.text_stream:
+                        if text:
+                            produced = True
+                            yield text
+                    final = await stream.get_final_message()
+                completion.model = final.model
+                completion.stop_reason = final.stop_reason
+                completion.refused = final.stop_reason == "refusal"
+                completion.input_tokens = final.usage.input_tokens
+                completion.output_tokens = final.usage.output_tokens
+                return
+            except anthropic.APIError as exc:
+                if produced or not _retryable(exc) or attempt >= self._max_retries:
+                    raise ProviderError(f"anthropic: {type(exc).__name__}: {exc}") from exc
+                attempt += 1
+                completion.notes.append(f"retried after {type(exc).__name__}")
+                await asyncio.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))

@@ -1,0 +1,25 @@
+"""Settings of the cognitive lattice: which provider, which model, timeouts and budgets (`AURA_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LatticeSettings(BaseSettings):
+    """What the lattice reads from the environment; cell hosts and the gateway read the same variables."""
+
+    model_config = SettingsConfigDict(env_prefix="AURA_", env_file=".env", extra="ignore")
+
+    lattice_provider: str = Field(
+        default="auto",
+        description="auto (anthropic when a key is set, else offline), offline, anthropic, or 'module:Class'.",
+    )
+    anthropic_model: str = Field(default="claude-sonnet-4-5", description="Messages API model for the cells.")
+    anthropic_base_url: str | None = Field(default=None, description="Another Messages API base (proxy, test server).")
+    anthropic_timeout_s: float = Field(default=60.0, gt=0)
+    anthropic_max_retries: int = Field(default=3, ge=0, le=10)
+    step_timeout_s: float = Field(default=120.0, gt=0, description="Longest one cell step may take.")
+    quantum_budget_s: float = Field(default=2.0, ge=0, description="How long a chat waits for its quantum metrics.")
+    cell_idle_ttl_s: float = Field(default=900.0, gt=0, description="Idle sessions' cells are saved and dropped after this.")
+    ws_queue_size: int = Field(default=256, ge=8, description="Events buffered per WebSocket before it is cut off.")
