@@ -56,12 +56,17 @@ class PartyLoops:
         """Loops rebuilt from `state()` (copied, so read-only buffers from the object store are fine)."""
         return cls(**{name: np.array(values) for name, values in state.items()})
 
-    def learn(self, party: NDArray, negotiation: NDArray, score: NDArray, target: float) -> NDArray[np.float64]:
+    def learn(
+        self, party: NDArray, negotiation: NDArray, score: NDArray, target: float, width: int | None = None
+    ) -> NDArray[np.float64]:
         """Step every party with outcomes this epoch; return each party's W2 (NaN for parties without outcomes).
 
         `party` is each outcome's row in these loops, `negotiation` its global
         number (samples are laid out in that order, so the result never depends
         on the order outcomes arrive in) and `score` its utility in [0, 1].
+        `width` is the padded sample count per row; a row's sum depends on it
+        (NumPy sums in blocks), so callers whose parties are split over shards
+        pass one width for all (the most outcomes any party of the side had).
         """
         rows = self.theta.shape[0]
         w2 = np.full(rows, np.nan)
@@ -70,7 +75,7 @@ class PartyLoops:
             owner, value = party[order], score[order]
             counts = np.bincount(owner, minlength=rows)
             rank = np.arange(owner.size) - (np.cumsum(counts) - counts)[owner]
-            samples = np.full((rows, int(counts.max())), np.nan)
+            samples = np.full((rows, int(counts.max()) if width is None else width), np.nan)
             samples[owner, rank] = value
             w2 = w2_rows_to_points(samples, np.full(rows, float(target)))
         moving = np.flatnonzero(~np.isnan(w2))

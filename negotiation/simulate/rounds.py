@@ -1,6 +1,7 @@
 """Alternating-offers rounds over many negotiations at once: the simulation's inner loop.
 
-Protocol, per round r = 0 … deadline−1 at normalised time t = r/(deadline−1):
+Protocol, per round r = 0 … deadline−1 at normalised time t = r/(deadline−1)
+(t = 1 when there is a single round):
 
 1. The buyer looks at the seller's last ask (none in round 0). It accepts if
    the ask is at least as good as the bid it would make next; otherwise it bids.
@@ -68,11 +69,11 @@ def run(negotiations: Negotiations, deadline: int) -> Results:
     for name in ("buyer_last", "buyer_before", "seller_last", "seller_before"):
         work[name] = np.full(n, np.nan, dtype=np.float32)
     live = np.ones(n, dtype=bool)
-    span = max(deadline - 1, 1)
     for r in range(deadline):
         if work["row"].size == 0:
             break
-        t = np.float32(r / span)
+        # The last round is always t = 1, where every curve reaches its reservation price.
+        t = np.float32(r / (deadline - 1) if deadline > 1 else 1.0)
         bid = next_offer(
             work["buyer_strategy"], t, work["buyer_reservation_price"], work["buyer_aspiration_price"],
             work["buyer_exponent"], work["buyer_last"], work["seller_last"], work["seller_before"],

@@ -125,14 +125,17 @@ class Shard:
         buyer_score = buyer_utility(
             price[mine], self.buyers.reservation_price[row], self.buyers.aspiration_price[row]
         )
-        buyer_w2 = self.buyer_loops.learn(row, number[mine], buyer_score, target)
+        # One sample width per side across all shards, so each party's W2 is summed the same way on any layout.
+        buyer_w2 = self.buyer_loops.learn(row, number[mine], buyer_score, target, int(np.bincount(buyer).max()))
 
         mine = (seller >= self.seller_range[0]) & (seller < self.seller_range[1])
         sold_by = seller[mine]
         seller_score = seller_utility(
             price[mine], self.all_sellers.floor_price[sold_by], self.all_sellers.base_price[sold_by]
         )
-        seller_w2 = self.seller_loops.learn(sold_by - self.seller_range[0], number[mine], seller_score, target)
+        seller_w2 = self.seller_loops.learn(
+            sold_by - self.seller_range[0], number[mine], seller_score, target, int(np.bincount(seller).max())
+        )
 
         self.version = epoch + 1
         reply = (
