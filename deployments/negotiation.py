@@ -61,8 +61,10 @@ async def optional_agent(request: Request, response: Response) -> str | None:
     return await _admit(request, response, await _negotiation(request))
 
 
-def _refuse(error: NegotiationError) -> ApiError:
-    return ApiError(error.status, error.code, error.detail)
+def _refuse(error: NegotiationError, response: Response) -> ApiError:
+    # The agent was admitted, so its refusal carries the rate-limit headers like any answer.
+    limits = {k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")}
+    return ApiError(error.status, error.code, error.detail, limits)
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=_AUTH_ERRORS)
@@ -76,19 +78,20 @@ async def search(body: SearchRequest, request: Request, _: str | None = Depends(
     responses={**_AUTH_ERRORS, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 410: {"model": ErrorBody},
                422: {"model": ErrorBody}},
 )
-async def negotiate(body: NegotiateRequest, request: Request, agent: str = Depends(signed_agent)) -> NegotiateResponse:
+async def negotiate(body: NegotiateRequest, request: Request, response: Response,
+                    agent: str = Depends(signed_agent)) -> NegotiateResponse:
     """Bid on an item: accepted, countered, rejected, or ui_required (re-send with `confirmed: true`)."""
     try:
         return await (await _negotiation(request)).service.negotiate(agent, body, current_trace_id())
     except NegotiationError as error:
-        raise _refuse(error) from None
+        raise _refuse(error, response) from None
 
 
 @router.get("/v1/deals/{deal_id}", response_model=Deal, responses={**_AUTH_ERRORS, 404: {"model": ErrorBody}})
-async def deal(request: Request, deal_id: str = Path(min_length=1, max_length=64),
+async def deal(request: Request, response: Response, deal_id: str = Path(min_length=1, max_length=64),
                agent: str = Depends(signed_agent)) -> Deal:
     """A deal, shown only to the agent that made it (404 to anyone else)."""
     try:
         return await (await _negotiation(request)).service.deal(deal_id, agent)
     except NegotiationError as error:
-        raise _refuse(error) from None
+        raise _refuse(error, response) from None

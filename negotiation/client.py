@@ -1,0 +1,80 @@
+"""An async client of the negotiation API that signs every request with the agent's Ed25519 key."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from negotiation.identity import AgentKey
+from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
+
+
+class ApiCallFailed(Exception):
+    """A non-2xx answer: its status, machine-readable `code` and detail."""
+
+    def __init__(self, status: int, code: str, detail: Any, headers: httpx.Headers) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+
+
+class NegotiationClient:
+    """Signed calls to `/v1/search`, `/v1/negotiate` and `/v1/deals/{id}` as one agent."""
+
+    def __init__(self, base_url: str, key: AgentKey | None = None, *,
+                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 30.0) -> None:
+        self.key = key or AgentKey.generate()
+        self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
+
+    @property
+    def did(self) -> str:
+        """This agent's DID."""
+        return self.key.did
+
+    async def __aenter__(self) -> "NegotiationClient":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def send(self, method: str, path: str, payload: dict[str, Any] | None = None, *,
+                   timestamp: int | None = None) -> httpx.Response:
+        """One signed request, answered as it came (no status check)."""
+        body = b"" if payload is None else json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        headers = self.key.sign_headers(method, path, body, int(time.time()) if timestamp is None else timestamp)
+        if body:
+            headers["Content-Type"] = "application/json"
+        return await self._http.request(method, path, content=body, headers=headers)
+
+    async def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        answer = await self.send(method, path, payload)
+        if answer.status_code >= 400:
+            try:
+                error = answer.json()
+            except ValueError:
+                error = {"code": "http_error", "detail": answer.text}
+            raise ApiCallFailed(answer.status_code, error.get("code", "http_error"), error.get("detail"), answer.headers)
+        return answer.json()
+
+    async def search(self, query: str, limit: int = 3, min_similarity: float = 0.0) -> SearchResponse:
+        """Catalog items closest to `query`."""
+        request = SearchRequest(query=query, limit=limit, min_similarity=min_similarity)
+        return SearchResponse.model_validate(await self._call("POST", "/v1/search", request.model_dump()))
+
+    async def negotiate(self, item_id: str, bid_amount: float, *, currency: str = "USD",
+                        session_token: str | None = None, confirmed: bool = False) -> NegotiateResponse:
+        """Bid on `item_id` (continuing `session_token` if given)."""
+        request = NegotiateRequest(item_id=item_id, bid_amount=bid_amount, currency=currency, agent_did=self.did,
+                                   session_token=session_token, confirmed=confirmed)
+        payload = request.model_dump(exclude_none=True)
+        return NegotiateResponse.model_validate(await self._call("POST", "/v1/negotiate", payload))
+
+    async def deal(self, deal_id: str) -> Deal:
+        """One of this agent's deals."""
+        return Deal.model_validate(await self._call("GET", f"/v1/deals/{deal_id}"))

@@ -1,0 +1,135 @@
+"""Guard rails on every seller decision, whichever strategy made it.
+
+Rules: an accepted price is at least the floor and at most the bid; a
+counter is above the floor (so it never reveals it) and at most the base
+price; the last round cannot be countered; no text mentions the floor or
+its value. A decision that breaks a rule is corrected (never sent as it
+was) and each correction is named so it can be counted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Action = Literal["accept", "counter", "reject"]
+
+_CENT = 0.01
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_FLOOR_WORDS = re.compile(r"floor|reserve|reservation price|minimum|lowest|bottom line|walk[- ]away", re.IGNORECASE)
+_MAX_MESSAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A seller's decision on one bid before it is sent."""
+
+    action: Action
+    price: float | None
+    message: str = ""
+    reason_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded:
+    """A proposal after the guard rails, and the names of the rules it broke."""
+
+    proposal: Proposal
+    corrections: list[str] = field(default_factory=list)
+
+
+def _cents_up(value: float) -> float:
+    return math.ceil(round(value * 100, 6)) / 100
+
+
+def _cents_down(value: float) -> float:
+    return math.floor(round(value * 100, 6)) / 100
+
+
+def mentions_value(text: str, value: float) -> bool:
+    """Whether any number written in `text` (with or without thousands separators) equals `value` to the cent."""
+    for token in _NUMBER.findall(text):
+        try:
+            number = float(token.replace(",", ""))
+        except ValueError:
+            continue
+        if abs(number - value) < 0.005:
+            return True
+    return False
+
+
+def standard_message(action: Action, price: float | None, item_name: str, currency: str) -> str:
+    """The message sent when a strategy's own text cannot be."""
+    if action == "accept":
+        return f"Deal: {item_name} for {price:.2f} {currency}."
+    if action == "counter":
+        return f"We can offer {item_name} for {price:.2f} {currency}."
+    return f"We cannot agree on {item_name} this time."
+
+
+def enforce(proposal: Proposal, *, floor_price: float, base_price: float, bid: float, final_round: bool,
+            safe_counter: float, item_name: str, currency: str) -> Guarded:
+    """The proposal made legal, with one correction name per broken rule.
+
+    `safe_counter` is the counter the concession curve would make now (above
+    the floor); it replaces an illegal counter, and an illegal acceptance
+    becomes that counter when the bid is below the floor.
+    """
+    corrections: list[str] = []
+    action, price = proposal.action, proposal.price
+    reason = proposal.reason_code
+
+    if action == "accept":
+        if price is None or not math.isfinite(price):
+            corrections.append("accept_without_price")
+            price = bid
+        if price > bid:
+            corrections.append("accept_above_bid")
+            price = bid
+        if price < floor_price:
+            corrections.append("accept_below_floor")
+            if bid >= floor_price:
+                price = bid
+            else:
+                action, price, reason = "counter", safe_counter, "bid_too_low"
+    if action == "accept":
+        # Two decimals, without rounding past the bid or below the floor.
+        price = min(max(round(price, 2), _cents_up(floor_price)), bid)
+
+    if action == "counter":
+        if final_round:
+            corrections.append("counter_in_final_round")
+            action, price, reason = "reject", None, "round_limit"
+        else:
+            if price is None or not math.isfinite(price) or price > base_price:
+                corrections.append("counter_out_of_range")
+                price = safe_counter
+            if price <= floor_price and price != base_price:
+                corrections.append("counter_at_or_below_floor")
+                price = max(safe_counter, floor_price + _CENT)
+            price = round(price, 2)
+            if price <= floor_price and price != base_price:  # rounding to cents reached the floor
+                price = round(min(_cents_down(floor_price) + _CENT, base_price), 2)
+            if price <= bid and bid >= floor_price:
+                # Countering at or below what the buyer already offers would be a worse deal than accepting.
+                corrections.append("counter_not_above_bid")
+                action, price, reason = "accept", bid, ""
+
+    if action == "reject":
+        price = None
+
+    message = proposal.message[:_MAX_MESSAGE]
+    text_broken = bool(_FLOOR_WORDS.search(message)) or mentions_value(message, floor_price)
+    if text_broken:
+        corrections.append("text_mentions_floor")
+    if text_broken or not message or corrections or (price is not None and not mentions_value(message, price)
+                                                         and action != "reject"):
+        # Any corrected decision gets the standard text: the strategy's text described another price.
+        message = standard_message(action, price, item_name, currency)
+    if action != "accept" and not reason:
+        reason = "bid_too_low" if action == "counter" else "seller_declined"
+    if action == "accept":
+        reason = ""
+    return Guarded(replace(proposal, action=action, price=price, message=message, reason_code=reason), corrections)

@@ -1,0 +1,241 @@
+"""The seller: one logical actor per catalog item, holding that item's open sessions with buyers.
+
+Every bid goes through the same steps: find (or open) the buyer's session,
+ask for confirmation above the item's threshold, let the item's strategy
+propose (`rule`, `concession`, or `llm` with `concession` as its fallback),
+pass the proposal through the guard rails, and close the session on a deal
+or a rejection. The seller's W2 loop tunes its concession exponent toward
+its target outcome; the floor price never enters its trace.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from actors.actor import LogicalActor
+from actors.loop import W2Loop
+from negotiation.catalog import ItemTerms
+from negotiation.guard import Proposal, enforce
+from negotiation.llm import LlmConfig, LlmFailure, llm_proposal, negotiation_document
+from negotiation.policy import (
+    STYLE_CODES, concession_offer, concession_proposal, needs_confirmation, round_time, rule_proposal,
+)
+from negotiation.strategies import exponent_from_theta, exponent_loop
+
+Status = Literal["accepted", "countered", "rejected", "ui_required", "session_not_found", "session_expired"]
+
+_ACTION_STATUS = {"accept": "accepted", "counter": "countered", "reject": "rejected"}
+_PURGE_EVERY_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Bid:
+    """One buyer bid for the item's seller, with the item terms and the session rules in force."""
+
+    session_token: str
+    new_session: bool
+    buyer_did: str
+    terms: ItemTerms
+    amount: float
+    confirmed: bool
+    now: float
+    session_ttl_s: float
+    max_rounds: int
+    target_score: float
+    llm: LlmConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SellerDecision:
+    """The seller's answer to one bid, already through the guard rails."""
+
+    status: Status
+    session_token: str
+    valid_until: float
+    round: int = 0
+    price: float | None = None
+    message: str = ""
+    reason_code: str = ""
+    deal_id: str | None = None
+    reservation_code: str | None = None
+    strategy: str = ""
+    fallback: str | None = None
+    corrections: list[str] = field(default_factory=list)
+
+
+def _reservation_code() -> str:
+    return "AUR-" + secrets.token_hex(4).upper()
+
+
+class Seller(LogicalActor):
+    """Negotiates one catalog item with any number of buyers, one bid at a time."""
+
+    __slots__ = ("_style", "_last_purge")
+    kind = "seller"
+
+    def __init__(self, actor_id: str) -> None:
+        super().__init__(actor_id)
+        self._style = "boulware"
+        self._last_purge = 0.0
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def sessions(self) -> dict[str, dict[str, Any]]:
+        """Open sessions by token: buyer, deadline, rounds, bids and counters."""
+        return self.memory.notes.setdefault("sessions", {})
+
+    def _count(self, name: str, by: int = 1) -> None:
+        counters = self.memory.notes.setdefault("counters", {})
+        counters[name] = counters.get(name, 0) + by
+
+    def new_loop(self) -> W2Loop | None:
+        """A W2 loop over log(exponent), bounded by the item's concession style, aiming at the target score."""
+        arrays = exponent_loop(np.array([STYLE_CODES[self._style]]))
+        return W2Loop(theta=arrays["theta"][0], lower=arrays["lower"][0], upper=arrays["upper"][0],
+                      step=arrays["step"][0], min_step=arrays["min_step"][0],
+                      target_values=np.array([self.memory.notes.get("target_score", 0.5)]))
+
+    def exponent(self) -> float:
+        """The concession exponent the W2 loop has reached."""
+        loop = self.loop
+        assert loop is not None
+        return float(exponent_from_theta(loop.theta[0]))
+
+    def save_state(self) -> dict:
+        """The concession style the loop was built for."""
+        return {"style": self._style}
+
+    def load_state(self, state: dict) -> None:
+        """Restore the concession style."""
+        self._style = state.get("style", "boulware")
+
+    def describe(self, value: Any) -> Any:
+        """Trace entries without the item terms: the floor price must never reach a trace."""
+        if isinstance(value, Bid):
+            return {"session": value.session_token[:8], "bid": value.amount, "confirmed": value.confirmed,
+                    "strategy": value.terms.strategy}
+        if isinstance(value, SellerDecision):
+            return {"status": value.status, "round": value.round, "price": value.price,
+                    "reason_code": value.reason_code, "fallback": value.fallback, "corrections": value.corrections}
+        return type(value).__name__
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def _adopt(self, bid: Bid) -> None:
+        if bid.terms.concession != self._style:
+            self._style = bid.terms.concession
+            self._loop = None  # another style has other exponent bounds: start a loop for it
+        self.memory.notes["target_score"] = bid.target_score
+
+    def _close(self, token: str, score: float) -> None:
+        self.sessions.pop(token, None)
+        self.record_outcome(min(1.0, max(0.0, score)))
+
+    def _purge_expired(self, now: float) -> None:
+        if now - self._last_purge < _PURGE_EVERY_S:
+            return
+        self._last_purge = now
+        for token in [t for t, s in self.sessions.items() if s["valid_until"] < now]:
+            self._count("expired")
+            self._close(token, 0.0)
+
+    # -- the bid ---------------------------------------------------------------------------
+
+    async def receive(self, message: Bid) -> SellerDecision:
+        """Answer one bid (see the module docstring for the steps)."""
+        bid, terms = message, message.terms
+        self._adopt(bid)
+        self._purge_expired(bid.now)
+        session = self.sessions.get(bid.session_token)
+        if bid.new_session:
+            session = {"buyer": bid.buyer_did, "valid_until": bid.now + bid.session_ttl_s, "rounds": 0,
+                       "bids": [], "counters": []}
+            self.sessions[bid.session_token] = session
+        elif session is None or session["buyer"] != bid.buyer_did:
+            return SellerDecision("session_not_found", bid.session_token, 0.0)
+        elif session["valid_until"] < bid.now:
+            self._count("expired")
+            self._close(bid.session_token, 0.0)
+            return SellerDecision("session_expired", bid.session_token, session["valid_until"])
+        valid_until = session["valid_until"]
+
+        if not bid.confirmed and needs_confirmation(terms, bid.amount):
+            return SellerDecision("ui_required", bid.session_token, valid_until, session["rounds"],
+                                  strategy=terms.strategy)
+
+        session["rounds"] += 1
+        round_number = session["rounds"]
+        t = round_time(round_number, bid.max_rounds)
+        final = round_number >= bid.max_rounds
+        standing = session["counters"][-1] if session["counters"] else terms.base_price
+        exponent = self.exponent()
+        safe_counter = concession_offer(terms, min(t, 1.0 - 1e-9), exponent)
+
+        fallback = None
+        if terms.strategy == "rule":
+            proposal = rule_proposal(terms, bid.amount, t)
+        elif terms.strategy == "llm":
+            proposal, fallback = await self._ask_llm(bid, session, round_number, safe_counter)
+            if proposal is None:
+                proposal = concession_proposal(terms, bid.amount, t, exponent, standing)
+        else:
+            proposal = concession_proposal(terms, bid.amount, t, exponent, standing)
+
+        guarded = enforce(proposal, floor_price=terms.floor_price, base_price=terms.base_price, bid=bid.amount,
+                          final_round=final, safe_counter=safe_counter, item_name=terms.name,
+                          currency=terms.currency)
+        if guarded.corrections:
+            self._count("guard_corrections", len(guarded.corrections))
+        decided = guarded.proposal
+        status = _ACTION_STATUS[decided.action]
+        self._count(status)
+        session["bids"].append(bid.amount)
+        deal_id = reservation = None
+        if decided.action == "accept":
+            deal_id, reservation = uuid.uuid4().hex, _reservation_code()
+            spread = terms.base_price - terms.floor_price
+            self._close(bid.session_token, (decided.price - terms.floor_price) / spread if spread > 0 else 1.0)
+        elif decided.action == "reject":
+            self._close(bid.session_token, 0.0)
+        else:
+            session["counters"].append(decided.price)
+        self.memory.remember({"round": round_number, "status": status, "price": decided.price})
+        return SellerDecision(
+            status, bid.session_token, valid_until, round_number, decided.price, decided.message,
+            decided.reason_code, deal_id, reservation, terms.strategy, fallback, guarded.corrections,
+        )
+
+    async def _ask_llm(self, bid: Bid, session: dict[str, Any], round_number: int,
+                       suggested: float) -> tuple[Proposal | None, str | None]:
+        """The model's proposal, or (None, reason) when it failed and concession must decide."""
+        if bid.llm is None:
+            self._count("llm_fallbacks")
+            return None, "no_api_key"
+        document = negotiation_document(bid.terms, bid.amount, round_number, bid.max_rounds,
+                                        list(session["bids"]), list(session["counters"]), suggested)
+        started = time.monotonic()
+        try:
+            proposal = await llm_proposal(bid.llm, bid.terms, bid.amount, document)
+        except LlmFailure as failure:
+            self.gamma.record(True)
+            self._count("llm_fallbacks")
+            self._count(f"llm_fallback_{failure.reason}")
+            if self.traced:
+                self.trace.record(self.actor_id, "llm", outputs={"fallback": failure.reason},
+                                  duration_ms=(time.monotonic() - started) * 1000, error=failure.reason)
+            return None, failure.reason
+        self.gamma.record(False)
+        return proposal, None
+
+
+def session_token() -> str:
+    """A new, unguessable session token."""
+    return "ses_" + secrets.token_urlsafe(24)
+

@@ -1,0 +1,120 @@
+"""The negotiation service: search, bids routed to seller actors, deals; what the HTTP routes call.
+
+It knows nothing of HTTP: failures are `NegotiationError`s with a status and
+a machine-readable code, which the gateway turns into error answers.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import asyncpg
+
+from actors.host import HostSpec
+from actors.placement import HostGroup
+from negotiation.catalog import Catalog
+from negotiation.currency import is_currency
+from negotiation.embedding import embedder_from_settings
+from negotiation.llm import LlmConfig
+from negotiation.protocol import (
+    AcceptedData, ActionRequired, CounteredData, Deal, NegotiateRequest, NegotiateResponse, RejectedData,
+    SearchRequest, SearchResponse,
+)
+from negotiation.records import NegotiationRecords
+from negotiation.seller import Bid, SellerDecision, session_token
+from negotiation.settings import NegotiationSettings
+
+
+class NegotiationError(Exception):
+    """A request the service refuses: HTTP `status` and machine-readable `code`."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status, self.code, self.detail = status, code, detail
+
+
+def seller_group(settings: NegotiationSettings) -> HostGroup:
+    """The sharded group of Ray actors hosting the sellers, placed by item id."""
+    return HostGroup.sharded(HostSpec(group="seller", actor_class="negotiation.seller:Seller",
+                                      size=settings.seller_hosts, idle_ttl_s=600.0))
+
+
+def llm_config(settings: NegotiationSettings) -> LlmConfig | None:
+    """How sellers with the `llm` strategy reach Mistral, or None without an API key."""
+    if settings.mistral_api_key is None or not settings.mistral_api_key.get_secret_value():
+        return None
+    return LlmConfig(settings.mistral_api_key.get_secret_value(), settings.mistral_chat_model,
+                     settings.mistral_server_url, settings.llm_timeout_ms)
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+class NegotiationService:
+    """Catalog search, negotiation and deals over one database and one seller group."""
+
+    def __init__(self, db: asyncpg.Pool, settings: NegotiationSettings, sellers: HostGroup | None = None) -> None:
+        self.settings = settings
+        self.catalog = Catalog(db, embedder_from_settings(settings),
+                               default_confirm_threshold=settings.confirm_threshold, cache_s=settings.item_cache_s)
+        self.records = NegotiationRecords(db)
+        self.sellers = sellers or seller_group(settings)
+        self._llm = llm_config(settings)
+
+    async def search(self, request: SearchRequest) -> SearchResponse:
+        """Active items closest to the query."""
+        return SearchResponse(results=await self.catalog.search(request.query, request.limit, request.min_similarity))
+
+    async def negotiate(self, buyer_did: str, request: NegotiateRequest, trace_id: str | None) -> NegotiateResponse:
+        """Send one bid to the item's seller, store the decision, and answer it."""
+        if request.agent_did is not None and request.agent_did != buyer_did:
+            raise NegotiationError(403, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
+        currency = request.currency.upper()
+        if not is_currency(currency):
+            raise NegotiationError(422, "unknown_currency", f"{request.currency!r} is not an ISO 4217 currency")
+        terms = await self.catalog.terms(request.item_id)
+        if terms is None:
+            raise NegotiationError(404, "unknown_item", f"no active item {request.item_id!r}")
+        if currency != terms.currency:
+            raise NegotiationError(422, "currency_mismatch", f"this item is priced in {terms.currency}")
+        token = request.session_token or session_token()
+        bid = Bid(
+            session_token=token, new_session=request.session_token is None, buyer_did=buyer_did, terms=terms,
+            amount=float(request.bid_amount), confirmed=request.confirmed, now=time.time(),
+            session_ttl_s=self.settings.session_ttl_s, max_rounds=self.settings.max_rounds,
+            target_score=self.settings.seller_target_score, llm=self._llm if terms.strategy == "llm" else None,
+        )
+        decision: SellerDecision = await self.sellers.tell(terms.item_id, bid)
+        if decision.status == "session_not_found":
+            raise NegotiationError(404, "session_not_found", "no open session with this token for this item and agent")
+        if decision.status == "session_expired":
+            raise NegotiationError(410, "session_expired", f"the session ended at {_utc(decision.valid_until).isoformat()}")
+        await self.records.record(decision, item_id=terms.item_id, buyer_did=buyer_did, bid_amount=bid.amount,
+                                  currency=currency, trace_id=trace_id)
+        response = NegotiateResponse(session_token=token, status=decision.status,
+                                     valid_until=_utc(decision.valid_until))
+        if decision.status == "accepted":
+            assert decision.price is not None and decision.deal_id and decision.reservation_code
+            response.data = AcceptedData(final_price=decision.price, reservation_code=decision.reservation_code,
+                                         deal_id=decision.deal_id)
+        elif decision.status == "countered":
+            assert decision.price is not None
+            response.data = CounteredData(proposed_price=decision.price, message=decision.message,
+                                          reason_code=decision.reason_code)
+        elif decision.status == "rejected":
+            response.data = RejectedData(reason_code=decision.reason_code)
+        else:
+            response.action_required = ActionRequired(context={
+                "item_id": terms.item_id, "item_name": terms.name, "bid_amount": bid.amount, "currency": currency,
+                "resend_with": {"session_token": token, "confirmed": True},
+            })
+        return response
+
+    async def deal(self, deal_id: str, buyer_did: str) -> Deal:
+        """The deal if this buyer made it; 404 for unknown and foreign deals alike."""
+        found = await self.records.deal(deal_id, buyer_did)
+        if found is None:
+            raise NegotiationError(404, "deal_not_found", "no such deal for this agent")
+        return found

@@ -1,0 +1,47 @@
+"""Settings of the negotiation service, from `AURA_*` variables (and `MISTRAL_*` for the LLM)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NegotiationSettings(BaseSettings):
+    """Limits, session rules and the Mistral endpoint of the negotiation service."""
+
+    model_config = SettingsConfigDict(env_prefix="AURA_", env_file=".env", extra="ignore", populate_by_name=True)
+
+    rate_limit_per_minute: int = Field(default=100, ge=1, description="Token bucket per agent DID, across replicas.")
+    rate_limit_burst: int | None = Field(default=None, ge=1, description="Bucket size; defaults to the per-minute rate.")
+    clock_skew_s: int = Field(default=60, ge=1, description="How far X-Timestamp may be from the server clock.")
+    session_ttl_s: float = Field(default=900.0, gt=0, description="A session's lifetime from its first bid.")
+    max_rounds: int = Field(default=8, ge=1, le=100, description="Bids per session; the last one is accepted or rejected.")
+    confirm_threshold: float = Field(
+        default=2000.0, gt=0, description="Bids above this need `confirmed: true` unless the item sets its own threshold."
+    )
+    seller_hosts: int = Field(default=2, ge=1, description="Ray actors hosting the seller logical actors.")
+    seller_target_score: float = Field(
+        default=0.5, ge=0, le=1, description="The outcome a seller's W2 loop steers toward (share of base − floor kept)."
+    )
+    item_cache_s: float = Field(default=5.0, ge=0, description="How long a replica reuses an item's terms.")
+    mistral_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("AURA_MISTRAL_API_KEY", "MISTRAL_API_KEY"))
+    mistral_server_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("AURA_MISTRAL_SERVER_URL", "MISTRAL_SERVER_URL"),
+        description="Mistral API base URL; unset uses the SDK's default (api.mistral.ai).",
+    )
+    mistral_chat_model: str = "mistral-small-latest"
+    mistral_embed_model: str = "mistral-embed"
+    llm_timeout_ms: int = Field(default=4000, ge=50, description="One chat completion's time limit; past it, concession decides.")
+
+    @property
+    def bucket_size(self) -> int:
+        """The token bucket's capacity."""
+        return self.rate_limit_burst or self.rate_limit_per_minute
+
+
+@lru_cache(maxsize=1)
+def negotiation_settings() -> NegotiationSettings:
+    """The process-wide negotiation settings, read once."""
+    return NegotiationSettings()
