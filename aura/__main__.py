@@ -1,0 +1,5 @@
+"""`python -m aura` runs the `aura` command line."""
+
+from aura.cli import app
+
+app()

@@ -1,0 +1,78 @@
+"""`aura up` as a user runs it: health answers, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_using(marker: str) -> list[psutil.Process]:
+    """Processes whose command line mentions `marker` (a path unique to this run)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if any(marker in part for part in process.info["cmdline"] or []):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def ray_session_processes(before: set[int]) -> list[psutil.Process]:
+    """Ray cluster processes (gcs, raylet, workers) that did not exist before the run."""
+    names = ("gcs_server", "raylet", "ray::", "dashboard", "default_worker", "log_monitor")
+    return [
+        p for p in psutil.process_iter(["pid", "cmdline"])
+        if p.info["pid"] not in before and any(n in " ".join(p.info["cmdline"] or []) for n in names)
+    ]
+
+
+def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    api_port, dashboard_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AURA_", "RAY_ADDRESS"))}
+    env |= {"AURA_DATA_DIR": str(data_dir), "AURA_SERVE_PORT": str(api_port),
+            "AURA_DASHBOARD_PORT": str(dashboard_port)}
+    before = {p.pid for p in psutil.process_iter()}
+    up = subprocess.Popen([sys.executable, "-m", "aura", "up"], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    try:
+        answer = None
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and up.poll() is None:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{api_port}/v1/health", timeout=5)
+                if answer.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        assert answer is not None and answer.status_code == 200, up.stdout.read() if up.poll() is not None else ""
+        body = answer.json()
+        assert body["status"] == "ok" and body["ray"]["alive_nodes"] >= 1 and body["database"]["ok"]
+        openapi = httpx.get(f"http://127.0.0.1:{api_port}/openapi.json", timeout=5).json()
+        assert "/v1/health" in openapi["paths"]
+    finally:
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=120)
+    assert up.returncode == 0, output
+    assert "Dashboard" in output and f"127.0.0.1:{api_port}" in output
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (processes_using(str(data_dir)) or ray_session_processes(before)):
+        time.sleep(0.5)
+    assert processes_using(str(data_dir)) == []
+    assert ray_session_processes(before) == []
