@@ -33,13 +33,13 @@ def to_messages(history: tuple[Turn, ...] | list[Turn], current: str) -> list[di
     return turns
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, (anthropic.APIConnectionError, anthropic.APITimeoutError)):
-        return True
-    if isinstance(exc, anthropic.APIStatusError):
-        return exc.status_code == 429 or exc.status_code >= 500
-    # An `error` event inside an already-open stream (e.g. overloaded_error) arrives as APIError.
-    return isinstance(exc, anthropic.APIError) and "overloaded" in str(exc).lower()
+def _midstream(exc: BaseException) -> bool:
+    """Whether `exc` is an `error` event inside a stream that had opened (HTTP 200), e.g. overloaded_error.
+
+    The SDK has already retried 429, 5xx and connection failures before the
+    stream opened; only these in-stream errors are left for this provider.
+    """
+    return isinstance(exc, anthropic.APIStatusError) and exc.status_code < 400
 
 
 class AnthropicProvider(Provider):
@@ -80,9 +80,11 @@ class AnthropicProvider(Provider):
         while True:
             produced = False
             try:
+                # This SDK release has no `temperature` argument; the Messages API still takes the
+                # field, so it travels in the body to keep the request's temperature honoured.
                 async with self._client.messages.stream(
-                    model=self._model, max_tokens=request.max_tokens, temperature=request.temperature,
-                    system=SYSTEM[request.role], messages=messages,
+                    model=self._model, max_tokens=request.max_tokens, system=SYSTEM[request.role],
+                    messages=messages, extra_body={"temperature": request.temperature},
                 ) as stream:
                     async for text in stream.text_stream:
                         if text:
@@ -96,7 +98,7 @@ class AnthropicProvider(Provider):
                 completion.output_tokens = final.usage.output_tokens
                 return
             except anthropic.APIError as exc:
-                if produced or not _retryable(exc) or attempt >= self._max_retries:
+                if produced or not _midstream(exc) or attempt >= self._max_retries:
                     raise ProviderError(f"anthropic: {type(exc).__name__}: {exc}") from exc
                 attempt += 1
                 completion.notes.append(f"retried after {type(exc).__name__}")
