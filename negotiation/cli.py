@@ -1,0 +1,67 @@
+"""Command-line entry points of the negotiation service: `aura catalog load` and `aura agent`.
+
+Both are plain typer-compatible functions; `aura.cli` registers them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from negotiation.agent import BuyerAgent, BuyerPlan
+
+
+def catalog_load(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Catalog as JSON or CSV."),
+    keep_existing: bool = typer.Option(False, "--keep-existing", help="Leave items already loaded unchanged."),
+) -> None:
+    """Load catalog items (with embeddings) into the database; items with the same id are replaced."""
+    from aura.runtime import start_database
+    from aura.settings import get_settings
+    from aura.store import close_pool, pool
+    from negotiation.catalog import Catalog, read_catalog_file
+    from negotiation.embedding import embedder_from_settings
+    from negotiation.settings import negotiation_settings
+
+    try:
+        items = read_catalog_file(file)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = start_database(settings)
+
+    async def load() -> int:
+        try:
+            catalog = Catalog(await pool(url), embedder_from_settings(negotiation_settings()))
+            return await catalog.load(items, replace=not keep_existing)
+        finally:
+            await close_pool(url)
+
+    written = asyncio.run(load())
+    typer.echo(f"loaded {written} of {len(items)} items from {file}")
+
+
+def agent(
+    budget: float = typer.Option(..., "--budget", min=0.01, help="The most the agent will pay."),
+    query: str = typer.Option(..., "--query", help="What to look for in the catalog."),
+    api: str | None = typer.Option(None, "--api", help="API base URL (default: the running `aura up`)."),
+    key: str | None = typer.Option(None, "--key", envvar="AURA_AGENT_KEY", help="Ed25519 seed, hex (default: a new key)."),
+    opening: float = typer.Option(0.6, "--opening", min=0.05, max=1.0, help="First bid as a share of the budget."),
+) -> None:
+    """An autonomous buyer: search, bid, answer counters within the budget, and print each step."""
+    from aura.runtime import Endpoints
+    from aura.settings import get_settings
+    from negotiation.identity import AgentKey
+
+    settings = get_settings()
+    if api is None:
+        endpoints = Endpoints.load(settings.data_dir)
+        api = endpoints.api if endpoints else f"http://{settings.serve_host}:{settings.serve_port}"
+    plan = BuyerPlan(query=query, budget=budget, opening_share=opening)
+    buyer = BuyerAgent(api, AgentKey.from_seed(key) if key else AgentKey.generate(), report=typer.echo)
+    outcome = asyncio.run(buyer.run(plan))
+    raise typer.Exit(0 if outcome.deal_id else 1)
