@@ -42,9 +42,13 @@ class BackendError(RuntimeError):
     """A backend could not run a job; `code` is machine-readable, `reason` says why."""
 
     def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
+        # Both in args, so the error pickles across Ray with its code and reason intact.
+        super().__init__(code, reason)
         self.code = code
         self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
 
 
 @dataclass(frozen=True)

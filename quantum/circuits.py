@@ -27,9 +27,13 @@ class CircuitError(ValueError):
     """A circuit request that cannot be built or measured; `code` is machine-readable."""
 
     def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
+        # Both in args, so the error pickles across Ray with its code and reason intact.
+        super().__init__(code, reason)
         self.code = code
         self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,8 @@ def phi(p: ArrayLike, num_qubits: int) -> float:
     the mutual information I(A:B) = H(A) + H(B) − H(AB) in bits, computed from
     the measured distribution p, capped at 1. Range [0, 1]: 0 for a product
     state (some split shares nothing), 1 for GHZ (every split shares one bit).
-    A single qubit has no bipartition, so its Φ is 0.
+    A single qubit has no bipartition, so its Φ is 0. (A part holding one
+    qubit never shares more than one bit, so the cap only absorbs rounding.)
 
     I(A : V∖A) is a symmetric submodular function of A (entropy is
     submodular), so Queyranne's algorithm finds the exact minimum over all

@@ -96,20 +96,27 @@ def _template(circuit: QuantumCircuit, key: Hashable, num_parameters: int) -> Te
     return Template(key=key, circuit=template, parameters=parameters)
 
 
-def group(circuits: Sequence[QuantumCircuit], shots: Sequence[int]) -> list[Group]:
-    """Circuits grouped by template and shots, each group remembering its circuits' positions."""
-    if len(circuits) != len(shots):
-        raise ValueError(f"{len(circuits)} circuits but {len(shots)} shot counts")
+def group(batch: Sequence[tuple[QuantumCircuit, int]]) -> tuple[list[Group], dict[int, str]]:
+    """(circuit, shots) pairs grouped by template and shots, each group remembering its positions.
+
+    Circuits that cannot be templatized are left out and returned as
+    position → reason, so one bad circuit never fails the rest of a batch.
+    """
     groups: dict[tuple[Hashable, int], Group] = {}
     templates: dict[Hashable, Template] = {}
-    for position, (circuit, circuit_shots) in enumerate(zip(circuits, shots, strict=True)):
-        key, values = _shape(circuit)
+    rejected: dict[int, str] = {}
+    for position, (circuit, shots) in enumerate(batch):
+        try:
+            key, values = _shape(circuit)
+        except ValueError as error:
+            rejected[position] = str(error)
+            continue
         if key not in templates:
             templates[key] = _template(circuit, key, len(values))
-        entry = groups.setdefault((key, circuit_shots), Group(template=templates[key], shots=circuit_shots))
+        entry = groups.setdefault((key, shots), Group(template=templates[key], shots=shots))
         entry.values.append(values)
         entry.members.append(position)
-    return list(groups.values())
+    return list(groups.values()), rejected
 
 
 class CompiledTemplates:
