@@ -1,6 +1,6 @@
 """Benchmark of the batch simulation: 10k, 100k and 1M negotiations, and NegMAS on a sample of the same scenario.
 
-Run: `uv sync --group bench && uv run python bench/simulate.py` (NegMAS is
+Run from the repository root: `uv sync --group bench && uv run python -m bench.simulate` (NegMAS is
 AGPL and lives only in the bench dependency group; it is imported here and
 nowhere else). Prints a Markdown table; `--sizes` and `--negmas-sample` trim it.
 
