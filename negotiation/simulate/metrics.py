@@ -19,7 +19,6 @@ Definitions (prices of one negotiation; its zone of agreement is
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,7 +188,3 @@ def w2_stats(w2: NDArray) -> W2Stats:
     p50, p90 = np.percentile(finite, [50, 90])
     return W2Stats(parties=int(finite.size), mean=float(finite.mean()), p50=float(p50), p90=float(p90))
 
-
-def finite_or_none(value: float) -> float | None:
-    """JSON has no NaN: a missing measure is None."""
-    return value if math.isfinite(value) else None
