@@ -27,6 +27,21 @@ class NegotiationClient:
                  transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 30.0) -> None:
         self.key = key or AgentKey.generate()
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
+        self._signed: dict[tuple[str, str, bytes], int] = {}
+
+    def _stamp(self, method: str, path: str, body: bytes) -> int:
+        """Now, or a later second if this exact request was already signed for now.
+
+        The server rejects a repeated signature as a replay, and two identical
+        requests in one second would sign identically; the next second is
+        well within the allowed clock skew.
+        """
+        now = int(time.time())
+        self._signed = {k: t for k, t in self._signed.items() if t >= now - 120}
+        request = (method, path, body)
+        stamp = max(now, self._signed.get(request, now - 1) + 1)
+        self._signed[request] = stamp
+        return stamp
 
     @property
     def did(self) -> str:
@@ -47,7 +62,8 @@ class NegotiationClient:
                    timestamp: int | None = None) -> httpx.Response:
         """One signed request, answered as it came (no status check)."""
         body = b"" if payload is None else json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-        headers = self.key.sign_headers(method, path, body, int(time.time()) if timestamp is None else timestamp)
+        headers = self.key.sign_headers(method, path, body, self._stamp(method, path, body) if timestamp is None
+                                        else timestamp)
         if body:
             headers["Content-Type"] = "application/json"
         return await self._http.request(method, path, content=body, headers=headers)
