@@ -18,9 +18,11 @@ def catalog_load(
     keep_existing: bool = typer.Option(False, "--keep-existing", help="Leave items already loaded unchanged."),
 ) -> None:
     """Load catalog items (with embeddings) into the database; items with the same id are replaced."""
+    import asyncpg
+    from pgvector.asyncpg import register_vector
+
     from aura.runtime import start_database
     from aura.settings import get_settings
-    from aura.store import close_pool, pool
     from negotiation.catalog import Catalog, read_catalog_file
     from negotiation.embedding import embedder_from_settings
     from negotiation.settings import negotiation_settings
@@ -35,11 +37,13 @@ def catalog_load(
     url = start_database(settings)
 
     async def load() -> int:
+        # A pool of its own, closed when done, so the command never touches a process-wide pool.
+        db = await asyncpg.create_pool(url, min_size=1, max_size=2, init=register_vector)
         try:
-            catalog = Catalog(await pool(url), embedder_from_settings(negotiation_settings()))
+            catalog = Catalog(db, embedder_from_settings(negotiation_settings()))
             return await catalog.load(items, replace=not keep_existing)
         finally:
-            await close_pool(url)
+            await db.close()
 
     written = asyncio.run(load())
     typer.echo(f"loaded {written} of {len(items)} items from {file}")

@@ -32,6 +32,8 @@ Status = Literal["accepted", "countered", "rejected", "ui_required", "session_no
 
 _ACTION_STATUS = {"accept": "accepted", "counter": "countered", "reject": "rejected"}
 _PURGE_EVERY_S = 5.0
+#: Finished negotiations between two steps of a seller's W2 loop.
+_LOOP_EVERY = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +100,11 @@ class Seller(LogicalActor):
     def new_loop(self) -> W2Loop | None:
         """A W2 loop over log(exponent), bounded by the item's concession style, aiming at the target score."""
         arrays = exponent_loop(np.array([STYLE_CODES[self._style]]))
+        # The window holds only the outcomes since the last step, so each W2 measures the current exponent
+        # and the sign-based step compares like with like.
         return W2Loop(theta=arrays["theta"][0], lower=arrays["lower"][0], upper=arrays["upper"][0],
-                      step=arrays["step"][0], min_step=arrays["min_step"][0],
-                      target_values=np.array([self.memory.notes.get("target_score", 0.5)]))
+                      step=arrays["step"][0], min_step=arrays["min_step"][0], every=_LOOP_EVERY,
+                      window_size=_LOOP_EVERY, target_values=np.array([self.memory.notes.get("target_score", 0.5)]))
 
     def exponent(self) -> float:
         """The concession exponent the W2 loop has reached."""
