@@ -14,6 +14,7 @@ from aura.settings import get_settings
 from aura.telemetry import configure_logging, configure_tracing, current_trace_id, request_id, tracer
 from deployments import errors, health
 from deployments import negotiation as negotiation_routes
+from deployments import aura_api
 
 _tracer = tracer(__name__)
 
@@ -24,6 +25,7 @@ def build_api() -> FastAPI:
     errors.install(api)
     api.include_router(health.router)
     api.include_router(negotiation_routes.router)
+    api.include_router(aura_api.router)
 
     @api.middleware("http")
     async def _correlate(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]

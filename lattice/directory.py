@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
@@ -11,8 +13,23 @@ from actors.host import HostSpec
 from actors.placement import HostGroup
 from lattice.messages import ROLES, Role
 
-#: Ray restarts a killed host; a call in flight at that moment fails once and is worth one retry.
+#: Ray restarts a killed host; calls made while it restarts fail with these and are worth retrying.
 _RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
+_RESTART_WAIT_S = 60.0
+
+
+async def _across_restarts(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Run `call`, retrying with backoff while the host is restarting (up to a minute)."""
+    deadline = time.monotonic() + _RESTART_WAIT_S
+    delay = 0.05
+    while True:
+        try:
+            return await call()
+        except _RESTART_ERRORS:
+            if time.monotonic() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def cell_spec(role: Role, idle_ttl_s: float) -> HostSpec:
@@ -37,21 +54,16 @@ class CellDirectory:
     async def tell(self, role: Role, session_id: str, message: Any) -> Any:
         """Deliver a message to a session's cell of `role`; the reply, or a `Failure` if the handler raised.
 
-        Retries once across a host restart. `tell_many` is used because it hands
-        back handler failures as values rather than as wrapped Ray exceptions.
+        Retries while the host restarts: a killed host loses only the step in flight,
+        which is resent (its saved state is from before that step). `tell_many` is used
+        because it hands back handler failures as values, not as wrapped Ray exceptions.
         """
         batch = [(session_id, message)]
-        try:
-            return (await self.groups[role].tell_many(batch))[0]
-        except _RESTART_ERRORS:
-            return (await self.groups[role].tell_many(batch))[0]
+        return (await _across_restarts(lambda: self.groups[role].tell_many(batch)))[0]
 
     async def snapshot(self, role: Role, session_id: str) -> dict:
         """A session's cell state of `role` (memory, loop, Γ, trace)."""
-        try:
-            return await self.handle(role).snapshot.remote(session_id)
-        except _RESTART_ERRORS:
-            return await self.handle(role).snapshot.remote(session_id)
+        return await _across_restarts(lambda: self.handle(role).snapshot.remote(session_id))
 
     async def snapshots(self, session_id: str) -> dict[Role, dict]:
         """Every role's cell state for a session, fetched concurrently."""
@@ -60,7 +72,7 @@ class CellDirectory:
 
     async def trace(self, role: Role, session_id: str) -> str:
         """A session's cell trace of `role` as JSON lines."""
-        return await self.handle(role).export_trace.remote(session_id)
+        return await _across_restarts(lambda: self.handle(role).export_trace.remote(session_id))
 
     async def alive(self, timeout_s: float = 2.0) -> dict[Role, bool]:
         """Whether each role's host answers a ping within `timeout_s`."""

@@ -53,7 +53,7 @@ class LatticeService:
         self.notifier = LatticeNotifier(self._publish_lattice, self.bus.watching_lattice)
         self.orchestrator = Orchestrator(self.directory, self.bus, relay_handle(), self.settings.step_timeout_s,
                                          on_change=self.notifier.changed)
-        self.quantum = QuantumLink()
+        self.quantum = QuantumLink(self.settings)
         self._background: set[asyncio.Task[None]] = set()
 
     async def lattice(self, session: Session) -> LatticeView:

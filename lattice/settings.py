@@ -20,6 +20,8 @@ class LatticeSettings(BaseSettings):
     anthropic_timeout_s: float = Field(default=60.0, gt=0)
     anthropic_max_retries: int = Field(default=3, ge=0, le=10)
     step_timeout_s: float = Field(default=120.0, gt=0, description="Longest one cell step may take.")
+    quantum_backend: str = Field(default="aer", description="Quantum pool backend for lattice metrics (aer, aer:<fake device>, ibm:<name>).")
+    quantum_shots: int = Field(default=2048, ge=1, le=100_000)
     quantum_budget_s: float = Field(default=2.0, ge=0, description="How long a chat waits for its quantum metrics.")
     cell_idle_ttl_s: float = Field(default=900.0, gt=0, description="Idle sessions' cells are saved and dropped after this.")
     ws_queue_size: int = Field(default=256, ge=8, description="Events buffered per WebSocket before it is cut off.")

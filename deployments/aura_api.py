@@ -1,0 +1,251 @@
+"""The `/v1/aura` API: sessions, chat with the six cells, the lattice, messages, traces, usage and health."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from aura.auth import Principal
+from aura.settings import get_settings
+from aura.usage import UsageSummary
+from deployments import lattice_ws
+from deployments.errors import ApiError
+from deployments.lattice_auth import current_user
+from deployments.lattice_service import service
+from lattice.messages import Role
+from lattice.service import LatticeService
+from lattice.sessions import Session, SessionEnded, SessionNotFound
+from lattice.topology import LatticeView, agent_id
+
+router = APIRouter(prefix="/v1/aura", tags=["aura"])
+router.include_router(lattice_ws.router)
+
+
+class SessionOut(BaseModel):
+    """A chat session."""
+
+    session_id: str
+    created_at: datetime
+    status: Literal["active", "ended"]
+    ended_at: datetime | None = None
+
+
+class ChatRequest(BaseModel):
+    """One chat turn: the prompt and how the cells should work on it."""
+
+    prompt: str = Field(min_length=1, max_length=100_000)
+    session_id: str
+    agents_enabled: list[Role] | None = Field(default=None, description="Overrides the keyword-selected workflow.")
+    max_iterations: int = Field(default=3, ge=1, le=20, description="Most review/revise iterations.")
+    temperature: float | None = Field(default=None, ge=0.0, le=1.0, description="Overrides every cell's own.")
+    quantum_enhanced: bool = False
+    include_traces: bool = False
+
+
+class AgentResponse(BaseModel):
+    """One cell step's answer; `confidence` is its quality score from checkable signals."""
+
+    agent_id: str
+    agent_type: Role
+    response: str
+    confidence: float
+    metrics: dict[str, Any]
+
+
+class ConsciousnessMetrics(BaseModel):
+    """Defined statistics of lattice-circuit runs (see DESIGN): Φ, Γ, Λ and W₂ — nothing more."""
+
+    phi: float
+    gamma: float
+    lambda_: float = Field(alias="lambda", serialization_alias="lambda")
+    w2: float
+
+    model_config = {"populate_by_name": True}
+
+
+class ChatResponse(BaseModel):
+    """The chat's final answer, every step, and this request's iteration count."""
+
+    session_id: str
+    final_response: str
+    agent_responses: list[AgentResponse]
+    total_iterations: int
+    execution_time_ms: float
+    workflow: str
+    provider: str
+    consciousness_metrics: ConsciousnessMetrics | None
+    quantum_backend_used: str | None
+    quantum_reason: str | None = None
+    traces: list[dict[str, Any]] | None = None
+
+
+class MessageOut(BaseModel):
+    """One stored message."""
+
+    message_id: int
+    role: Literal["user", "assistant"]
+    agent_type: str | None
+    content: str
+    created_at: datetime
+
+
+class MessagesOut(BaseModel):
+    """A page of messages, newest first; pass `next_before` as `before` for the next page."""
+
+    session_id: str
+    messages: list[MessageOut]
+    has_more: bool
+    next_before: int | None
+
+
+class TracesOut(BaseModel):
+    """Every cell's trace events for a session (also as JSON lines with `?format=jsonl`)."""
+
+    session_id: str
+    events: list[dict[str, Any]]
+
+
+class CellHealth(BaseModel):
+    """Whether a role's host answers."""
+
+    role: Role
+    host: str
+    alive: bool
+
+
+class AuraHealth(BaseModel):
+    """The lattice's health: cells, provider, quantum and billing."""
+
+    status: Literal["ok", "degraded"]
+    provider: str
+    cells: list[CellHealth]
+    quantum_available: bool
+    billing: Literal["stripe", "ledger_only"]
+
+
+def _session_out(session: Session) -> SessionOut:
+    return SessionOut(session_id=session.session_id, created_at=session.created_at, status=session.status,
+                      ended_at=session.ended_at)
+
+
+async def _owned(svc: LatticeService, session_id: str, user: Principal) -> Session:
+    try:
+        return await svc.sessions.get(session_id, user.user_id)
+    except SessionNotFound:
+        raise ApiError(404, "session_not_found", f"no session {session_id}") from None
+
+
+@router.post("/sessions", response_model=SessionOut, status_code=201)
+async def create_session(user: Principal = Depends(current_user),
+                         svc: LatticeService = Depends(service)) -> SessionOut:
+    """Start a chat session owned by the caller."""
+    return _session_out(await svc.sessions.create(user.user_id))
+
+
+@router.post("/sessions/{session_id}/end", response_model=SessionOut)
+async def end_session(session_id: str, user: Principal = Depends(current_user),
+                      svc: LatticeService = Depends(service)) -> SessionOut:
+    """End a session; later chats in it answer 409."""
+    try:
+        return _session_out(await svc.sessions.end(session_id, user.user_id))
+    except SessionNotFound:
+        raise ApiError(404, "session_not_found", f"no session {session_id}") from None
+
+
+@router.post("/chat", response_model=ChatResponse, response_model_by_alias=True)
+async def chat(body: ChatRequest, user: Principal = Depends(current_user), svc: LatticeService = Depends(service),
+               idempotency_key: str | None = Header(default=None, max_length=200)) -> ChatResponse:
+    """Run the prompt through the selected workflow of cells; live progress goes to the session's WebSocket."""
+    try:
+        session = await svc.sessions.active(body.session_id, user.user_id)
+    except SessionNotFound:
+        raise ApiError(404, "session_not_found", f"no session {body.session_id}") from None
+    except SessionEnded:
+        raise ApiError(409, "session_ended", f"session {body.session_id} has ended") from None
+    result = await svc.chat(session, body.prompt, agents_enabled=body.agents_enabled,
+                            max_iterations=body.max_iterations, temperature=body.temperature,
+                            quantum_enhanced=body.quantum_enhanced, idempotency_key=idempotency_key)
+    outcome = result.outcome
+    quantum = result.quantum
+    traces = None
+    if body.include_traces:
+        chat_steps = {s.step_id for s in outcome.steps}
+        traces = [e for e in await svc.traces(session)
+                  if isinstance(e.get("inputs"), dict) and e["inputs"].get("step_id") in chat_steps]
+    return ChatResponse(
+        session_id=session.session_id, final_response=result.final_response,
+        agent_responses=[AgentResponse(agent_id=agent_id(s.role, session.session_id), agent_type=s.role,
+                                       response=s.response, confidence=s.confidence,
+                                       metrics={**s.metrics, "step_id": s.step_id, "iteration": s.iteration,
+                                                "verdict": None if s.verdict is None else s.verdict.as_dict(),
+                                                "error": s.error})
+                         for s in outcome.steps],
+        total_iterations=outcome.iterations, execution_time_ms=round(outcome.elapsed_ms, 3),
+        workflow=outcome.workflow.name, provider=svc.provider,
+        consciousness_metrics=None if quantum is None or quantum.metrics is None
+        else ConsciousnessMetrics(**quantum.metrics),
+        quantum_backend_used=None if quantum is None else quantum.backend,
+        quantum_reason=None if quantum is None else quantum.reason, traces=traces,
+    )
+
+
+@router.get("/sessions/{session_id}/lattice", response_model=LatticeView)
+async def get_lattice(session_id: str, user: Principal = Depends(current_user),
+                      svc: LatticeService = Depends(service)) -> LatticeView:
+    """The session's six cells: role vectors, signatures, positions, links, and the lattice's coherence."""
+    return await svc.lattice(await _owned(svc, session_id, user))
+
+
+@router.get("/sessions/{session_id}/messages", response_model=MessagesOut)
+async def get_messages(session_id: str, limit: int = Query(default=50, ge=1, le=500),
+                       before: int | None = Query(default=None, ge=1, description="A message id: older ones only."),
+                       user: Principal = Depends(current_user), svc: LatticeService = Depends(service)) -> MessagesOut:
+    """The session's messages, newest first, a page at a time."""
+    session = await _owned(svc, session_id, user)
+    found = await svc.sessions.messages(session.session_id, limit + 1, before)
+    page = found[:limit]
+    return MessagesOut(session_id=session_id,
+                       messages=[MessageOut(**m.__dict__) for m in page], has_more=len(found) > limit,
+                       next_before=page[-1].message_id if len(found) > limit else None)
+
+
+@router.get("/sessions/{session_id}/traces", response_model=TracesOut,
+            responses={200: {"content": {"application/x-ndjson": {}}}})
+async def get_traces(session_id: str, format: Literal["json", "jsonl"] = "json",
+                     user: Principal = Depends(current_user), svc: LatticeService = Depends(service)) -> Any:
+    """Every step of every cell in the session: inputs, outputs, timing, errors."""
+    events = await svc.traces(await _owned(svc, session_id, user))
+    if format == "jsonl":
+        return PlainTextResponse("".join(json.dumps(e) + "\n" for e in events), media_type="application/x-ndjson")
+    return TracesOut(session_id=session_id, events=events)
+
+
+@router.get("/usage", response_model=UsageSummary)
+async def get_usage(start_date: datetime | None = None, end_date: datetime | None = None,
+                    user: Principal = Depends(current_user), svc: LatticeService = Depends(service)) -> UsageSummary:
+    """The caller's billable usage in [start_date, end_date), priced by the configured table."""
+    if start_date is not None and end_date is not None and end_date <= start_date:
+        raise ApiError(422, "invalid_period", "end_date must be after start_date")
+    return await svc.usage.summary(user.user_id, _utc(start_date), _utc(end_date))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+@router.get("/health", response_model=AuraHealth)
+async def aura_health(svc: LatticeService = Depends(service)) -> AuraHealth:
+    """Whether every cell host answers, which provider runs, and what quantum and billing can do."""
+    alive = await svc.directory.alive()
+    cells = [CellHealth(role=role, host=svc.directory.groups[role].names[0], alive=ok) for role, ok in alive.items()]
+    return AuraHealth(status="ok" if all(alive.values()) else "degraded", provider=svc.provider, cells=cells,
+                      quantum_available=svc.quantum.available,
+                      billing="stripe" if get_settings().stripe_secret_key is not None else "ledger_only")
+

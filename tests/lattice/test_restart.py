@@ -1,0 +1,32 @@
+"""A cell's host killed mid-session: Ray restarts it, the next chat succeeds and the cell's memory is back."""
+
+from __future__ import annotations
+
+import ray
+
+from actors.placement import NAMESPACE
+
+
+async def test_killed_cell_host_comes_back_with_its_memory(client, auth, new_session) -> None:
+    session_id = await new_session("rita")
+    first = await client.post("/v1/aura/chat", headers=auth("rita"), json={
+        "prompt": "Review:\n```python\ndef f(x=[]):\n    return x\n```", "session_id": session_id})
+    assert first.status_code == 200, first.text
+    from deployments.lattice_service import service
+
+    svc = await service()
+    before = await svc.directory.snapshot("engineer", session_id)
+    assert before["memory"]["notes"]["steps"] == 1
+
+    ray.kill(ray.get_actor("aura:cell:engineer", namespace=NAMESPACE), no_restart=False)
+
+    second = await client.post("/v1/aura/chat", headers=auth("rita"), json={
+        "prompt": "Review again:\n```python\ndef g(y={}):\n    return y\n```", "session_id": session_id})
+    assert second.status_code == 200, second.text
+    engineer = [r for r in second.json()["agent_responses"] if r["agent_type"] == "engineer"]
+    assert engineer and engineer[0]["metrics"]["error"] is None
+    after = await svc.directory.snapshot("engineer", session_id)
+    assert after["memory"]["notes"]["steps"] == 2  # the step before the kill was restored, then one more
+    remembered = [turn["content"] for turn in after["memory"]["recent"] if turn["role"] == "user"]
+    assert remembered[0].startswith("Review:") and remembered[-1].startswith("Review again:")
+    assert len(after["loop"]["window"]) >= 2
