@@ -1,0 +1,71 @@
+"""`POST /v1/quantum/metrics` through FastAPI's TestClient, with the pool on the session Ray cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from deployments import errors
+from deployments.quantum import router
+
+BELL_QASM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n'
+
+
+@pytest.fixture(scope="module")
+def client(ray_cluster: None) -> Iterator[TestClient]:
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(router)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_bell_metrics(client: TestClient) -> None:
+    response = client.post("/v1/quantum/metrics", json={"circuit": "bell", "shots": 2000, "backend": "aer"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) >= {"phi", "gamma", "lambda", "w2", "counts", "backend_used", "job_id", "execution_ms"}
+    assert body["phi"] == pytest.approx(1.0, abs=0.02)
+    assert body["lambda"] == pytest.approx(2.176435e-8 / 3)
+    assert set(body["counts"]) == {"00", "11"} and sum(body["counts"].values()) == 2000
+    assert body["backend_used"] == "aer"
+
+
+def test_qasm_and_lattice_circuits(client: TestClient) -> None:
+    response = client.post("/v1/quantum/metrics", json={"circuit": BELL_QASM, "shots": 100, "backend": "aer"})
+    assert response.status_code == 200 and set(response.json()["counts"]) <= {"00", "11"}
+    lattice = {"scores": [1.0, 0.0, 0.0], "edges": [{"source": 0, "target": 1, "interactions": 3}]}
+    response = client.post(
+        "/v1/quantum/metrics", json={"circuit": "lattice", "lattice": lattice, "shots": 50, "backend": "aer"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["counts"] == {"011": 50}
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"circuit": "OPENQASM 2.0; qreg q[1]; bogus q[0];", "shots": 10, "backend": "aer"}, "invalid_qasm"),
+        ({"circuit": "ghz", "qubits": 21, "shots": 10, "backend": "aer"}, "too_many_qubits"),
+        ({"circuit": "bell", "shots": 10, "backend": "quantum_cloud"}, "unknown_backend"),
+        ({"circuit": "bell", "shots": 10, "backend": "aer:fake_atlantis"}, "unknown_backend"),
+        ({"circuit": "lattice", "shots": 10, "backend": "aer"}, "lattice_state_missing"),
+        ({"circuit": "bell", "shots": 0, "backend": "aer"}, "invalid_request"),
+        ({"circuit": "bell", "shots": 100_001, "backend": "aer"}, "invalid_request"),
+    ],
+)
+def test_unusable_requests_are_422_with_a_code(client: TestClient, payload: dict, code: str) -> None:
+    response = client.post("/v1/quantum/metrics", json=payload)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
+
+
+def test_openapi_describes_the_route(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operation = schema["paths"]["/v1/quantum/metrics"]["post"]
+    assert "422" in operation["responses"] and "503" in operation["responses"]
+    assert "lambda" in schema["components"]["schemas"]["MetricsResponse"]["properties"]
