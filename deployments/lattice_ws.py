@@ -9,11 +9,12 @@ up gets an `error` event and a 1013 close instead of slowing the chat down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from typing import Literal
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
-from typing import Literal
 
 from aura.auth import AuthError
 from deployments.lattice_auth import verifier
@@ -107,3 +108,6 @@ async def session_events(websocket: WebSocket, session_id: str | None = None, to
     finally:
         svc.bus.unsubscribe(subscription)
         sender.cancel()
+        # The sender ends with the socket's error when the client vanished; that is expected here.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
