@@ -7,14 +7,27 @@ import os
 import signal
 import threading
 
-import httpx
-import typer
+# Before anything imports Ray: workers run this project's interpreter instead of a
+# virtualenv that Ray's `uv run` hook would rebuild for them (seconds per start).
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
-from aura.settings import get_settings
+import httpx  # noqa: E402
+import typer  # noqa: E402
 
+from aura.settings import get_settings  # noqa: E402
+from negotiation.cli import agent, catalog_load  # noqa: E402
+from negotiation.simulate.cli import simulate  # noqa: E402
+
+# The CLI is the composition root: it is the one module of `aura/` allowed to reach the
+# applications above it, to give every command one entry point.
 app = typer.Typer(help="Aura: an actor runtime on Ray for AI agents that work together.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Catalog commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+catalog_app.command("load")(catalog_load)
+app.command()(agent)
+app.command()(simulate)
 
 
 @app.command()

@@ -13,19 +13,19 @@ import time
 import traceback
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import asyncpg
 import click
-import ray
 import typer
-from tqdm import tqdm
 
 from aura.settings import get_settings
-from aura.store import connect_url, migrate
-from negotiation.simulate import engine, outputs, record
 from negotiation.simulate.scenario import Scenario, ScenarioError, load
-from negotiation.simulate.summary import Summary, summarise
+
+if TYPE_CHECKING:
+    from negotiation.simulate.summary import Summary
+
+# Ray, the engine, Parquet and plotting load inside the functions that run a simulation,
+# so that `aura --help` and every other command start in a fraction of a second.
 
 
 def _price_range(text: str, flag: str) -> dict[str, float]:
@@ -74,6 +74,11 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _record(step: str, run_id: uuid.UUID, *args: Any) -> None:
+    import asyncpg
+
+    from aura.store import connect_url, migrate
+    from negotiation.simulate import record
+
     # One short connection per step: each step runs in its own event loop.
     url = connect_url(get_settings())
     if step == "started":
@@ -87,6 +92,12 @@ async def _record(step: str, run_id: uuid.UUID, *args: Any) -> None:
 
 def execute(scenario: Scenario, shards: int | None, progress: bool = True, record_run: bool = True) -> Summary:
     """Run `scenario` in the connected Ray cluster, write its outputs and (optionally) record it; return the summary."""
+    import ray
+    from tqdm import tqdm
+
+    from negotiation.simulate import engine, outputs
+    from negotiation.simulate.summary import summarise
+
     run_id = uuid.uuid4()
     count = shards if shards is not None else max(1, int(ray.cluster_resources().get("CPU", 1)))
     directory = scenario.output_dir or get_settings().data_dir / "simulations" / str(run_id)
@@ -140,6 +151,8 @@ def simulate(
     except (ScenarioError, OSError) as error:
         typer.echo(f"bad scenario:\n{error}", err=True)
         raise typer.Exit(2) from None
+    import ray
+
     started_ray = not ray.is_initialized()
     if started_ray:
         # With RAY_ADDRESS (or under `ray job submit`) this joins that cluster; otherwise it starts one.
