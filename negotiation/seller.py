@@ -80,6 +80,9 @@ class Seller(LogicalActor):
 
     __slots__ = ("_style", "_last_purge")
     kind = "seller"
+    #: Every decision is stored in the offers table; the trace needs only the recent steps, and a
+    #: short one keeps the snapshot a busy seller writes every flush small.
+    trace_limit = 64
 
     def __init__(self, actor_id: str) -> None:
         super().__init__(actor_id)

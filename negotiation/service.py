@@ -48,7 +48,8 @@ def llm_config(settings: NegotiationSettings) -> LlmConfig | None:
                      settings.mistral_server_url, settings.llm_timeout_ms)
 
 
-def _utc(epoch: float) -> datetime:
+def utc_datetime(epoch: float) -> datetime:
+    """Unix seconds as an aware UTC datetime."""
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
@@ -90,11 +91,11 @@ class NegotiationService:
         if decision.status == "session_not_found":
             raise NegotiationError(404, "session_not_found", "no open session with this token for this item and agent")
         if decision.status == "session_expired":
-            raise NegotiationError(410, "session_expired", f"the session ended at {_utc(decision.valid_until).isoformat()}")
+            raise NegotiationError(410, "session_expired", f"the session ended at {utc_datetime(decision.valid_until).isoformat()}")
         await self.records.record(decision, item_id=terms.item_id, buyer_did=buyer_did, bid_amount=bid.amount,
                                   currency=currency, trace_id=trace_id)
         response = NegotiateResponse(session_token=token, status=decision.status,
-                                     valid_until=_utc(decision.valid_until))
+                                     valid_until=utc_datetime(decision.valid_until))
         if decision.status == "accepted":
             assert decision.price is not None and decision.deal_id and decision.reservation_code
             response.data = AcceptedData(final_price=decision.price, reservation_code=decision.reservation_code,

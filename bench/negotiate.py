@@ -1,0 +1,221 @@
+"""Signed `POST /v1/negotiate` through Ray Serve, beside a bare FastAPI + uvicorn app running the same seller code.
+
+    uv run python bench/negotiate.py [--levels 1 8 32] [--seconds 6]
+
+Starts its own embedded PostgreSQL (in a temporary directory), Ray and Serve
+through `aura.runtime`, seeds the demo catalog, and starts the bare app in a
+child process. Both answer the same request sequence: each client opens a
+session with a low bid (countered) and closes it with a bid at the list
+price (accepted). The Serve path verifies the Ed25519 signature, checks
+replay and rate limit in PostgreSQL, routes the bid to the item's seller
+actor on a Ray host, and stores offer, negotiation and deal. The bare app
+parses the same request model and calls the same `Seller.receive` (strategy
+maths and guard rails) in process, with no auth, no database and no Ray.
+Everything is stopped at the end.
+
+Targets (issue 3): at 32 concurrent clients, Serve throughput ≥ 50 % of the
+bare app's and Serve p99 ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aura.runtime  # noqa: E402  (before ray: keeps Ray from rebuilding the venv)
+import httpx  # noqa: E402
+
+from aura.settings import Settings  # noqa: E402
+from aura.store import connect_url  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+
+from negotiation.catalog import DEMO_CATALOG, CatalogItem, ItemTerms, read_catalog_file  # noqa: E402
+from negotiation.client import NegotiationClient  # noqa: E402
+from negotiation.protocol import (  # noqa: E402
+    AcceptedData, CounteredData, NegotiateRequest, NegotiateResponse, RejectedData,
+)
+from negotiation.seller import Bid, Seller, session_token  # noqa: E402
+from negotiation.service import utc_datetime  # noqa: E402
+
+#: Items whose list price needs no high-value confirmation (default threshold 2000).
+ITEMS = [i for i in read_catalog_file(DEMO_CATALOG) if i.base_price <= 2000 and i.active]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bare_app() -> FastAPI:
+    """The baseline: the same request/response models and `Seller.receive`, in process, without auth, DB or Ray."""
+    app = FastAPI()
+    sellers: dict[str, Seller] = {}
+    terms = {
+        i.id: ItemTerms(i.id, i.name, i.description, i.base_price, i.floor_price, i.currency, i.strategy,
+                        i.concession, i.confirm_threshold or 2000.0)
+        for i in ITEMS
+    }
+
+    @app.post("/v1/negotiate", response_model=NegotiateResponse, response_model_exclude_none=True)
+    async def negotiate(body: NegotiateRequest) -> NegotiateResponse:
+        item = terms[body.item_id]
+        seller = sellers.setdefault(item.item_id, Seller(item.item_id))
+        token = body.session_token or session_token()
+        decision = await seller.receive(Bid(token, body.session_token is None, "did:key:bare", item, body.bid_amount,
+                                            body.confirmed, time.time(), 900.0, 8, 0.5))
+        answer = NegotiateResponse(session_token=token, status=decision.status, valid_until=utc_datetime(decision.valid_until))
+        if decision.status == "accepted":
+            answer.data = AcceptedData(final_price=decision.price, reservation_code=decision.reservation_code,
+                                       deal_id=decision.deal_id)
+        elif decision.status == "countered":
+            answer.data = CounteredData(proposed_price=decision.price, message=decision.message,
+                                        reason_code=decision.reason_code)
+        elif decision.status == "rejected":
+            answer.data = RejectedData(reason_code=decision.reason_code)
+        return answer
+
+    return app
+
+
+def _serve_bare(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def _client_loop(api: str, deadline: float, latencies: list[float], errors: list[int], seed: int) -> None:
+    rng = random.Random(seed)
+    async with NegotiationClient(api, timeout_s=30) as client:  # sequential requests: one keep-alive connection
+        while time.perf_counter() < deadline:
+            item: CatalogItem = rng.choice(ITEMS)
+            token = None
+            for bid in (round(item.base_price * 0.5, 2), item.base_price):
+                payload = {"item_id": item.id, "bid_amount": bid, **({"session_token": token} if token else {})}
+                started = time.perf_counter()
+                answer = await client.send("POST", "/v1/negotiate", payload)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200:
+                    errors.append(answer.status_code)
+                    break
+                token = answer.json()["session_token"]
+
+
+async def warm_up(api: str) -> None:
+    """One negotiation per item, so every seller (and its Ray host) is active before anything is timed."""
+    async with NegotiationClient(api, timeout_s=120) as client:
+        for item in ITEMS:
+            opened = await client.send("POST", "/v1/negotiate", {"item_id": item.id, "bid_amount": item.base_price})
+            if opened.status_code != 200:
+                raise RuntimeError(f"warm-up bid on {item.id} answered {opened.status_code}: {opened.text}")
+
+
+async def run_level(api: str, clients: int, seconds: float) -> dict:
+    """`clients` concurrent signing clients for `seconds` (after a 1 s warm-up): throughput and latency."""
+    warm: list[float] = []
+    await asyncio.gather(*(_client_loop(api, time.perf_counter() + 1.0, warm, [], 1000 + c) for c in range(clients)))
+    latencies: list[float] = []
+    errors: list[int] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(_client_loop(api, started + seconds, latencies, errors, c) for c in range(clients)))
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "clients": clients, "requests": len(latencies), "errors": len(errors),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2),
+    }
+
+
+async def _seed(url: str) -> int:
+    import asyncpg
+    from pgvector.asyncpg import register_vector
+
+    from negotiation.catalog import seed_demo_catalog
+
+    db = await asyncpg.create_pool(url, min_size=1, max_size=2, init=register_vector)
+    try:
+        return await seed_demo_catalog(db)
+    finally:
+        await db.close()
+
+
+async def _wait_ready(api: str, path: str = "/v1/health", timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(timeout=5) as http:
+        while True:
+            try:
+                answer = await http.get(f"{api}{path}")
+                if answer.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{api} did not answer in {timeout_s} s")
+            await asyncio.sleep(0.5)
+
+
+def main() -> None:
+    """Bring everything up, measure each level on both apps, print a table and JSON, bring everything down."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    args = parser.parse_args()
+
+    # The benchmark's clients must not be throttled by the per-DID limit (inherited by Ray's workers).
+    os.environ["AURA_RATE_LIMIT_PER_MINUTE"] = "100000000"
+    workdir = Path(tempfile.mkdtemp(prefix="aura-bench-negotiate-"))
+    settings = Settings(data_dir=workdir, database_url=None, serve_port=_free_port(),
+                                     dashboard_port=_free_port())
+    bare_port = _free_port()
+    bare = multiprocessing.get_context("spawn").Process(target=_serve_bare, args=(bare_port,), daemon=True)
+    results: dict[str, list[dict]] = {"serve": [], "bare": []}
+    try:
+        endpoints = aura.runtime.up(settings)
+        asyncio.run(_seed(connect_url(settings)))
+        bare.start()
+        bare_api = f"http://127.0.0.1:{bare_port}"
+        asyncio.run(_wait_ready(endpoints.api))
+        asyncio.run(_wait_ready(bare_api, path="/openapi.json"))
+        asyncio.run(warm_up(endpoints.api))
+        asyncio.run(warm_up(bare_api))
+        for level in args.levels:
+            results["serve"].append(asyncio.run(run_level(endpoints.api, level, args.seconds)))
+            results["bare"].append(asyncio.run(run_level(bare_api, level, args.seconds)))
+    finally:
+        if bare.is_alive():
+            bare.terminate()
+            bare.join(10)
+        aura.runtime.down(settings)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print("| clients | serve req/s | serve p50 ms | serve p99 ms | bare req/s | bare p50 ms | bare p99 ms | serve/bare |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for served, base in zip(results["serve"], results["bare"]):
+        ratio = served["throughput_rps"] / base["throughput_rps"] if base["throughput_rps"] else 0.0
+        print(f"| {served['clients']} | {served['throughput_rps']} | {served['p50_ms']} | {served['p99_ms']} | "
+              f"{base['throughput_rps']} | {base['p50_ms']} | {base['p99_ms']} | {ratio:.0%} |")
+    if any(r["errors"] for rows in results.values() for r in rows):
+        print("errors:", {k: [r["errors"] for r in rows] for k, rows in results.items()})
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
