@@ -7,7 +7,10 @@ circuits per backend job and once to a pool that issues one job per circuit
 (`max_batch=1`), on `aer` and on `aer:fake_fez`. Each circuit's Φ, Γ, Λ, W₂
 are computed in both cases. Starts its own local Ray and shuts it down.
 
-    uv run python bench/quantum.py [--circuits 1000] [--batch 100] [--workers 2]
+    uv run python -m bench.quantum [--circuits 1000] [--batch 100] [--workers 2]
+
+(Run as a module: as a script, this file's directory comes first on the path
+and its own name would hide the `quantum` package.)
 """
 
 from __future__ import annotations

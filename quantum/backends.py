@@ -1,8 +1,9 @@
 """Where circuits run: ideal Aer, Aer with a fake IBM device's noise, IBM Quantum Runtime.
 
 A backend runs a whole batch of circuits as one job: every group of circuits
-sharing a template and shot count is compiled once (cached per shape) and
-becomes SamplerV2 PUBs, one per circuit. Names:
+sharing a template is compiled once (cached per shape), and each circuit
+becomes one PUB of a SamplerV2 job (IBM) or one experiment of an Aer run
+(one run per distinct shot count). Names:
 
 - ``aer``: the ideal `AerSimulator`.
 - ``aer:<fake device>``, e.g. ``aer:fake_fez``: Aer with the noise of the
@@ -20,7 +21,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Final
@@ -28,7 +29,6 @@ from typing import Any, Final
 from qiskit import QuantumCircuit
 from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 from qiskit_aer import AerSimulator
-from qiskit_aer.primitives import SamplerV2 as AerSampler
 
 from quantum.devices import UnknownDevice, device_names, fake_device, region
 from quantum.templates import CompiledTemplates, Group
@@ -112,16 +112,17 @@ def _pubs(groups: Sequence[Group], compiled: CompiledTemplates, bind: bool) -> l
     return pubs
 
 
-def _split_counts(groups: Sequence[Group], pub_results: Sequence[Any]) -> list[list[dict[str, int]]]:
+def _split_counts(groups: Sequence[Group], flat: Sequence[dict[str, int]]) -> list[list[dict[str, int]]]:
+    """Per-circuit counts in PUB order, regrouped as one list per group."""
     counts: list[list[dict[str, int]]] = []
     position = 0
     for group in groups:
-        counts.append([pub_results[position + k].data.meas.get_counts() for k in range(len(group.members))])
+        counts.append(list(flat[position : position + len(group.members)]))
         position += len(group.members)
     return counts
 
 
-def _measuring(pass_manager: PassManager):
+def _measuring(pass_manager: PassManager) -> Callable[[QuantumCircuit], QuantumCircuit]:
     """Compile a template into a circuit that measures every qubit k into classical bit k."""
 
     def compile_template(template: QuantumCircuit) -> QuantumCircuit:
@@ -132,22 +133,34 @@ def _measuring(pass_manager: PassManager):
     return compile_template
 
 
-class _AerSamplerBackend(Backend):
-    """Common path of the Aer backends: bound PUBs through Aer's SamplerV2, one Aer job."""
+class _AerBackend(Backend):
+    """Common path of the Aer backends: every circuit of the batch in one AerSimulator run per shot count."""
 
     def _execute(self, simulator: AerSimulator, compiled: CompiledTemplates, groups: Sequence[Group]) -> JobResult:
-        # Aer's runtime parameter binding leaves controlled rotations unrotated (qiskit-aer 0.18),
-        # so parameters are bound in Python.
+        # Parameters are bound in Python: Aer's runtime binding leaves controlled rotations
+        # unrotated (qiskit-aer 0.18). Aer's SamplerV2 is skipped too: it records every shot
+        # as a string and recounts them, which cost more than the simulation for small circuits.
         pubs = _pubs(groups, compiled, bind=True)
+        by_shots: dict[int, list[int]] = {}
+        for position, (_, _, shots) in enumerate(pubs):
+            by_shots.setdefault(shots, []).append(position)
+        flat: list[dict[str, int]] = [{} for _ in pubs]
+        job_ids: list[str] = []
         started = time.perf_counter()
-        job = AerSampler.from_backend(simulator).run(pubs)
-        result = job.result()
+        for shots, positions in by_shots.items():
+            job = simulator.run([pubs[p][0] for p in positions], shots=shots)
+            result = job.result()
+            if not result.success:
+                raise BackendError("aer_failed", str(result.status))
+            for k, position in enumerate(positions):
+                flat[position] = dict(result.get_counts(k))
+            job_ids.append(job.job_id())
         elapsed = (time.perf_counter() - started) * 1000.0
-        return JobResult(job_id=job.job_id(), backend_used=self.name, counts=_split_counts(groups, result),
+        return JobResult(job_id=",".join(job_ids), backend_used=self.name, counts=_split_counts(groups, flat),
                          execution_ms=elapsed)
 
 
-class AerBackend(_AerSamplerBackend):
+class AerBackend(_AerBackend):
     """``aer``: the ideal, noise-free AerSimulator."""
 
     def __init__(self) -> None:
@@ -163,7 +176,7 @@ class AerBackend(_AerSamplerBackend):
         return self._execute(self._simulator, self._compiled, groups)
 
 
-class NoisyAerBackend(_AerSamplerBackend):
+class NoisyAerBackend(_AerBackend):
     """``aer:<fake device>``: Aer with the noise of the device region the circuit's size needs."""
 
     def __init__(self, device: str) -> None:
@@ -285,8 +298,9 @@ class IBMRuntimeBackend(Backend):
             self._close()
             raise BackendError("ibm_job_failed", f"job {job.job_id()}: {type(error).__name__}: {error}") from error
         elapsed = (time.perf_counter() - started) * 1000.0
+        flat = [pub_result.data.meas.get_counts() for pub_result in result]
         return JobResult(job_id=job.job_id(), backend_used=f"ibm:{self._resolved}",
-                         counts=_split_counts(groups, result), execution_ms=elapsed)
+                         counts=_split_counts(groups, flat), execution_ms=elapsed)
 
 
 class FallbackBackend(Backend):
