@@ -97,6 +97,7 @@ async def _bench(chats: int, concurrent: int) -> dict:
         step_ms: list[float] = []
         chunk_ms: list[float] = []
         first_chunk_ms: list[float] = []
+        in_cell_ms: list[float] = []
         url = f"{base.replace('http', 'ws')}/v1/aura/ws?session_id={session}&token={token}"
         async with websockets.connect(url, max_queue=None) as ws:
             await ws.recv()  # connected
@@ -126,7 +127,10 @@ async def _bench(chats: int, concurrent: int) -> dict:
                             break
                 answer = await chat
                 assert answer.status_code == 200, answer.text
+                in_cell_ms.extend(r["metrics"]["latency_ms"] for r in answer.json()["agent_responses"])
         results["step_overhead_ms"] = _summary(step_ms)
+        # Of which inside the cell's receive (provider stream + chunk publishing), the rest is Ray and saving.
+        results["step_inside_cell_ms"] = _summary(in_cell_ms)
         results["chunk_to_websocket_ms"] = _summary(chunk_ms)
         results["request_to_first_chunk_ms"] = _summary(first_chunk_ms)
 
