@@ -176,17 +176,17 @@ def main() -> None:
     get_settings.cache_clear()
     # Cell hosts import the provider by name, so they need the repository root on their path.
     env = {"AURA_DATA_DIR": str(data_dir), "AURA_DATABASE_URL": url, "PYTHONPATH": str(_ROOT)}
-    # On a loaded machine Ray's raylet can time out waiting for its agents; a fresh try usually succeeds.
-    for attempt in range(3):
-        try:
-            ray.init(num_cpus=2, include_dashboard=False, namespace="aura-bench", logging_level="WARNING",
-                     runtime_env={"env_vars": env})
-            break
-        except Exception:
-            ray.shutdown()
-            if attempt == 2:
-                raise
     try:
+        # On a loaded machine Ray's raylet can time out waiting for its agents; a fresh try usually succeeds.
+        for attempt in range(3):
+            try:
+                ray.init(num_cpus=2, include_dashboard=False, namespace="aura-bench", logging_level="WARNING",
+                         runtime_env={"env_vars": env})
+                break
+            except Exception:
+                ray.shutdown()
+                if attempt == 2:
+                    raise
         results = asyncio.run(_bench(args.chats, args.concurrent))
     finally:
         ray.shutdown()
