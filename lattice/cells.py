@@ -146,9 +146,6 @@ class Cell(LogicalActor):
                     publisher.add(chunk)
         except Exception as exc:  # any provider failure is this step's outcome, recorded below
             error = exc
-        finally:
-            if publisher is not None:
-                await publisher.flush()
         latency_ms = (time.perf_counter() - started) * 1000
         text = "".join(parts)
         score = step_score(text, completion, error is not None)
@@ -186,7 +183,7 @@ class Cell(LogicalActor):
         }
         return StepResult(step_id=task.step_id, role=self.role, response=text, confidence=score.value,
                           provider=task.provider, iteration=task.iteration, metrics=metrics, verdict=verdict,
-                          code=code, chunks=len(parts))
+                          code=code, chunks=len(parts), chunk_sizes=[len(p) for p in parts])
 
     def _feedback(self, feedback: Feedback) -> float | None:
         score = review_score(feedback.verdict)

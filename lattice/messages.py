@@ -66,4 +66,13 @@ class StepResult:
     verdict: Verdict | None = None
     code: str | None = None
     chunks: int = 0
+    chunk_sizes: list[int] = field(default_factory=list)
     error: str | None = None
+
+    def chunk_texts(self) -> list[str]:
+        """The streamed chunks, cut back out of `response` by their sizes."""
+        texts, start = [], 0
+        for size in self.chunk_sizes:
+            texts.append(self.response[start:start + size])
+            start += size
+        return texts

@@ -28,7 +28,7 @@ from lattice.workflow import Workflow, select
 log = logging.getLogger(__name__)
 
 _RELAY_POLL_S = 5.0
-#: How long a step's `done` waits for its chunks still in transit through the relay.
+#: How long the end of a chat waits for the relay consumer to stop.
 _CHUNK_GRACE_S = 2.0
 
 
@@ -68,11 +68,30 @@ class ChatOutcome:
 
 @dataclass
 class _Stream:
-    """Chunk bookkeeping of one chat: how many chunks of each step were forwarded."""
+    """Chunk bookkeeping of one chat: how many chunks of each step were published, from either path.
 
+    Chunks reach the client by whichever path is first: the relay while the
+    step runs, or the step's reply (which carries them all) for the rest. A
+    chunk's sequence number says whether it was already published.
+    """
+
+    session_id: str
+    events: EventSink
     forwarded: dict[str, int] = field(default_factory=dict)
     roles: dict[str, tuple[Role, int]] = field(default_factory=dict)
-    progress: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def publish(self, step_id: str, sequence: int, text: str) -> None:
+        """Publish chunk `sequence` of a step unless it was published already (announcing `working` first)."""
+        role, iteration = self.roles.get(step_id, (None, 0))
+        done = self.forwarded.get(step_id, 0)
+        if role is None or sequence < done:
+            return
+        if done == 0:
+            self.events.publish(self.session_id, AgentUpdate(
+                session_id=self.session_id, agent_type=role, status="working", iteration=iteration, step_id=step_id))
+        self.events.publish(self.session_id, ResponseChunk(
+            session_id=self.session_id, agent_type=role, step_id=step_id, content=text))
+        self.forwarded[step_id] = sequence + 1
 
 
 class Orchestrator:
@@ -91,7 +110,7 @@ class Orchestrator:
         started = time.perf_counter()
         workflow = select(plan.prompt, plan.agents_enabled)
         streaming = self._relay is not None and self._events.listeners(plan.session_id) > 0
-        stream = _Stream()
+        stream = _Stream(plan.session_id, self._events)
         consumer = asyncio.create_task(self._forward_chunks(plan, stream)) if streaming else None
         run = _ChatRun(self, plan, stream if streaming else None)
         try:
@@ -106,29 +125,18 @@ class Orchestrator:
         return ChatOutcome(workflow, run.steps, final, iterations, (time.perf_counter() - started) * 1000)
 
     async def _forward_chunks(self, plan: ChatPlan, stream: _Stream) -> None:
-        """Long-poll the relay for this chat's chunks and publish them in order, step by step."""
-        announced: set[str] = set()
+        """Long-poll the relay for this chat's chunks and publish them as they come."""
         while True:
             try:
                 batch = await self._relay.take.remote(plan.chat_id, _RELAY_POLL_S)  # type: ignore[union-attr]
             except ray.exceptions.RayError as exc:
-                log.warning("chunk relay unavailable; live chunks stop", extra={"error": type(exc).__name__})
+                log.warning("chunk relay unavailable; chunks follow with each step's reply",
+                            extra={"error": type(exc).__name__})
                 return
             if batch is None:
                 return
-            for step_id, _, text in sorted(batch, key=lambda c: (c[0], c[1])):
-                role, iteration = stream.roles.get(step_id, (None, 0))
-                if role is None:
-                    continue
-                if step_id not in announced:
-                    announced.add(step_id)
-                    self._events.publish(plan.session_id, AgentUpdate(
-                        session_id=plan.session_id, agent_type=role, status="working", iteration=iteration,
-                        step_id=step_id))
-                self._events.publish(plan.session_id, ResponseChunk(
-                    session_id=plan.session_id, agent_type=role, step_id=step_id, content=text))
-                stream.forwarded[step_id] = stream.forwarded.get(step_id, 0) + 1
-            stream.progress.set()
+            for step_id, sequence, text in batch:
+                stream.publish(step_id, sequence, text)
 
 
 class _ChatRun:
@@ -143,20 +151,6 @@ class _ChatRun:
         self.reviewed_latest = True  # whether the newest code has been reviewed
         self.feedback: list[asyncio.Task[object]] = []
         self._sequence = 0
-
-    async def _await_chunks(self, step_id: str, expected: int) -> None:
-        if self.stream is None:
-            return
-        deadline = time.monotonic() + _CHUNK_GRACE_S
-        while self.stream.forwarded.get(step_id, 0) < expected:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self.stream.progress.clear()
-            try:
-                await asyncio.wait_for(self.stream.progress.wait(), remaining)
-            except TimeoutError:
-                return
 
     async def step(self, role: Role, iteration: int, subject: str | None = None, review: Verdict | None = None) -> StepResult:
         """Send one task to a cell and turn its reply (or failure) into a step result, with events around it."""
@@ -182,7 +176,9 @@ class _ChatRun:
                                 metrics={"provider": plan.provider}, error=f"{reply.error}: {reply.message}")
         else:
             result = reply
-            await self._await_chunks(step_id, result.chunks)
+            if self.stream is not None:
+                for sequence, text in enumerate(result.chunk_texts()):
+                    self.stream.publish(step_id, sequence, text)
         self.steps.append(result)
         events.publish(plan.session_id, AgentUpdate(
             session_id=plan.session_id, agent_type=role, status="error" if result.error else "done",

@@ -87,11 +87,17 @@ def relay_handle() -> ActorHandle:
     ).remote()
 
 
+#: Senders still running after their step replied; a task only weakly referenced could be collected.
+_sending: set[asyncio.Task[None]] = set()
+
+
 class ChunkPublisher:
     """A cell step's sender to the relay: one call in flight at a time, chunks that arrive meanwhile batched.
 
     One call in flight keeps the order without waiting on every chunk; the
-    first chunk leaves at once, so batching adds no latency to it.
+    first chunk leaves at once, so batching adds no latency to it. The step
+    does not wait for the relay before replying: the reply carries every chunk,
+    and the orchestrator publishes whatever the relay has not delivered yet.
     """
 
     def __init__(self, relay: ActorHandle, stream_id: str, step_id: str) -> None:
@@ -107,6 +113,8 @@ class ChunkPublisher:
         self._sequence += 1
         if self._sender is None or self._sender.done():
             self._sender = asyncio.get_running_loop().create_task(self._send())
+            _sending.add(self._sender)
+            self._sender.add_done_callback(_sending.discard)
 
     @property
     def count(self) -> int:
@@ -121,8 +129,3 @@ class ChunkPublisher:
             except ray.exceptions.RayError as exc:
                 # The answer still reaches the caller in the step's reply; only the live view is lost.
                 self.failed = f"{type(exc).__name__}"
-
-    async def flush(self) -> None:
-        """Wait until every added chunk is in the relay (or the relay failed)."""
-        while self._sender is not None and not self._sender.done():
-            await self._sender
