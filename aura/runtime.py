@@ -8,6 +8,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 # Workers run this project's own interpreter. Under `uv run`, Ray would otherwise rebuild
 # the project into a fresh virtualenv for the workers (seconds per start, nothing gained).
@@ -56,6 +57,23 @@ def start_database(settings: Settings) -> str:
     return url
 
 
+def init_ray(attempts: int = 3, **options: Any) -> Any:
+    """`ray.init(**options)`, tried again when a local node times out while starting.
+
+    On a busy machine Ray's node start-up can exceed its fixed waits (the raylet
+    gives its metrics agent a few seconds to come up, the driver gives the
+    raylet 30 s); a second attempt usually finds the machine warmer.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return ray.init(**options)
+        except Exception as exc:
+            if "timed out during startup" not in str(exc) or attempt == attempts:
+                raise
+            log.warning("ray did not start in time; trying again", extra={"attempt": attempt})
+            ray.shutdown()
+
+
 def start_ray(settings: Settings, database_url: str) -> str | None:
     """Start a local Ray with its dashboard, or join `ray_address`; return the dashboard URL.
 
@@ -63,7 +81,7 @@ def start_ray(settings: Settings, database_url: str) -> str | None:
     actor reaches the same database without starting one of its own.
     """
     env = {"AURA_DATABASE_URL": database_url, "AURA_DATA_DIR": str(settings.data_dir)}
-    context = ray.init(
+    context = init_ray(
         address=settings.ray_address,
         namespace="aura",
         include_dashboard=settings.ray_address is None,

@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-import aura.runtime  # noqa: F401  (first: it keeps Ray from rebuilding the venv for workers)
+from aura.runtime import init_ray  # first: it keeps Ray from rebuilding the venv for workers
 import ray
 
 from aura.settings import Settings, get_settings
@@ -50,7 +50,7 @@ def settings(data_dir: Path, database_url: str) -> Iterator[Settings]:
 @pytest.fixture(scope="session")
 def ray_cluster(settings: Settings) -> Iterator[None]:
     """One local Ray cluster for the whole session; workers inherit the session's settings."""
-    ray.init(
+    init_ray(
         num_cpus=4,
         include_dashboard=False,
         namespace="aura-tests",
