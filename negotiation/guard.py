@@ -1,9 +1,9 @@
 """Guard rails on every seller decision, whichever strategy made it.
 
-Rules: an accepted price is at least the floor and at most the bid; a
-counter is above the floor (so it never reveals it) and at most the base
-price; the last round cannot be countered; no text mentions the floor or
-its value. A decision that breaks a rule is corrected (never sent as it
+Rules: an accepted price is at least the floor and at most the bid (and
+not the floor itself unless the buyer bid exactly that); a counter is above
+the floor (so it never reveals it) and at most the base price; the last
+round cannot be countered; no text mentions the floor or its value. A decision that breaks a rule is corrected (never sent as it
 was) and each correction is named so it can be counted.
 """
 
@@ -97,6 +97,10 @@ def enforce(proposal: Proposal, *, floor_price: float, base_price: float, bid: f
     if action == "accept":
         # Two decimals, without rounding past the bid or below the floor.
         price = min(max(round(price, 2), _cents_up(floor_price)), bid)
+        if abs(price - floor_price) < 0.005 and bid > price:
+            # A price at the floor tells the buyer where it is; only the buyer's own bid may land there.
+            corrections.append("accept_at_floor")
+            price = min(bid, round(_cents_down(floor_price) + _CENT, 2))
 
     if action == "counter":
         if final_round:
@@ -109,9 +113,12 @@ def enforce(proposal: Proposal, *, floor_price: float, base_price: float, bid: f
             if price <= floor_price and price != base_price:
                 corrections.append("counter_at_or_below_floor")
                 price = max(safe_counter, floor_price + _CENT)
+            # Two decimals, without rounding past the base price or down to the floor.
             price = round(price, 2)
-            if price <= floor_price and price != base_price:  # rounding to cents reached the floor
-                price = round(min(_cents_down(floor_price) + _CENT, base_price), 2)
+            if price > base_price:
+                price = _cents_down(base_price) if _cents_down(base_price) > floor_price else base_price
+            if price <= floor_price and price != base_price:
+                price = min(round(_cents_down(floor_price) + _CENT, 2), base_price)
             if price <= bid and bid >= floor_price:
                 # Countering at or below what the buyer already offers would be a worse deal than accepting.
                 corrections.append("counter_not_above_bid")
