@@ -282,12 +282,17 @@ async def run_metrics(circuit: QuantumCircuit, shots: int, backend_name: str, fa
     `BackendError` or `QuantumJobFailed` (see `QuantumWorker.submit`).
     """
     _check(circuit, shots, backend_name, fallback, config.max_qubits)
-    handle = worker(config, next(_turn) % config.size)
+    index = next(_turn) % config.size
+    handle = worker(config, index)
     try:
         return await handle.submit.remote(circuit, shots, backend_name, fallback)
     except ray.exceptions.RayTaskError as error:
         if isinstance(error.cause, (PoolBusy, CircuitError, BackendError, QuantumJobFailed)):
             raise error.cause from None
+        raise
+    except ray.exceptions.RayActorError:
+        # The worker died: forget its handle so the next call finds or recreates it by name.
+        _handles.pop(config.worker_name(index), None)
         raise
 
 
