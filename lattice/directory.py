@@ -9,7 +9,7 @@ from typing import Any
 
 import ray
 
-from actors.host import HostSpec
+from actors.host import HostSpec, Persistence
 from actors.placement import HostGroup
 from lattice.messages import ROLES, Role
 
@@ -32,20 +32,21 @@ async def _across_restarts(call: Callable[[], Awaitable[Any]]) -> Any:
             delay = min(delay * 2, 2.0)
 
 
-def cell_spec(role: Role, idle_ttl_s: float) -> HostSpec:
-    """The host spec of one role: write-through persistence, so a killed host loses no finished step."""
+def cell_spec(role: Role, idle_ttl_s: float, persistence: Persistence = "write_through") -> HostSpec:
+    """The host spec of one role; write-through persistence (the default) means a killed host loses no finished step."""
     from lattice.cells import CELL_CLASSES
 
     cls = CELL_CLASSES[role]
-    return HostSpec(group="cell", actor_class=f"{cls.__module__}:{cls.__name__}", persistence="write_through",
+    return HostSpec(group="cell", actor_class=f"{cls.__module__}:{cls.__name__}", persistence=persistence,
                     idle_ttl_s=idle_ttl_s)
 
 
 class CellDirectory:
     """The six role hosts of this process's view of the cluster."""
 
-    def __init__(self, idle_ttl_s: float = 900.0) -> None:
-        self.groups: dict[Role, HostGroup] = {r: HostGroup.dedicated(cell_spec(r, idle_ttl_s), r) for r in ROLES}
+    def __init__(self, idle_ttl_s: float = 900.0, persistence: Persistence = "write_through") -> None:
+        self.groups: dict[Role, HostGroup] = {r: HostGroup.dedicated(cell_spec(r, idle_ttl_s, persistence), r)
+                                              for r in ROLES}
 
     def handle(self, role: Role) -> ray.actor.ActorHandle:
         """The Ray handle of a role's host (created on first use)."""

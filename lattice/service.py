@@ -48,7 +48,7 @@ class LatticeService:
         self.sessions = SessionStore(db)
         self.usage = UsageLedger(db)
         self.bus = SessionBus()
-        self.directory = directory or CellDirectory(self.settings.cell_idle_ttl_s)
+        self.directory = directory or CellDirectory(self.settings.cell_idle_ttl_s, self.settings.cell_persistence)
         self.provider = provider or provider_name(self.settings, get_settings().anthropic_api_key is not None)
         self.notifier = LatticeNotifier(self._publish_lattice, self.bus.watching_lattice)
         self.orchestrator = Orchestrator(self.directory, self.bus, relay_handle(), self.settings.step_timeout_s,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,5 +25,10 @@ class LatticeSettings(BaseSettings):
     quantum_backend: str = Field(default="aer", description="Quantum pool backend for lattice metrics (aer, aer:<fake device>, ibm:<name>).")
     quantum_shots: int = Field(default=2048, ge=1, le=100_000)
     quantum_budget_s: float = Field(default=2.0, ge=0, description="How long a chat waits for its quantum metrics.")
+    cell_persistence: Literal["write_through", "write_behind"] = Field(
+        default="write_through",
+        description="write_through saves a cell before each step's reply (a killed host loses nothing); "
+                    "write_behind saves every second (faster steps, the last second at risk).",
+    )
     cell_idle_ttl_s: float = Field(default=900.0, gt=0, description="Idle sessions' cells are saved and dropped after this.")
     ws_queue_size: int = Field(default=256, ge=8, description="Events buffered per WebSocket before it is cut off.")
