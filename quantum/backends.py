@@ -29,7 +29,9 @@ from typing import Any, Final
 from qiskit import QuantumCircuit
 from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 from qiskit_aer import AerSimulator
+from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
 
+from aura.settings import get_settings
 from quantum.devices import UnknownDevice, device_names, fake_device, region
 from quantum.templates import CompiledTemplates, Group
 
@@ -96,7 +98,13 @@ def backend(name: str, fallback: str | None = None) -> Backend:
     kind, device = name.split(":", 1) if ":" in name else (name, None)
     if kind == "aer":
         return AerBackend() if device is None else NoisyAerBackend(device)
-    return IBMRuntimeBackend(device)
+    return IBMRuntimeBackend(device, timeout_s=_ibm_timeout_s())
+
+
+def _ibm_timeout_s() -> float:
+    """`quantum_ibm_timeout_s` from settings when it exists there, else 600 s."""
+    # Read by name so that adding the setting to aura.settings needs no change here.
+    return float(getattr(get_settings(), "quantum_ibm_timeout_s", DEFAULT_IBM_TIMEOUT_S))
 
 
 def _pubs(groups: Sequence[Group], compiled: CompiledTemplates, bind: bool) -> list[tuple[QuantumCircuit, Any, int]]:
@@ -229,8 +237,6 @@ class IBMRuntimeBackend(Backend):
 
     def _open(self) -> tuple[Any, CompiledTemplates]:
         """The open Batch and the transpilation cache for its device, opening them on first use."""
-        from qiskit_ibm_runtime import Batch
-
         with self._lock:
             if self._batch is None:
                 device = self._resolve()
@@ -246,10 +252,6 @@ class IBMRuntimeBackend(Backend):
     def _resolve(self) -> Any:
         if self._device_name in device_names():
             return fake_device(self._device_name)
-        from qiskit_ibm_runtime import QiskitRuntimeService
-
-        from aura.settings import get_settings
-
         token = get_settings().ibm_quantum_token
         if token is None or not token.get_secret_value():
             raise BackendError("ibm_not_configured", "no IBM Quantum token: set AURA_IBM_QUANTUM_TOKEN")
@@ -272,8 +274,6 @@ class IBMRuntimeBackend(Backend):
                 pass
 
     def run(self, groups: Sequence[Group]) -> JobResult:
-        from qiskit_ibm_runtime import SamplerV2
-
         batch, compiled = self._open()
         started = time.perf_counter()
         try:
