@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     mistral_api_key: SecretStr | None = Field(default=None, validation_alias=_env("MISTRAL_API_KEY"))
     stripe_secret_key: SecretStr | None = Field(default=None, validation_alias=_env("STRIPE_SECRET_KEY"))
     ibm_quantum_token: SecretStr | None = Field(default=None, validation_alias=_env("IBM_QUANTUM_TOKEN"))
+    quantum_max_qubits: int = Field(default=20, ge=1, le=30, description="Largest circuit whose ideal reference is computed.")
+    quantum_ibm_timeout_s: float = Field(default=600.0, gt=0, description="How long an IBM Runtime job may take.")
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     @field_validator("data_dir")

@@ -15,6 +15,7 @@ from aura.telemetry import configure_logging, configure_tracing, current_trace_i
 from deployments import errors, health
 from deployments import negotiation as negotiation_routes
 from deployments import aura_api
+from deployments import quantum as quantum_routes
 
 _tracer = tracer(__name__)
 
@@ -26,6 +27,7 @@ def build_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(negotiation_routes.router)
     api.include_router(aura_api.router)
+    api.include_router(quantum_routes.router)
 
     @api.middleware("http")
     async def _correlate(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aura.settings import get_settings
 from deployments.errors import ApiError, ErrorBody
 from quantum.backends import BackendError
-from quantum.circuits import DEFAULT_MAX_QUBITS, CircuitError, LatticeEdge, build
+from quantum.circuits import CircuitError, LatticeEdge, build
 from quantum.pool import MAX_SHOTS, PoolBusy, PoolConfig, QuantumJobFailed, run_metrics
 
 router = APIRouter(prefix="/v1/quantum", tags=["quantum"])
@@ -67,9 +67,8 @@ class MetricsResponse(BaseModel):
 
 
 def max_qubits() -> int:
-    """The largest circuit whose ideal reference is computed: `quantum_max_qubits` in settings, else 20."""
-    # The setting is read by name so that adding it to aura.settings needs no change here.
-    return int(getattr(get_settings(), "quantum_max_qubits", DEFAULT_MAX_QUBITS))
+    """The largest circuit whose ideal reference is computed (`AURA_QUANTUM_MAX_QUBITS`, default 20)."""
+    return get_settings().quantum_max_qubits
 
 
 @router.post(

@@ -102,9 +102,8 @@ def backend(name: str, fallback: str | None = None) -> Backend:
 
 
 def _ibm_timeout_s() -> float:
-    """`quantum_ibm_timeout_s` from settings when it exists there, else 600 s."""
-    # Read by name so that adding the setting to aura.settings needs no change here.
-    return float(getattr(get_settings(), "quantum_ibm_timeout_s", DEFAULT_IBM_TIMEOUT_S))
+    """How long an IBM Runtime job may take (`AURA_QUANTUM_IBM_TIMEOUT_S`)."""
+    return get_settings().quantum_ibm_timeout_s
 
 
 def _pubs(groups: Sequence[Group], compiled: CompiledTemplates, bind: bool) -> list[tuple[QuantumCircuit, Any, int]]:
