@@ -14,6 +14,7 @@ os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 import httpx  # noqa: E402
 import typer  # noqa: E402
 
+from aura.auth import token_cli  # noqa: E402
 from aura.settings import get_settings  # noqa: E402
 from negotiation.cli import agent, catalog_load  # noqa: E402
 from negotiation.simulate.cli import simulate  # noqa: E402
@@ -28,6 +29,7 @@ app.add_typer(catalog_app, name="catalog")
 catalog_app.command("load")(catalog_load)
 app.command()(agent)
 app.command()(simulate)
+app.command("token")(token_cli)
 
 
 @app.command()

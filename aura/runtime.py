@@ -57,6 +57,23 @@ def start_database(settings: Settings) -> str:
     return url
 
 
+def seed_demo_data(database_url: str) -> int:
+    """Add the demo catalog items that are missing (idempotent); return how many were added."""
+    import asyncpg
+    from pgvector.asyncpg import register_vector
+
+    from negotiation.catalog import seed_demo_catalog
+
+    async def seed() -> int:
+        db = await asyncpg.create_pool(database_url, min_size=1, max_size=2, init=register_vector)
+        try:
+            return await seed_demo_catalog(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(seed())
+
+
 def init_ray(attempts: int = 3, **options: Any) -> Any:
     """`ray.init(**options)`, tried again when a local node times out while starting.
 
@@ -105,8 +122,14 @@ def start_serve(settings: Settings) -> None:
 def up(settings: Settings) -> Endpoints:
     """Start everything `aura up` runs and record where it answers."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from aura.billing import ensure_billing_sync
+
     url = start_database(settings)
+    added = seed_demo_data(url)
+    if added:
+        log.info("demo catalog seeded", extra={"items": added})
     dashboard = start_ray(settings, url)
+    ensure_billing_sync(settings)
     start_serve(settings)
     base = f"http://{settings.serve_host}:{settings.serve_port}"
     endpoints = Endpoints(
