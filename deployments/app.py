@@ -50,7 +50,9 @@ def build_api() -> FastAPI:
 
 
 # The app is built inside each replica: FastAPI apps carry context variables that cannot be pickled.
-@serve.deployment(name="gateway", num_replicas=1, ray_actor_options={"num_cpus": 0})
+# Every route awaits (Ray calls, the database), so one replica serves many requests at once;
+# Serve's default of 5 in flight queued the rest and made p99 grow with the client count.
+@serve.deployment(name="gateway", num_replicas=1, max_ongoing_requests=128, ray_actor_options={"num_cpus": 0})
 @serve.ingress(build_api)
 class Gateway:
     """The ingress replica: configures logs and tracing for its process, then serves `api`."""
