@@ -91,7 +91,8 @@ def negmas_sample(count: int) -> dict:
     (p − floor)/(base − floor), reserved value 0.
     """
     from negmas import SAOMechanism, make_issue
-    from negmas.preferences import LinearUtilityFunction
+    from negmas.preferences import LinearAdditiveUtilityFunction
+    from negmas.preferences.value_fun import AffineFun
     from negmas.sao import BoulwareTBNegotiator, ConcederTBNegotiator
 
     plan = scenario(1_000_000)
@@ -111,14 +112,16 @@ def negmas_sample(count: int) -> dict:
         mechanism = SAOMechanism(issues=issues, n_steps=DEADLINE)
         mechanism.add(
             negotiator[Strategy(buyer.strategy[i])](name="buyer"),
-            preferences=LinearUtilityFunction(
-                weights=[-1 / (res - asp)], bias=res / (res - asp), issues=issues, reserved_value=0.0
+            preferences=LinearAdditiveUtilityFunction(
+                values={"price": AffineFun(slope=-1 / (res - asp), bias=res / (res - asp))},
+                issues=issues, reserved_value=0.0,
             ),
         )
         mechanism.add(
             negotiator[Strategy(seller.strategy[i])](name="seller"),
-            preferences=LinearUtilityFunction(
-                weights=[1 / (base - floor)], bias=-floor / (base - floor), issues=issues, reserved_value=0.0
+            preferences=LinearAdditiveUtilityFunction(
+                values={"price": AffineFun(slope=1 / (base - floor), bias=-floor / (base - floor))},
+                issues=issues, reserved_value=0.0,
             ),
         )
         agreements += mechanism.run().agreement is not None
