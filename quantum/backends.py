@@ -33,6 +33,7 @@ from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
 
 from aura.settings import get_settings
 from quantum.devices import UnknownDevice, device_names, fake_device, region
+from quantum.errors import QuantumError
 from quantum.templates import CompiledTemplates, Group
 
 DEFAULT_IBM_TIMEOUT_S: Final[float] = 600.0
@@ -40,17 +41,8 @@ _POLL_S: Final[float] = 0.05
 _NAME = re.compile(r"^(aer)(?::([a-z0-9_]+))?$|^(ibm):([A-Za-z0-9_\-]+)$")
 
 
-class BackendError(RuntimeError):
+class BackendError(QuantumError, RuntimeError):
     """A backend could not run a job; `code` is machine-readable, `reason` says why."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        # Both in args, so the error pickles across Ray with its code and reason intact.
-        super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.reason}"
 
 
 @dataclass(frozen=True)

@@ -17,23 +17,16 @@ from qiskit import QuantumCircuit, qasm2
 from qiskit.circuit import Barrier, Gate
 from qiskit.circuit.library import get_standard_gate_name_mapping
 
+from quantum.errors import QuantumError
+
 _STANDARD_GATES = {name: type(gate) for name, gate in get_standard_gate_name_mapping().items()}
 
 DEFAULT_MAX_QUBITS: Final[int] = 20
 """Most qubits a circuit may have: the ideal reference is a 2ⁿ-amplitude statevector."""
 
 
-class CircuitError(ValueError):
+class CircuitError(QuantumError, ValueError):
     """A circuit request that cannot be built or measured; `code` is machine-readable."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        # Both in args, so the error pickles across Ray with its code and reason intact.
-        super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.reason}"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from qiskit import QuantumCircuit
 
 from quantum.backends import BackendError, backend, validate_name
 from quantum.circuits import DEFAULT_MAX_QUBITS, CircuitError
+from quantum.errors import QuantumError
 from quantum.metrics import metrics
 from quantum.reference import ideal_states
 from quantum.templates import group
@@ -42,16 +43,8 @@ class PoolBusy(RuntimeError):
     """A pool worker's queue is full; the caller should retry later."""
 
 
-class QuantumJobFailed(RuntimeError):
+class QuantumJobFailed(QuantumError, RuntimeError):
     """The backend job carrying a circuit failed; `code` is machine-readable, `reason` says why."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.reason}"
 
 
 @dataclass(frozen=True)
