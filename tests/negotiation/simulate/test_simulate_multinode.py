@@ -70,7 +70,9 @@ def test_shards_are_placed_on_both_nodes(tmp_path):
     port = _free_port()
     address = f"127.0.0.1:{port}"
     temp_dir = Path("/tmp") / f"aura-mn-{os.getpid()}"
-    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+    # Ray 2.60 turns on token authentication for `ray start --head`; this throwaway
+    # loopback cluster runs without it so the second node and the driver can join.
+    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled"}
     env.pop("RAY_ADDRESS", None)
     ray_cli = str(Path(sys.executable).with_name("ray"))
     started: list[subprocess.Popen] = []
@@ -85,9 +87,11 @@ def test_shards_are_placed_on_both_nodes(tmp_path):
             [ray_cli, "start", f"--address={address}", "--num-cpus=1", "--block"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         ))
-        nodes = json.loads(subprocess.run(
-            [sys.executable, "-c", NODES_UP, address], env=env, capture_output=True, text=True, timeout=180, check=True,
-        ).stdout)
+        joined = subprocess.run(
+            [sys.executable, "-c", NODES_UP, address], env=env, capture_output=True, text=True, timeout=180,
+        )
+        assert joined.returncode == 0, joined.stderr[-2000:]
+        nodes = json.loads(joined.stdout)
 
         run = subprocess.run(
             [sys.executable, "-m", "negotiation.simulate", "--buyers", "20", "--sellers", "4", "--negotiations", "400",
