@@ -65,7 +65,11 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         body = answer.json()
         assert body["status"] == "ok" and body["ray"]["alive_nodes"] >= 1 and body["database"]["ok"]
         openapi = httpx.get(f"http://127.0.0.1:{api_port}/openapi.json", timeout=5).json()
-        assert "/v1/health" in openapi["paths"]
+        assert {"/v1/health", "/v1/negotiate", "/v1/aura/chat", "/v1/quantum/metrics"} <= set(openapi["paths"])
+        status = subprocess.run([sys.executable, "-m", "aura", "status"], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert status.returncode == 0, status.stderr
+        assert '"status": "ok"' in status.stdout and str(up.pid) in status.stdout
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=120)
@@ -76,3 +80,5 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         time.sleep(0.5)
     assert processes_using(str(data_dir)) == []
     assert ray_session_processes(before) == []
+    stopped = subprocess.run([sys.executable, "-m", "aura", "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert stopped.returncode == 1 and "not running" in stopped.stdout
