@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from aura.runtime import init_ray  # before Ray: workers keep this interpreter, no per-run virtualenv
 import ray
 from qiskit import QuantumCircuit
 
@@ -108,7 +110,7 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--window", type=float, default=0.5, help="seconds a batch waits to fill")
     arguments = parser.parse_args()
-    ray.init(include_dashboard=False, namespace="aura-bench", logging_level="WARNING")
+    init_ray(include_dashboard=False, namespace="aura-bench", logging_level="WARNING")
     try:
         asyncio.run(main(arguments.circuits, arguments.batch, arguments.workers, arguments.window))
     finally:
