@@ -16,10 +16,13 @@ import inspect
 import math
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 
 import asyncpg
 import numpy as np
+
+from aura.hashing import feature_vector
 
 DIMENSIONS = 256
 # A fixed, small corpus keeps the build around a second: stdlib modules people ask about, plus this stack.
@@ -30,7 +33,7 @@ MODULES = (
     "statistics", "random", "string", "textwrap", "heapq", "bisect", "enum", "inspect", "argparse", "socket",
     "pydantic", "asyncpg", "numpy",
 )
-CORPUS = "docstrings-v1:" + hashlib.sha256((",".join(MODULES) + sys.version).encode()).hexdigest()[:16]
+CORPUS = "docstrings-v2:" + hashlib.sha256((",".join(MODULES) + sys.version).encode()).hexdigest()[:16]
 _LOCK_KEY = 0x4C415454  # "LATT": one builder at a time across processes
 _STOP = set("the a an of to in is are be for and or on with as by it this that from at if not no its can "
             "which will when return returns value object default none true false use used".split())
@@ -53,17 +56,8 @@ def tokens(text: str) -> list[str]:
 
 def embed(text: str) -> np.ndarray:
     """The hashed, sublinear-TF, unit-length term vector of `text` (zeros if it has no words)."""
-    vector = np.zeros(DIMENSIONS, dtype=np.float32)
-    counts: dict[str, int] = {}
-    for word in tokens(text):
-        counts[word] = counts.get(word, 0) + 1
-    for word, count in counts.items():
-        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-        bucket = int.from_bytes(digest[:4], "big") % DIMENSIONS
-        sign = 1.0 if digest[4] & 1 else -1.0  # signed hashing keeps collisions from only adding up
-        vector[bucket] += sign * (1.0 + math.log(count))
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm else vector
+    counts = Counter(tokens(text))
+    return feature_vector(((word, 1.0 + math.log(count)) for word, count in counts.items()), DIMENSIONS)
 
 
 def _summary(doc: str) -> str:

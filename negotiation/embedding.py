@@ -17,13 +17,13 @@ add a little noise (less as `dimension` grows). Mistral embeddings
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from aura.hashing import feature_vector
 from negotiation.settings import NegotiationSettings
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -66,12 +66,7 @@ class HashingEmbedder:
 
     def vector(self, text: str) -> NDArray[np.float32]:
         """The unit vector of one text (all zeros for a text with no words)."""
-        row = np.zeros(self.dimension, dtype=np.float32)
-        for feature, weight in self._features(text):
-            digest = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
-            # The low bit picks the sign, so collisions cancel on average instead of piling up.
-            row[(digest >> 1) % self.dimension] += weight if digest & 1 else -weight
-        return _normalise(row[None, :])[0]
+        return feature_vector(self._features(text), self.dimension)
 
     async def embed(self, texts: list[str]) -> NDArray[np.float32]:
         """One unit vector per text."""
