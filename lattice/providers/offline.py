@@ -97,8 +97,8 @@ class OfflineProvider(Provider):
         if findings:
             yield f"## Static findings ({len(findings)}, ast checks in {elapsed:.1f} ms)\n" + _findings_list(findings)
         else:
-            yield (f"## Static findings\nNone: the code parses and passes every check (syntax, undefined and unused "
-                   f"names, bare except, eval/exec, mutable defaults, hard-coded secrets).\n")
+            yield ("## Static findings\nNone: the code parses and passes every check (syntax, undefined and unused "
+                   "names, bare except, eval/exec, mutable defaults, hard-coded secrets).\n")
         yield ("Static checks cannot judge whether the code does what was asked; that needs a model or a person.\n")
 
     async def _debugger(self, task: CellTask) -> AsyncIterator[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
+import json
 import sys
 import uuid
 from pathlib import Path
@@ -48,7 +48,7 @@ async def test_a_second_run_applies_nothing(empty_database: str) -> None:
 
 
 async def test_two_processes_migrating_at_once_apply_each_version_once(empty_database: str) -> None:
-    script = "import asyncio, sys; from aura.store import migrate; print(asyncio.run(migrate(sys.argv[1])))"
+    script = "import asyncio, json, sys; from aura.store import migrate; print(json.dumps(asyncio.run(migrate(sys.argv[1]))))"
     runners = [
         await asyncio.create_subprocess_exec(sys.executable, "-c", script, empty_database,
                                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -56,7 +56,7 @@ async def test_two_processes_migrating_at_once_apply_each_version_once(empty_dat
     ]
     outputs = [await runner.communicate() for runner in runners]
     assert all(runner.returncode == 0 for runner in runners), outputs
-    applied = [eval(out.decode().strip().splitlines()[-1]) for out, _ in outputs]
+    applied = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outputs]
     assert sorted(applied, key=len) == [[], [m.version for m in available()]]
     assert await applied_versions(empty_database) == [m.version for m in available()]
 
