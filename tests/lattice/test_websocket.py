@@ -36,7 +36,11 @@ async def test_full_chat_streams_events_in_order(api_app, serve, client, auth, n
                        and events[-1]["status"] == "done"):
                 events.append(await _next(ws))
             body = (await chat).json()
-            events.append(await _next(ws))  # the lattice update after the synthesizer's step
+            # The response waits for the last lattice refresh, so every update is queued by now; a refresh
+            # that started earlier may still come first. A pong shares the queue: read up to it.
+            await ws.send(json.dumps({"type": "ping"}))
+            while (event := await _next(ws))["type"] != "pong":
+                events.append(event)
 
     steps = [r["metrics"]["step_id"] for r in body["agent_responses"]]
     assert [r["agent_type"] for r in body["agent_responses"]] == ["reviewer", "engineer", "reviewer", "synthesizer"]
