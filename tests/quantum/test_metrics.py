@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
-from qiskit.quantum_info import Statevector
+from qiskit.quantum_info import Statevector, random_statevector
 
+from actors.w2 import wasserstein2
 from quantum.circuits import bell, ghz
 from quantum.metrics import (
     LAMBDA_PHI,
@@ -17,6 +18,7 @@ from quantum.metrics import (
     gamma,
     hamming_weights,
     lam,
+    metric_rows,
     metrics,
     outcome_distribution,
     phi,
@@ -122,7 +124,8 @@ def test_two_independent_bell_pairs_have_phi_zero() -> None:
 
 def test_phi_matches_enumerating_every_bipartition() -> None:
     rng = np.random.default_rng(7)
-    for n in range(2, 7):
+    # Up to seven qubits Φ enumerates bipartitions itself; from eight on it runs Queyranne's algorithm.
+    for n in range(2, 10):
         for _ in range(8):
             p = np.zeros(1 << n)
             support = rng.choice(1 << n, size=rng.integers(1, (1 << n) + 1), replace=False)
@@ -198,3 +201,28 @@ def test_invalid_counts_are_rejected() -> None:
         outcome_distribution({}, 2)
     with pytest.raises(ValueError):
         outcome_distribution({"111": 1}, 2)
+
+
+def test_metric_rows_give_each_run_its_own_metrics_by_independent_computations() -> None:
+    rng = np.random.default_rng(11)
+    n = 5
+    states = [random_statevector(1 << n, seed=seed) for seed in range(12)]
+    measured = np.array([rng.multinomial(512, state.probabilities()) / 512 for state in states])
+    rows = metric_rows(measured, np.array([state.data for state in states]))
+    levels = np.arange(n + 1)
+    for values, p, state in zip(rows, measured, states, strict=True):
+        q = state.probabilities()
+        assert values.gamma == pytest.approx(0.5 * np.abs(p - q).sum(), abs=1e-12)
+        p_h = np.bincount(hamming_weights(n), weights=p, minlength=n + 1)
+        q_h = np.bincount(hamming_weights(n), weights=q, minlength=n + 1)
+        assert values.w2 == pytest.approx(wasserstein2(levels, levels, p_h, q_h) / n, abs=1e-12)
+        assert values.phi == pytest.approx(brute_force_phi(p, n), abs=1e-9)
+        dense = np.abs(np.outer(state.data, state.data.conj()))
+        assert values.lam == pytest.approx(LAMBDA_PHI * (dense.sum() - np.trace(dense)) / (2**n - 1), rel=1e-9)
+
+
+def test_metric_rows_refuse_mismatched_shapes() -> None:
+    with pytest.raises(ValueError):
+        metric_rows(np.ones((2, 4)) / 4, np.ones((3, 4)) / 2)
+    with pytest.raises(ValueError):
+        metric_rows(np.ones((2, 3)) / 3, np.ones((2, 3)))
