@@ -191,7 +191,9 @@ class NoisyAerBackend(_AerBackend):
                     area = region(self._device, num_qubits)
                 except UnknownDevice as error:
                     raise BackendError("circuit_too_large", str(error)) from error
-                simulator = AerSimulator(noise_model=area.noise_model, max_parallel_threads=1)
+                # Aer fuses gates (with their noise, as superoperators) only from 14 qubits up by
+                # default; fusing in a small region too halves the time a noisy circuit takes.
+                simulator = AerSimulator(noise_model=area.noise_model, max_parallel_threads=1, fusion_threshold=1)
                 pass_manager = generate_preset_pass_manager(optimization_level=1, target=area.target)
                 self._regions[num_qubits] = (simulator, CompiledTemplates(_measuring(pass_manager)))
             return self._regions[num_qubits]
