@@ -2,13 +2,15 @@
 
 A backend runs a whole batch of circuits as one job: every group of circuits
 sharing a template is compiled once (cached per shape), and each circuit
-becomes one PUB of a SamplerV2 job (IBM) or one experiment of an Aer run
-(one run per distinct shot count). Names:
+becomes one PUB of a SamplerV2 job (IBM) or one row of parameter values of
+its compiled template in an Aer run. Names:
 
-- ``aer``: the ideal `AerSimulator`.
+- ``aer``: the ideal `AerSimulator`, which computes each circuit's exact
+  outcome probabilities; the shots are drawn from them.
 - ``aer:<fake device>``, e.g. ``aer:fake_fez``: Aer with the noise of the
   device's best connected region of as many qubits as the circuit has
-  (`quantum.devices`), so a 6-qubit run costs milliseconds.
+  (`quantum.devices`), so a 6-qubit run costs milliseconds; Aer samples
+  the shots (one run per distinct shot count).
 - ``ibm:<backend>`` or ``ibm:least_busy``: Qiskit Runtime `SamplerV2` in
   `Batch` mode, with the token from ``AURA_IBM_QUANTUM_TOKEN``.
   ``ibm:<fake device>`` runs the same SDK code path in qiskit-ibm-runtime's
@@ -26,7 +28,11 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Final
 
+import numpy as np
+from numpy.typing import NDArray
 from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter, ParameterExpression, ParameterVectorElement
+from qiskit.circuit.library import get_standard_gate_name_mapping
 from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
@@ -98,16 +104,14 @@ def _ibm_timeout_s() -> float:
     return get_settings().quantum_ibm_timeout_s
 
 
-def _pubs(groups: Sequence[Group], compiled: CompiledTemplates, bind: bool) -> list[tuple[QuantumCircuit, Any, int]]:
-    """One PUB per circuit: the compiled template with its values, bound here when `bind`."""
-    pubs = []
+def _pubs(groups: Sequence[Group],
+          compiled: CompiledTemplates[QuantumCircuit]) -> list[tuple[QuantumCircuit, Any, int]]:
+    """One PUB per circuit: its group's compiled template and the circuit's parameter values."""
+    pubs: list[tuple[QuantumCircuit, Any, int]] = []
     for group in groups:
         circuit = compiled.get(group.template)
         for row in group.value_rows():
-            if bind or not group.template.parameters:
-                pubs.append((circuit.assign_parameters(row, inplace=False) if len(row) else circuit, None, group.shots))
-            else:
-                pubs.append((circuit, row, group.shots))
+            pubs.append((circuit, row if group.template.parameters else None, group.shots))
     return pubs
 
 
@@ -132,59 +136,197 @@ def _measuring(pass_manager: PassManager) -> Callable[[QuantumCircuit], QuantumC
     return compile_template
 
 
-class _AerBackend(Backend):
-    """Common path of the Aer backends: every circuit of the batch in one AerSimulator run per shot count."""
-
-    def _execute(self, simulator: AerSimulator, compiled: CompiledTemplates, groups: Sequence[Group]) -> JobResult:
-        # Parameters are bound in Python: Aer's runtime binding leaves controlled rotations
-        # unrotated (qiskit-aer 0.18). Aer's SamplerV2 is skipped too: it records every shot
-        # as a string and recounts them, which cost more than the simulation for small circuits.
-        pubs = _pubs(groups, compiled, bind=True)
-        by_shots: dict[int, list[int]] = {}
-        for position, (_, _, shots) in enumerate(pubs):
-            by_shots.setdefault(shots, []).append(position)
-        flat: list[dict[str, int]] = [{} for _ in pubs]
-        job_ids: list[str] = []
-        started = time.perf_counter()
-        for shots, positions in by_shots.items():
-            job = simulator.run([pubs[p][0] for p in positions], shots=shots)
-            result = job.result()
-            if not result.success:
-                raise BackendError("aer_failed", str(result.status))
-            for k, position in enumerate(positions):
-                flat[position] = dict(result.get_counts(k))
-            job_ids.append(job.job_id())
-        elapsed = (time.perf_counter() - started) * 1000.0
-        return JobResult(job_id=",".join(job_ids), backend_used=self.name, counts=_split_counts(groups, flat),
-                         execution_ms=elapsed)
+# Aer binds parameters at run time (`parameter_binds`) into these gates wrongly: they stay as if
+# every angle were 0 (qiskit-aer 0.18). Templates for Aer are compiled into gates without them.
+_AER_UNBINDABLE: Final[frozenset[str]] = frozenset({"cp", "crx", "cry", "crz", "cu", "cu1", "cu3"})
 
 
-class AerBackend(_AerBackend):
-    """``aer``: the ideal, noise-free AerSimulator."""
+@dataclass(frozen=True)
+class _AerTemplate:
+    """A template compiled for Aer, its gate angles plain parameters that are affine in the template's values.
+
+    The transpiler writes angles as expressions of the template's parameters
+    (θ/2, −θ/2 + π, …), and Aer evaluates every expression once per row in
+    Python. Affine ones are replaced here by parameters of their own, so the
+    angles of a whole group are one matrix product.
+    """
+
+    circuit: QuantumCircuit
+    angles: tuple[Parameter, ...]
+    slopes: NDArray[np.float64]  # (template parameters, angles)
+    intercepts: NDArray[np.float64]  # (angles,)
+    left: tuple[ParameterVectorElement, ...]  # template parameters inside expressions Aer evaluates itself
+
+    def bindings(self, rows: NDArray[np.float64]) -> dict[Parameter, NDArray[np.float64]]:
+        """Every parameter of the circuit and its value in each row of template values."""
+        values = rows @ self.slopes + self.intercepts
+        columns: dict[Parameter, NDArray[np.float64]] = dict(zip(self.angles, values.T, strict=True))
+        for parameter in self.left:
+            columns[parameter] = rows[:, parameter.index]
+        return columns
+
+
+def _for_aer(compile_template: Callable[[QuantumCircuit], QuantumCircuit]) -> Callable[[QuantumCircuit], _AerTemplate]:
+    """`compile_template` followed by `_aer_template`."""
+    return lambda template: _aer_template(compile_template(template), template.num_parameters)
+
+
+def _aer_template(compiled: QuantumCircuit, num_parameters: int) -> _AerTemplate:
+    """`compiled` with its affine angles as parameters of their own (and the global phase, which no outcome sees, 0).
+
+    `compiled` comes from a template with `num_parameters` parameters θ[k].
+    """
+    wrong = {i.name for i in compiled.data if i.name in _AER_UNBINDABLE and i.is_parameterized()}
+    if wrong:
+        raise BackendError("unsupported_circuit", f"compiled into {sorted(wrong)}, which Aer binds wrongly")
+    rewritten = compiled.copy_empty_like()
+    rewritten.global_phase = 0.0
+    angles: list[Parameter] = []
+    slopes: list[NDArray[np.float64]] = []
+    intercepts: list[float] = []
+    for instruction in compiled.data:
+        if not instruction.is_parameterized():
+            rewritten.append(instruction)
+            continue
+        params = []
+        for param in instruction.params:
+            # An angle is affine in the template's values when every partial derivative is a number.
+            symbolic = isinstance(param, ParameterExpression)
+            gradients = {p: param.gradient(p) for p in param.parameters} if symbolic else {}
+            if gradients and all(isinstance(g, float | int) for g in gradients.values()):
+                slope = np.zeros(num_parameters)
+                for parameter, gradient in gradients.items():
+                    slope[parameter.index] = gradient
+                angle = Parameter(f"φ{len(angles)}")
+                angles.append(angle)
+                slopes.append(slope)
+                intercepts.append(float(param.bind(dict.fromkeys(param.parameters, 0.0))))
+                params.append(angle)
+            else:
+                params.append(param)
+        operation = instruction.operation.copy()
+        operation.params = params
+        rewritten.append(operation, instruction.qubits, instruction.clbits)
+    left = tuple(p for p in rewritten.parameters if p not in angles)
+    return _AerTemplate(rewritten, tuple(angles), np.array(slopes).reshape(len(angles), num_parameters).T,
+                        np.array(intercepts), left)
+
+
+def _aer_experiments(compiled: _AerTemplate, group: Group) -> tuple[list[QuantumCircuit], list[dict[Any, list[float]]]]:
+    """The circuits and parameter binds that run every member of a group in one Aer run, in member order.
+
+    Many circuits of one shape are one compiled template with a row of values
+    each, bound by Aer at run time: one circuit to convert, not hundreds. A
+    lone circuit is bound here, which costs less than Aer's binding for one row.
+    """
+    rows = group.value_rows()
+    if not compiled.circuit.parameters:
+        return [compiled.circuit] * len(rows), [{} for _ in rows]
+    columns = compiled.bindings(rows)
+    if len(rows) == 1:
+        return [compiled.circuit.assign_parameters({p: float(v[0]) for p, v in columns.items()})], [{}]
+    return [compiled.circuit], [{p: v.tolist() for p, v in columns.items()}]
+
+
+def _run_aer(simulator: AerSimulator, circuits: list[QuantumCircuit], binds: list[dict[Any, list[float]]],
+             shots: int) -> tuple[str, list[Any]]:
+    """One Aer run; its job id and its experiments, circuit by circuit and each circuit's rows in order."""
+    bound_at_run_time = any(binds)
+    job = simulator.run(circuits, shots=shots, parameter_binds=binds if bound_at_run_time else None,
+                        runtime_parameter_bind_enable=bound_at_run_time)
+    result = job.result()
+    if not result.success:
+        raise BackendError("aer_failed", str(result.status))
+    return job.job_id(), result.results
+
+
+def _count_key(num_qubits: int) -> Callable[[int], str]:
+    """The count key of outcome x: n bits, qubit 0 rightmost (looked up for small n, where it repeats most)."""
+    if num_qubits <= 12:
+        return _bit_strings(num_qubits).__getitem__
+    return lambda x: format(x, f"0{num_qubits}b")
+
+
+@cache
+def _bit_strings(num_qubits: int) -> tuple[str, ...]:
+    return tuple(format(x, f"0{num_qubits}b") for x in range(1 << num_qubits))
+
+
+def _bit_string_counts(hex_counts: dict[str, int], num_qubits: int) -> dict[str, int]:
+    """Aer's raw counts (``0x…`` keys) as Qiskit bit-string keys, qubit 0 rightmost."""
+    key = _count_key(num_qubits)
+    return {key(int(raw, 16)): count for raw, count in hex_counts.items()}
+
+
+class AerBackend(Backend):
+    """``aer``: the ideal, noise-free AerSimulator, its shots drawn from the exact outcome probabilities.
+
+    Aer simulates every circuit of the batch in one run to its exact outcome
+    probabilities (`save_probabilities`); each circuit's shots are then one
+    multinomial draw from them. That is the distribution Aer's own sampling
+    of a final measurement has, but Aer formats every shot as a string and
+    tallies it, which for 512 shots of a small circuit costs several times
+    the simulation itself.
+    """
 
     def __init__(self) -> None:
         self.name = "aer"
         # One OpenMP thread per job: the pool runs jobs on every core already, and
         # spinning threads on a shared machine made small jobs several times slower.
-        self._simulator = AerSimulator(max_parallel_threads=1)
-        self._compiled = CompiledTemplates(
-            _measuring(generate_preset_pass_manager(optimization_level=1, backend=self._simulator))
-        )
+        self._simulator = AerSimulator(method="statevector", max_parallel_threads=1)
+        basis = [name for name in get_standard_gate_name_mapping()
+                 if name in self._simulator.configuration().basis_gates and name not in _AER_UNBINDABLE]
+        # Without a coupling map nothing is laid out or routed: qubit k stays qubit k.
+        pass_manager = generate_preset_pass_manager(optimization_level=1, basis_gates=basis)
+
+        def saving_probabilities(template: QuantumCircuit) -> QuantumCircuit:
+            compiled = pass_manager.run(template)
+            compiled.save_probabilities()
+            return compiled
+
+        self._compiled = CompiledTemplates(_for_aer(saving_probabilities))
+        self._random = np.random.default_rng()
+        self._random_lock = threading.Lock()
 
     def run(self, groups: Sequence[Group]) -> JobResult:
-        return self._execute(self._simulator, self._compiled, groups)
+        started = time.perf_counter()
+        circuits: list[QuantumCircuit] = []
+        binds: list[dict[Any, list[float]]] = []
+        for group in groups:
+            more_circuits, more_binds = _aer_experiments(self._compiled.get(group.template), group)
+            circuits += more_circuits
+            binds += more_binds
+        # Shots play no part in the simulation, so one run serves groups of every shot count.
+        job_id, experiments = _run_aer(self._simulator, circuits, binds, shots=1)
+        counts: list[list[dict[str, int]]] = []
+        position = 0
+        for group in groups:
+            num_qubits = group.template.circuit.num_qubits
+            size = len(group.members)
+            probabilities = np.array([e.data.probabilities for e in experiments[position : position + size]])
+            position += size
+            with self._random_lock:  # a Generator is not thread-safe; jobs may share this backend
+                drawn = self._random.multinomial(group.shots, probabilities / probabilities.sum(axis=1, keepdims=True))
+            key = _count_key(num_qubits)
+            counts.append([{key(x): int(row[x]) for x in np.flatnonzero(row).tolist()} for row in drawn])
+        elapsed = (time.perf_counter() - started) * 1000.0
+        return JobResult(job_id=job_id, backend_used=self.name, counts=counts, execution_ms=elapsed)
 
 
-class NoisyAerBackend(_AerBackend):
-    """``aer:<fake device>``: Aer with the noise of the device region the circuit's size needs."""
+class NoisyAerBackend(Backend):
+    """``aer:<fake device>``: Aer with the noise of the device region the circuit's size needs.
+
+    Every circuit of the batch runs in one Aer run per region and shot count,
+    Aer sampling the shots with the device's noise (readout errors included).
+    """
 
     def __init__(self, device: str) -> None:
         self.name = f"aer:{device}"
         self._device = device
         self._lock = threading.Lock()
-        self._regions: dict[int, tuple[AerSimulator, CompiledTemplates]] = {}
+        self._regions: dict[int, tuple[AerSimulator, CompiledTemplates[_AerTemplate]]] = {}
 
-    def _region(self, num_qubits: int) -> tuple[AerSimulator, CompiledTemplates]:
+    def _region(self, num_qubits: int) -> tuple[AerSimulator, CompiledTemplates[_AerTemplate]]:
         with self._lock:
             if num_qubits not in self._regions:
                 try:
@@ -195,25 +337,33 @@ class NoisyAerBackend(_AerBackend):
                 # default; fusing in a small region too halves the time a noisy circuit takes.
                 simulator = AerSimulator(noise_model=area.noise_model, max_parallel_threads=1, fusion_threshold=1)
                 pass_manager = generate_preset_pass_manager(optimization_level=1, target=area.target)
-                self._regions[num_qubits] = (simulator, CompiledTemplates(_measuring(pass_manager)))
+                self._regions[num_qubits] = (simulator, CompiledTemplates(_for_aer(_measuring(pass_manager))))
             return self._regions[num_qubits]
 
     def run(self, groups: Sequence[Group]) -> JobResult:
-        by_size: dict[int, list[int]] = {}
-        for position, group in enumerate(groups):
-            by_size.setdefault(group.template.circuit.num_qubits, []).append(position)
-        # Each region has its own noise model, so circuits of different sizes need separate Aer runs.
+        # Each region has its own noise model and Aer takes one shot count per run, so circuits of
+        # different sizes or shots need separate Aer runs.
+        runs: dict[tuple[int, int], list[int]] = {}
+        for index, group in enumerate(groups):
+            runs.setdefault((group.template.circuit.num_qubits, group.shots), []).append(index)
         counts: list[list[dict[str, int]]] = [[] for _ in groups]
         job_ids: list[str] = []
-        execution_ms = 0.0
-        for size, positions in by_size.items():
+        started = time.perf_counter()
+        for (size, shots), indices in runs.items():
             simulator, compiled = self._region(size)
-            result = self._execute(simulator, compiled, [groups[p] for p in positions])
-            for position, group_counts in zip(positions, result.counts, strict=True):
-                counts[position] = group_counts
-            job_ids.append(result.job_id)
-            execution_ms += result.execution_ms
-        return JobResult(job_id=",".join(job_ids), backend_used=self.name, counts=counts, execution_ms=execution_ms)
+            circuits: list[QuantumCircuit] = []
+            binds: list[dict[Any, list[float]]] = []
+            for index in indices:
+                more_circuits, more_binds = _aer_experiments(compiled.get(groups[index].template), groups[index])
+                circuits += more_circuits
+                binds += more_binds
+            job_id, experiments = _run_aer(simulator, circuits, binds, shots)
+            remaining = iter(experiments)
+            for index in indices:
+                counts[index] = [_bit_string_counts(next(remaining).data.counts, size) for _ in groups[index].members]
+            job_ids.append(job_id)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        return JobResult(job_id=",".join(job_ids), backend_used=self.name, counts=counts, execution_ms=elapsed)
 
 
 class IBMRuntimeBackend(Backend):
@@ -225,10 +375,10 @@ class IBMRuntimeBackend(Backend):
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
         self._batch: Any = None
-        self._compiled: CompiledTemplates | None = None
+        self._compiled: CompiledTemplates[QuantumCircuit] | None = None
         self._resolved = ""
 
-    def _open(self) -> tuple[Any, CompiledTemplates]:
+    def _open(self) -> tuple[Any, CompiledTemplates[QuantumCircuit]]:
         """The open Batch and the transpilation cache for its device, opening them on first use."""
         with self._lock:
             if self._batch is None:
@@ -270,7 +420,7 @@ class IBMRuntimeBackend(Backend):
         batch, compiled = self._open()
         started = time.perf_counter()
         try:
-            pubs = _pubs(groups, compiled, bind=False)
+            pubs = _pubs(groups, compiled)
             job = SamplerV2(mode=batch).run(pubs)
         except Exception as error:
             self._close()

@@ -7,6 +7,12 @@ new submissions gather for the next one. Every caller awaits only its own
 circuit's metrics. A worker holds at most `max_queue` waiting circuits and
 answers "busy" beyond that, so overload never grows memory without bound.
 
+Batching starts in the calling process: `run_metrics` calls made in the same
+turn of its event loop (a burst of requests, an `asyncio.gather`) travel to
+a worker together, up to `max_batch` per Ray call, each circuit as its shape
+and angles (`templates.Shaped`) rather than a pickled `QuantumCircuit`. With
+`max_batch=1` every circuit is its own Ray call and its own backend job.
+
 Workers live in the Ray namespace ``aura`` whatever the caller's namespace,
 are detached, and are found by name (`get_if_exists`), so every process on
 the cluster shares them; the first process to create a worker fixes its
@@ -30,9 +36,9 @@ from qiskit import QuantumCircuit
 from quantum.backends import BackendError, backend, validate_name
 from quantum.circuits import DEFAULT_MAX_QUBITS, CircuitError
 from quantum.errors import QuantumError
-from quantum.metrics import metrics
+from quantum.metrics import metric_rows, outcome_distribution
 from quantum.reference import ideal_states
-from quantum.templates import group
+from quantum.templates import ShapeKey, Shaped, group, shape
 
 NAMESPACE: Final[str] = "aura"
 MAX_SHOTS: Final[int] = 100_000
@@ -86,6 +92,7 @@ class PoolStats:
     name: str
     queue_depth: int
     in_flight: int
+    calls: int
     jobs: int
     circuits: int
     failed: int
@@ -94,9 +101,15 @@ class PoolStats:
     latency_p99_ms: float
 
 
+# One circuit as it travels from a caller to a worker: shape key, values, shots. Plain tuples,
+# because Ray's pickler handles them natively and calls back into Python for every dataclass.
+_Wire = tuple[ShapeKey, tuple[float, ...], int]
+_BackendKey = tuple[str, str | None]  # (backend, fallback)
+
+
 @dataclass
 class _Submission:
-    circuit: QuantumCircuit
+    circuit: Shaped
     shots: int
     future: asyncio.Future[MetricsResult]
     enqueued: float = field(default_factory=time.perf_counter)
@@ -108,45 +121,62 @@ class QuantumWorker:
     def __init__(self, config: PoolConfig, name: str) -> None:
         self._config = config
         self._name = name
-        self._queues: dict[tuple[str, str | None], deque[_Submission]] = {}
-        self._arrivals: dict[tuple[str, str | None], asyncio.Event] = {}
-        self._dispatchers: dict[tuple[str, str | None], asyncio.Task[None]] = {}
+        self._queues: dict[_BackendKey, deque[_Submission]] = {}
+        self._arrivals: dict[_BackendKey, asyncio.Event] = {}
+        self._dispatchers: dict[_BackendKey, asyncio.Task[None]] = {}
         self._waiting = 0
         self._in_flight = 0
+        self._calls = 0
         self._jobs = 0
         self._circuits = 0
         self._failed = 0
         self._rejected = 0
         self._latencies_ms: deque[float] = deque(maxlen=_LATENCY_WINDOW)
 
-    async def submit(self, circuit: QuantumCircuit, shots: int, backend_name: str,
-                     fallback: str | None = None) -> MetricsResult:
-        """Queue one circuit (without measurements) and await its metrics.
+    async def submit_many(self, backend_name: str, fallback: str | None,
+                          circuits: list[_Wire]) -> list[MetricsResult | Exception]:
+        """Queue circuits for one backend and await their metrics; a circuit that fails gets its error instead.
 
-        Raises `PoolBusy` when the queue is full, `CircuitError` or
+        The errors are `PoolBusy` when the queue is full, `CircuitError` or
         `BackendError` for a request that can never run, and
         `QuantumJobFailed` when its backend job fails.
         """
-        _check(circuit, shots, backend_name, fallback, self._config.max_qubits)
+        self._calls += 1
+        try:
+            _check_backend(backend_name, fallback)
+        except BackendError as error:
+            return [error] * len(circuits)
+        key = (backend_name, fallback)
+        futures = [self._enqueue(key, Shaped(shape_key, values), shots) for shape_key, values, shots in circuits]
+        return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    def _enqueue(self, key: _BackendKey, circuit: Shaped, shots: int) -> asyncio.Future[MetricsResult]:
+        future: asyncio.Future[MetricsResult] = asyncio.get_running_loop().create_future()
+        try:
+            _check_circuit(circuit, shots, self._config.max_qubits)
+        except CircuitError as error:
+            future.set_exception(error)
+            return future
         if self._waiting >= self._config.max_queue:
             self._rejected += 1
-            raise PoolBusy(f"{self._name} has {self._waiting} circuits waiting (limit {self._config.max_queue})")
-        key = (backend_name, fallback)
-        submission = _Submission(circuit, shots, asyncio.get_running_loop().create_future())
-        self._queues.setdefault(key, deque()).append(submission)
+            future.set_exception(
+                PoolBusy(f"{self._name} has {self._waiting} circuits waiting (limit {self._config.max_queue})"))
+            return future
+        self._queues.setdefault(key, deque()).append(_Submission(circuit, shots, future))
         self._waiting += 1
         self._arrivals.setdefault(key, asyncio.Event()).set()
         if key not in self._dispatchers:
             self._dispatchers[key] = asyncio.create_task(self._dispatch(key))
-        return await submission.future
+        return future
 
     async def stats(self) -> PoolStats:
-        """The worker's counters: queue depth, jobs, circuits, failures, rejections and latency."""
+        """The worker's counters: queue depth, Ray calls received, jobs, circuits, failures, rejections and latency."""
         latencies = np.array(self._latencies_ms) if self._latencies_ms else np.array([np.nan])
         return PoolStats(
             name=self._name,
             queue_depth=self._waiting,
             in_flight=self._in_flight,
+            calls=self._calls,
             jobs=self._jobs,
             circuits=self._circuits,
             failed=self._failed,
@@ -155,7 +185,7 @@ class QuantumWorker:
             latency_p99_ms=float(np.percentile(latencies, 99)),
         )
 
-    async def _dispatch(self, key: tuple[str, str | None]) -> None:
+    async def _dispatch(self, key: _BackendKey) -> None:
         """Send the key's queue out in batches, one job at a time, until it is empty."""
         queue, arrival = self._queues[key], self._arrivals[key]
         try:
@@ -180,7 +210,7 @@ class QuantumWorker:
         finally:
             del self._dispatchers[key]
 
-    async def _run(self, key: tuple[str, str | None], batch: list[_Submission]) -> None:
+    async def _run(self, key: _BackendKey, batch: list[_Submission]) -> None:
         """Run one batch as one backend job (in a thread) and hand each caller its own result."""
         self._jobs += 1
         try:
@@ -202,41 +232,50 @@ class QuantumWorker:
                 submission.future.set_result(outcome)
 
 
-def _check(circuit: QuantumCircuit, shots: int, backend_name: str, fallback: str | None, max_qubits: int) -> None:
-    """Reject at once what no backend job could ever run."""
+def _check_circuit(circuit: Shaped, shots: int, max_qubits: int) -> None:
+    """Reject at once a circuit that no backend job could ever run."""
     if not 1 <= shots <= MAX_SHOTS:
         raise CircuitError("invalid_shots", f"shots must be in 1…{MAX_SHOTS}, got {shots}")
     if circuit.num_qubits > max_qubits:
         raise CircuitError(
             "too_many_qubits", f"{circuit.num_qubits} qubits exceed the limit of {max_qubits} for the ideal reference"
         )
-    if circuit.num_clbits or any(i.operation.name == "measure" for i in circuit.data):
-        raise CircuitError("not_unitary", "submit the circuit without measurements; every qubit is measured")
+
+
+def _check_backend(backend_name: str, fallback: str | None) -> None:
+    """Reject at once a backend (or fallback) that does not exist."""
     validate_name(backend_name)
     if fallback is not None:
         validate_name(fallback)
 
 
-def _execute(backend_name: str, fallback: str | None,
-             batch: Sequence[tuple[QuantumCircuit, int]]) -> list[MetricsResult | Exception]:
-    """One backend job for the whole batch, then each circuit's metrics against its ideal state."""
-    groups, rejected = group(batch)
-    outcomes: list[MetricsResult | Exception] = [
-        CircuitError("unsupported_circuit", rejected[p]) if p in rejected else QuantumJobFailed("job_failed", "no result")
-        for p in range(len(batch))
-    ]
-    if not groups:
-        return outcomes
+def _shaped(circuit: QuantumCircuit) -> Shaped:
+    """The circuit as it travels to a worker; `CircuitError` if it measures or has no template."""
+    # A measurement needs a classical bit, so a circuit without any measures nothing.
+    if circuit.num_clbits:
+        raise CircuitError("not_unitary", "submit the circuit without measurements; every qubit is measured")
+    try:
+        return shape(circuit)
+    except ValueError as error:
+        raise CircuitError("unsupported_circuit", str(error)) from error
+
+
+def _execute(backend_name: str, fallback: str | None, batch: Sequence[tuple[Shaped, int]]) -> list[MetricsResult]:
+    """One backend job for the whole batch, then each group's metrics against its ideal states at once."""
+    groups = group(batch)
     job = backend(backend_name, fallback).run(groups)
+    outcomes: dict[int, MetricsResult] = {}
     for one_group, group_counts in zip(groups, job.counts, strict=True):
-        for position, counts, state in zip(one_group.members, group_counts, ideal_states(one_group), strict=True):
-            values = metrics(counts, state)
+        num_qubits = one_group.template.circuit.num_qubits
+        measured = np.array([outcome_distribution(counts, num_qubits) for counts in group_counts])
+        values = metric_rows(measured, ideal_states(one_group))
+        for position, counts, value in zip(one_group.members, group_counts, values, strict=True):
             outcomes[position] = MetricsResult(
-                phi=values.phi, gamma=values.gamma, lam=values.lam, w2=values.w2, counts=dict(counts),
+                phi=value.phi, gamma=value.gamma, lam=value.lam, w2=value.w2, counts=counts,
                 backend_used=job.backend_used, job_id=job.job_id, execution_ms=job.execution_ms,
                 fallback_reason=job.fallback_reason,
             )
-    return outcomes
+    return [outcomes[position] for position in range(len(batch))]
 
 
 _RemoteWorker = ray.remote(QuantumWorker)
@@ -266,27 +305,91 @@ def workers(config: PoolConfig = PoolConfig()) -> list[Any]:
     return [worker(config, index) for index in range(config.size)]
 
 
+class _Sender:
+    """One process's outgoing circuits for one pool, gathered per event-loop turn and backend.
+
+    Coalescing here means a burst of callers costs one Ray call per
+    `max_batch` circuits instead of one each, and a worker receives its batch
+    whole. Nothing waits for it: what was submitted during one turn of the
+    loop leaves at the start of the next.
+    """
+
+    def __init__(self, config: PoolConfig, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._config = config
+        self._pending: dict[_BackendKey, list[tuple[_Wire, asyncio.Future[MetricsResult]]]] = {}
+        self._scheduled = False
+        self._in_transit: set[asyncio.Task[None]] = set()
+
+    def send(self, key: _BackendKey, circuit: _Wire) -> asyncio.Future[MetricsResult]:
+        """Queue one circuit for the next Ray call to a worker; the future holds its result or error."""
+        future: asyncio.Future[MetricsResult] = self.loop.create_future()
+        pending = self._pending.setdefault(key, [])
+        pending.append((circuit, future))
+        if len(pending) >= self._config.max_batch:
+            self._call(key, self._pending.pop(key))
+        elif not self._scheduled:
+            self._scheduled = True
+            self.loop.call_soon(self._on_next_turn)
+        return future
+
+    def _on_next_turn(self) -> None:
+        self._scheduled = False
+        pending, self._pending = self._pending, {}
+        for key, circuits in pending.items():
+            self._call(key, circuits)
+
+    def _call(self, key: _BackendKey, pending: list[tuple[_Wire, asyncio.Future[MetricsResult]]]) -> None:
+        # Workers take turns per call, which spreads load evenly; the task set keeps calls alive.
+        call = self.loop.create_task(self._deliver(next(_turn) % self._config.size, key, pending))
+        self._in_transit.add(call)
+        call.add_done_callback(self._in_transit.discard)
+
+    async def _deliver(self, index: int, key: _BackendKey,
+                       pending: list[tuple[_Wire, asyncio.Future[MetricsResult]]]) -> None:
+        outcomes: list[MetricsResult | Exception] | list[BaseException]
+        try:
+            outcomes = await worker(self._config, index).submit_many.remote(*key, [circuit for circuit, _ in pending])
+        except ray.exceptions.RayActorError as error:
+            # The worker died: forget its handle so the next call finds or recreates it by name.
+            _handles.pop(self._config.worker_name(index), None)
+            outcomes = [error] * len(pending)
+        except Exception as error:  # the Ray call itself failed: every circuit it carried fails with it
+            outcomes = [error] * len(pending)
+        for (_, future), outcome in zip(pending, outcomes, strict=True):
+            if future.done():  # the caller went away
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+
+_senders: dict[PoolConfig, _Sender] = {}
+
+
+def _sender(config: PoolConfig) -> _Sender:
+    """This process's sender for the pool, on the running event loop."""
+    loop = asyncio.get_running_loop()
+    sender = _senders.get(config)
+    if sender is None or sender.loop is not loop:
+        sender = _senders[config] = _Sender(config, loop)
+    return sender
+
+
 async def run_metrics(circuit: QuantumCircuit, shots: int, backend_name: str, fallback: str | None = None,
                       config: PoolConfig = PoolConfig()) -> MetricsResult:
     """Run a circuit (without measurements) on a backend through the pool and return its metrics.
 
-    Workers take turns per calling process, which spreads load evenly; each
-    batches what it receives. Raises `PoolBusy`, `CircuitError`,
-    `BackendError` or `QuantumJobFailed` (see `QuantumWorker.submit`).
+    Calls made together travel to a worker together (see the module
+    docstring); each caller still gets its own circuit's result. Raises
+    `PoolBusy`, `CircuitError`, `BackendError` or `QuantumJobFailed` (see
+    `QuantumWorker.submit_many`), or Ray's error if a worker died.
     """
-    _check(circuit, shots, backend_name, fallback, config.max_qubits)
-    index = next(_turn) % config.size
-    handle = worker(config, index)
-    try:
-        return await handle.submit.remote(circuit, shots, backend_name, fallback)
-    except ray.exceptions.RayTaskError as error:
-        if isinstance(error.cause, (PoolBusy, CircuitError, BackendError, QuantumJobFailed)):
-            raise error.cause from None
-        raise
-    except ray.exceptions.RayActorError:
-        # The worker died: forget its handle so the next call finds or recreates it by name.
-        _handles.pop(config.worker_name(index), None)
-        raise
+    shaped = _shaped(circuit)
+    _check_circuit(shaped, shots, config.max_qubits)
+    _check_backend(backend_name, fallback)
+    return await _sender(config).send((backend_name, fallback), (shaped.key, shaped.values, shots))
 
 
 async def pool_stats(config: PoolConfig = PoolConfig()) -> list[PoolStats]:

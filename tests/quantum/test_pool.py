@@ -37,11 +37,42 @@ async def test_concurrent_submissions_share_jobs_and_each_caller_gets_its_own_co
         assert result.backend_used == "aer"
     (after,) = await pool_stats(config)
     assert after.circuits - before.circuits == circuits
+    # 48 circuits submitted together, at most 32 per Ray call and per job.
+    assert after.calls - before.calls == 2
     jobs = after.jobs - before.jobs
-    assert jobs == 2  # 48 circuits, at most 32 per job
+    assert jobs == 2
     assert len({r.job_id for r in results}) == jobs
     assert after.queue_depth == 0 and after.in_flight == 0
     assert after.latency_p50_ms > 0
+
+
+async def test_a_pool_of_one_job_per_circuit_makes_a_call_and_a_job_for_each(ray_cluster: None) -> None:
+    config = PoolConfig(prefix="test:quantum-single", size=2, window_s=0.0, max_batch=1)
+    n, circuits = 3, 6
+    results = await asyncio.gather(*(run_metrics(basis_state(i, n), 20, "aer", config=config) for i in range(circuits)))
+    assert [r.counts for r in results] == [{format(i, f"0{n}b"): 20} for i in range(circuits)]
+    stats = await pool_stats(config)
+    assert sum(s.calls for s in stats) == circuits
+    assert sum(s.jobs for s in stats) == circuits
+    assert min(s.jobs for s in stats) == circuits // 2  # the two workers take turns
+    assert len({r.job_id for r in results}) == circuits
+
+
+async def test_one_burst_for_two_backends_travels_per_backend(ray_cluster: None) -> None:
+    config = BATCHING
+    (before,) = await pool_stats(config)
+    results = await asyncio.gather(
+        *(run_metrics(basis_state(i, 2), 50, backend, config=config)
+          for i in range(4) for backend in ("aer", "aer:fake_fez"))
+    )
+    assert [r.backend_used for r in results] == ["aer", "aer:fake_fez"] * 4
+    for i in range(4):
+        assert results[2 * i].counts == {format(i, "02b"): 50}
+        noisy = results[2 * i + 1].counts
+        assert max(noisy, key=noisy.__getitem__) == format(i, "02b")
+    (after,) = await pool_stats(config)
+    assert after.calls - before.calls == 2
+    assert after.jobs - before.jobs == 2
 
 
 async def test_workers_are_named_actors_found_from_any_namespace(ray_cluster: None) -> None:
