@@ -1,45 +1,221 @@
-"""Saved logical-actor state in PostgreSQL (`actor_state`), read and written in batches."""
+"""Saved logical-actor state in PostgreSQL, read and written in batches.
+
+A snapshot's two growing parts, the memory window's items and the trace's
+events, are bounded append-only logs. Rewriting them whole on every save made
+a save's cost grow with the actor's history, so each item is a row of
+`actor_log`, written once and numbered from the actor's first item. The rest
+of the snapshot (notes, W2 loop, Γ, the subclass's own fields, and how many
+items each log has had) is the actor's head row in `actor_state`. One
+statement writes the head, the new items and drops the items that fell out of
+their bound, so a saved head and its rows always agree.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
 
 import asyncpg
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Log:
+    """Where a bounded log sits in a snapshot: its section, the key of its items and of its bound."""
+
+    section: str
+    items: str
+    bound: str
+
+
+#: The logs of `LogicalActor.snapshot()`; each section also carries `appended`, its count of items ever.
+LOGS = (_Log("memory", "recent", "window"), _Log("trace", "events", "limit"))
+
+_LOAD_HEADS = "SELECT actor_id, state FROM actor_state WHERE kind = $1 AND actor_id = ANY($2::text[])"
+_LOAD_ITEMS = """
+SELECT actor_id, log, seq, item FROM actor_log WHERE kind = $1 AND actor_id = ANY($2::text[])
+ORDER BY actor_id, log, seq
+"""
+
+# Data-modifying CTEs run in one statement, so head, items and trimming commit together or not at all.
+_SAVE = """
+WITH heads AS (
+    INSERT INTO actor_state (kind, actor_id, state, saved_at)
+    SELECT $1, id, state::jsonb, now() FROM unnest($2::text[], $3::text[]) AS t(id, state)
+    ON CONFLICT (kind, actor_id) DO UPDATE SET state = EXCLUDED.state, saved_at = EXCLUDED.saved_at
+), items AS (
+    INSERT INTO actor_log (kind, actor_id, log, seq, item)
+    SELECT $1, id, log, seq, item::jsonb FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[])
+        AS t(id, log, seq, item)
+    ON CONFLICT (kind, actor_id, log, seq) DO UPDATE SET item = EXCLUDED.item
+)
+DELETE FROM actor_log l USING unnest($8::text[], $9::text[], $10::bigint[]) AS t(id, log, below)
+WHERE l.kind = $1 AND l.actor_id = t.id AND l.log = t.log AND l.seq <= t.below
+"""
+
 
 class StateStore:
-    """Loads and saves snapshots of one kind of logical actor."""
+    """Loads and saves snapshots of one kind of logical actor.
 
-    def __init__(self, db: asyncpg.Pool, kind: str) -> None:
+    The store remembers, per actor, how many items of each log it has saved
+    or loaded, and writes only the items after those. An actor whose record
+    it dropped (it keeps the `remembered` most recent) gets all the items it
+    holds written again: correct, only slower.
+
+    Saves go through one writer at a time: snapshots that arrive while a
+    statement runs are merged into the next one (an actor's newest snapshot
+    wins), so a busy host commits once per round trip rather than once per
+    actor, and one actor's saves can never commit out of order.
+    """
+
+    def __init__(self, db: asyncpg.Pool, kind: str, remembered: int = 100_000) -> None:
         self._db = db
         self.kind = kind
+        self._remembered = remembered
+        self._saved: OrderedDict[str, tuple[int, ...]] = OrderedDict()
+        self._queued: dict[str, dict] = {}
+        self._written: asyncio.Future[None] | None = None  # resolves once `_queued` is committed
+        self._writer: asyncio.Task[None] | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
+
+    def _mark(self, actor_id: str, counts: tuple[int, ...]) -> None:
+        self._saved[actor_id] = counts
+        self._saved.move_to_end(actor_id)
+        if len(self._saved) > self._remembered:
+            self._saved.popitem(last=False)
 
     async def load_many(self, actor_ids: list[str]) -> dict[str, dict]:
         """The saved snapshots of those of `actor_ids` that have one."""
         if not actor_ids:
             return {}
-        rows = await self._db.fetch(
-            "SELECT actor_id, state FROM actor_state WHERE kind = $1 AND actor_id = ANY($2::text[])",
-            self.kind,
-            actor_ids,
-        )
-        return {row["actor_id"]: json.loads(row["state"]) for row in rows}
+        # One snapshot of the database for heads and items, so a save in between cannot split them.
+        async with self._db.acquire() as connection, connection.transaction(isolation="repeatable_read",
+                                                                            readonly=True):
+            states = {row["actor_id"]: json.loads(row["state"])
+                      for row in await connection.fetch(_LOAD_HEADS, self.kind, actor_ids)}
+            # Only actors whose heads count items have rows: many actors (counters, tallies) have none,
+            # and a head saved before logs had rows holds its items itself (and counts none).
+            counts = {i: c for i, c in ((i, _counts(state)) for i, state in states.items()) if any(c)}
+            rows = await connection.fetch(_LOAD_ITEMS, self.kind, list(counts)) if counts else []
+        items: dict[tuple[str, str], list[tuple[int, object]]] = defaultdict(list)
+        for row in rows:
+            items[row["actor_id"], row["log"]].append((row["seq"], json.loads(row["item"])))
+        for actor_id, saved in counts.items():
+            state = states[actor_id]
+            for part, appended in zip(LOGS, saved):
+                section = state.get(part.section)
+                if section is not None:
+                    oldest = appended - section[part.bound]
+                    section[part.items] = [item for seq, item in items[actor_id, part.section]
+                                           if oldest < seq <= appended]
+            self._mark(actor_id, saved)
+        return states
 
     async def save_many(self, snapshots: dict[str, dict]) -> None:
-        """Insert or replace the snapshots, all in one statement."""
+        """Insert or replace the snapshots, writing only log items not saved yet; returns once committed."""
         if not snapshots:
             return
-        ids = list(snapshots)
-        states = [json.dumps(snapshots[i]) for i in ids]
-        await self._db.execute(
-            """INSERT INTO actor_state (kind, actor_id, state, saved_at)
-               SELECT $1, id, state::jsonb, now() FROM unnest($2::text[], $3::text[]) AS t(id, state)
-               ON CONFLICT (kind, actor_id) DO UPDATE SET state = EXCLUDED.state, saved_at = EXCLUDED.saved_at""",
-            self.kind,
-            ids,
-            states,
-        )
+        loop = asyncio.get_running_loop()
+        self._queued.update(snapshots)
+        if self._written is None:
+            self._written = loop.create_future()
+        written = self._written
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_queued())
+        # Shielded: a caller that gives up must not cancel the statement other callers wait on.
+        await asyncio.shield(written)
+
+    def _take(self) -> tuple[dict[str, dict], asyncio.Future[None]]:
+        snapshots, written = self._queued, self._written
+        assert written is not None  # set whenever something is queued
+        self._queued, self._written = {}, None
+        return snapshots, written
+
+    async def _write_queued(self) -> None:
+        """Write what is queued, batch after batch, on one pooled connection, until nothing is left."""
+        connection: asyncpg.Connection | None = None
+        try:
+            while self._queued:
+                snapshots, written = self._take()
+                try:
+                    if connection is None:
+                        connection = await self._db.acquire()
+                    await connection.execute(_SAVE, self.kind, *self._columns(snapshots))
+                except asyncio.CancelledError:
+                    written.cancel()
+                    raise
+                except Exception as exc:  # the batch's callers get the error; the next batch a fresh connection
+                    written.set_exception(exc)
+                    if connection is not None:
+                        self._release(connection)
+                        connection = None
+                    continue
+                for actor_id, snapshot in snapshots.items():
+                    counts = _counts(snapshot)
+                    if any(counts):  # an actor without items needs no record: it has nothing to skip
+                        self._mark(actor_id, counts)
+                written.set_result(None)
+        finally:
+            if connection is not None:
+                self._release(connection)
+
+    def _release(self, connection: asyncpg.Connection) -> None:
+        """Hand a connection back to the pool without making anyone wait for it.
+
+        The pool resets a returned connection with one more round trip; awaited in
+        line, that doubled the time a save took.
+        """
+        task = asyncio.get_running_loop().create_task(self._db.release(connection))
+        self._releasing.add(task)
+        task.add_done_callback(self._released)
+
+    def _released(self, task: asyncio.Task[None]) -> None:
+        self._releasing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The pool has closed the connection it could not reset; the next save opens another.
+            log.warning("could not reset a state store connection", extra={"error": repr(task.exception())})
+
+    def _columns(self, snapshots: dict[str, dict]) -> tuple[list, ...]:
+        """The save statement's arrays: heads, the log items after each actor's saved counts, and trims."""
+        ids, heads = [], []
+        item_ids, item_logs, item_seqs, items_json = [], [], [], []
+        trim_ids, trim_logs, trim_below = [], [], []
+        for actor_id, snapshot in snapshots.items():
+            saved = self._saved.get(actor_id, (0,) * len(LOGS))
+            head = dict(snapshot)
+            for part, done in zip(LOGS, saved):
+                section = snapshot.get(part.section)
+                if section is None:
+                    continue
+                items, appended, bound = section[part.items], section["appended"], section[part.bound]
+                new = min(len(items), appended - done)
+                first = appended - len(items) + 1  # the number of items[0]
+                for index in range(len(items) - new, len(items)):
+                    item_ids.append(actor_id)
+                    item_logs.append(part.section)
+                    item_seqs.append(first + index)
+                    items_json.append(json.dumps(items[index]))
+                if new > 0 and appended > bound:
+                    trim_ids.append(actor_id)
+                    trim_logs.append(part.section)
+                    trim_below.append(appended - bound)
+                head[part.section] = {**section, part.items: []}
+            ids.append(actor_id)
+            heads.append(json.dumps(head))
+        return ids, heads, item_ids, item_logs, item_seqs, items_json, trim_ids, trim_logs, trim_below
 
     async def delete(self, actor_id: str) -> None:
         """Forget one actor's saved state."""
-        await self._db.execute("DELETE FROM actor_state WHERE kind = $1 AND actor_id = $2", self.kind, actor_id)
+        async with self._db.acquire() as connection, connection.transaction():
+            await connection.execute("DELETE FROM actor_log WHERE kind = $1 AND actor_id = $2", self.kind, actor_id)
+            await connection.execute("DELETE FROM actor_state WHERE kind = $1 AND actor_id = $2", self.kind, actor_id)
+        self._saved.pop(actor_id, None)
+
+
+def _counts(snapshot: dict) -> tuple[int, ...]:
+    """How many items each log of a snapshot has had (0 for a log it lacks or a head saved before logs had rows)."""
+    return tuple((snapshot.get(part.section) or {}).get("appended", 0) for part in LOGS)
