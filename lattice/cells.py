@@ -170,6 +170,8 @@ class Cell(LogicalActor):
         self.memory.remember({"role": "assistant", "content": text[:_MEMORY_CHARS]})
         self._note("done", steps=steps, inputs_from=inputs, last_step_id=task.step_id,
                    last_verdict=None if verdict is None else verdict.decision)
+        if publisher is not None:
+            publisher.settle()
         loop = self.loop
         metrics = {
             "provider": task.provider, "model": completion.model, "temperature": temperature,

@@ -97,7 +97,8 @@ class ChunkPublisher:
     One call in flight keeps the order without waiting on every chunk; the
     first chunk leaves at once, so batching adds no latency to it. The step
     does not wait for the relay before replying: the reply carries every chunk,
-    and the orchestrator publishes whatever the relay has not delivered yet.
+    and the orchestrator publishes whatever the relay has not delivered yet, so
+    chunks still queued when the step succeeds are left to the reply (`settle`).
     """
 
     def __init__(self, relay: ActorHandle, stream_id: str, step_id: str) -> None:
@@ -116,10 +117,14 @@ class ChunkPublisher:
             _sending.add(self._sender)
             self._sender.add_done_callback(_sending.discard)
 
-    @property
-    def count(self) -> int:
-        """How many chunks were added."""
-        return self._sequence
+    def settle(self) -> None:
+        """The step succeeded: drop the chunks not handed to the relay yet, its reply carries them.
+
+        A provider that yields faster than the event loop turns (or the last chunks of
+        any answer) would otherwise cost Ray calls to the relay for text the reply
+        delivers anyway, competing for the CPU with the step's own save and reply.
+        """
+        self._pending.clear()
 
     async def _send(self) -> None:
         while self._pending and self.failed is None:
