@@ -1,4 +1,4 @@
-"""The session WebSocket: event order for a full chat, lattice subscription, ping, and 1008 closes."""
+"""The session WebSocket: event order for a full chat, lattice subscription, ping, 1008 and slow-consumer closes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 import websockets
 
 from aura.auth import mint_token
+from lattice.events import Pong
 
 PROMPT = "Please check this:\n```python\nimport os\n\ndef size(items=[]):\n    return len(items)\n```\n"
 
@@ -97,3 +98,26 @@ async def test_quantum_metrics_come_in_the_response_or_follow_on_the_websocket(a
     assert 0.0 <= metrics["lambda"] <= 2.2e-8
     usage = (await client.get("/v1/aura/usage", headers=auth("quinn"))).json()
     assert {line["event_type"] for line in usage["lines"]} == {"agent_call", "message", "quantum_exec"}
+
+
+async def test_a_client_that_falls_behind_gets_the_queued_events_then_an_error_and_1013(api_app, serve,
+                                                                                        new_session) -> None:
+    from deployments.lattice_service import service
+
+    session_id = await new_session("sam")
+    svc = await service()
+    size = svc.settings.ws_queue_size
+    async with serve(api_app) as base:
+        url = f"{base.replace('http', 'ws')}/v1/aura/ws?session_id={session_id}&token={mint_token('sam')}"
+        async with websockets.connect(url) as ws:
+            assert (await _next(ws))["type"] == "connected"
+            # Published faster than any connection drains: the queue fills and the rest are dropped.
+            for _ in range(size + 10):
+                svc.bus.publish(session_id, Pong())
+            received: list[dict] = []
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    received.append(await _next(ws))
+    assert [e["type"] for e in received] == ["pong"] * size + ["error"]
+    assert received[-1]["code"] == "slow_consumer" and "10 dropped" in received[-1]["detail"]
+    assert closed.value.rcvd.code == 1013
