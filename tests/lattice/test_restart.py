@@ -1,4 +1,4 @@
-"""A cell's host killed mid-session: Ray restarts it, the next chat succeeds and the cell's memory is back."""
+"""A cell's host killed mid-session: Ray restarts it, the next chat succeeds and the cell's memory and trace are back."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ async def test_killed_cell_host_comes_back_with_its_memory(client, auth, new_ses
     svc = await service()
     before = await svc.directory.snapshot("engineer", session_id)
     assert before["memory"]["notes"]["steps"] == 1
+    first_step = next(r["metrics"]["step_id"] for r in first.json()["agent_responses"] if r["agent_type"] == "engineer")
 
     ray.kill(ray.get_actor("aura:cell:engineer", namespace=NAMESPACE), no_restart=False)
 
@@ -30,3 +31,7 @@ async def test_killed_cell_host_comes_back_with_its_memory(client, auth, new_ses
     remembered = [turn["content"] for turn in after["memory"]["recent"] if turn["role"] == "user"]
     assert remembered[0].startswith("Review:") and remembered[-1].startswith("Review again:")
     assert len(after["loop"]["window"]) >= 2
+    traces = await client.get(f"/v1/aura/sessions/{session_id}/traces", headers=auth("rita"))
+    engineer_steps = [e["inputs"]["step_id"] for e in traces.json()["events"]
+                      if e["agent_type"] == "engineer" and e["step"] == "CellTask"]
+    assert engineer_steps[0] == first_step and len(engineer_steps) == 2
