@@ -33,6 +33,7 @@ import numpy as np
 import ray
 from qiskit import QuantumCircuit
 
+from aura.coalesce import settle
 from quantum.backends import BackendError, backend, validate_name
 from quantum.circuits import DEFAULT_MAX_QUBITS, CircuitError
 from quantum.errors import QuantumError
@@ -356,13 +357,7 @@ class _Sender:
             outcomes = [error] * len(pending)
         except Exception as error:  # the Ray call itself failed: every circuit it carried fails with it
             outcomes = [error] * len(pending)
-        for (_, future), outcome in zip(pending, outcomes, strict=True):
-            if future.done():  # the caller went away
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+        settle([future for _, future in pending], outcomes)
 
 
 _senders: dict[PoolConfig, _Sender] = {}
