@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
 from ray.actor import ActorHandle
 
-from actors.host import HostSpec, RayHost
+from actors.host import ActorFailed, Failure, HostSpec, RayHost
+from aura.coalesce import Coalescer
 
 #: Hosts live in one Ray namespace, so every job and Serve replica finds the same ones.
 NAMESPACE = "aura"
@@ -28,17 +30,25 @@ class HostGroup:
     Hosts are named Ray actors (`aura:<group>:<n>`, or `aura:<group>:<key>` when
     dedicated), created on first use by whichever process needs them first and
     found by name afterwards; Ray restarts a host that dies.
+
+    With `coalesce`, the `tell`s this process makes to one host while a call
+    to it is in flight go together as the next `tell_many`: one Ray call for
+    many messages under load, none delayed when idle. It suits short
+    handlers; a batch answers when its slowest message does, so hosts whose
+    messages take long (LLM calls) should not coalesce.
     """
 
-    def __init__(self, spec: HostSpec, names: list[str]) -> None:
+    def __init__(self, spec: HostSpec, names: list[str], coalesce: bool = False) -> None:
         self.spec = spec
         self.names = names
+        self.coalesce = coalesce
         self._handles: list[ActorHandle | None] = [None] * len(names)
+        self._batches: list[Coalescer[tuple[str, Any], Any] | None] = [None] * len(names)
 
     @classmethod
-    def sharded(cls, spec: HostSpec) -> "HostGroup":
+    def sharded(cls, spec: HostSpec, coalesce: bool = False) -> "HostGroup":
         """`spec.size` hosts named `aura:<group>:0..n-1`, actors placed by stable hash of their id."""
-        return cls(spec, [f"aura:{spec.group}:{i}" for i in range(spec.size)])
+        return cls(spec, [f"aura:{spec.group}:{i}" for i in range(spec.size)], coalesce)
 
     @classmethod
     def dedicated(cls, spec: HostSpec, key: str) -> "HostGroup":
@@ -71,7 +81,25 @@ class HostGroup:
 
     async def tell(self, actor_id: str, message: Any) -> Any:
         """Deliver one message to `actor_id` and await its reply (raises `ActorFailed`)."""
-        return await self.host_for(actor_id).tell.remote(actor_id, message)
+        index = host_index(actor_id, len(self.names))
+        if not self.coalesce:
+            return await self.handle(index).tell.remote(actor_id, message)
+        batch = self._batches[index]
+        if batch is None:
+            batch = self._batches[index] = Coalescer(self._sender(index), max_batch=512)
+        return await batch.submit((actor_id, message))
+
+    def coalesced(self) -> tuple[int, int]:
+        """Ray calls made and messages they carried, over this process's coalesced `tell`s."""
+        used = [b for b in self._batches if b is not None]
+        return sum(b.batches for b in used), sum(b.items for b in used)
+
+    def _sender(self, index: int) -> Callable[[list[tuple[str, Any]]], Awaitable[list[Any]]]:
+        async def send(messages: list[tuple[str, Any]]) -> list[Any]:
+            replies = await self.handle(index).tell_many.remote(messages)
+            return [ActorFailed(r) if isinstance(r, Failure) else r for r in replies]
+
+        return send
 
     async def tell_many(self, messages: list[tuple[str, Any]]) -> list[Any]:
         """Deliver a batch with one Ray call per host; replies in order, `Failure` where a handler raised."""
@@ -98,4 +126,5 @@ class HostGroup:
             except ValueError:
                 continue
         self._handles = [None] * len(self.names)
+        self._batches = [None] * len(self.names)
 

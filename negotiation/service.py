@@ -36,8 +36,9 @@ class NegotiationError(Exception):
 
 def seller_group(settings: NegotiationSettings) -> HostGroup:
     """The sharded group of Ray actors hosting the sellers, placed by item id."""
+    # Seller decisions take microseconds, so concurrent bids to one host share a Ray call.
     return HostGroup.sharded(HostSpec(group="seller", actor_class="negotiation.seller:Seller",
-                                      size=settings.seller_hosts, idle_ttl_s=600.0))
+                                      size=settings.seller_hosts, idle_ttl_s=600.0), coalesce=True)
 
 
 def llm_config(settings: NegotiationSettings) -> LlmConfig | None:

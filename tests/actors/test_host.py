@@ -66,6 +66,26 @@ async def test_tell_many_answers_in_order_with_failures_in_place(counters: HostG
         assert reply == seen[actor_id]
 
 
+async def test_a_coalescing_group_sends_concurrent_tells_in_few_calls() -> None:
+    group = HostGroup.sharded(HostSpec(group=unique_group("coalesced"), actor_class="tests.actors.counters:Counter",
+                                       size=2, persistence="none"), coalesce=True)
+    try:
+        ids = [f"c{i % 10}" for i in range(200)]
+        replies = await asyncio.gather(*(group.tell(actor_id, 1) for actor_id in ids), return_exceptions=True)
+        failed = await asyncio.gather(group.tell("c0", "fail"), return_exceptions=True)
+        # Each actor saw its messages one at a time, in the order they were told.
+        seen: dict[str, int] = {}
+        for actor_id, reply in zip(ids, replies):
+            seen[actor_id] = seen.get(actor_id, 0) + 1
+            assert reply == seen[actor_id]
+        assert isinstance(failed[0], ActorFailed) and failed[0].failure.actor_id == "c0"
+        calls, messages = group.coalesced()
+        assert messages == 201
+        assert calls <= 10
+    finally:
+        group.kill()
+
+
 async def test_one_message_at_a_time_per_actor_many_actors_at_once() -> None:
     group = HostGroup.sharded(
         HostSpec(group=unique_group("sleeper"), actor_class="tests.actors.counters:Sleeper", persistence="none")
