@@ -1,8 +1,9 @@
 """Admitting signed agent requests: headers, clock skew, signature, replay and the per-DID rate limit.
 
-Replay and rate state live in PostgreSQL and are checked in one statement,
-so every replica of the gateway shares them and a request costs one round
-trip. A replayed request does not spend a token.
+Replay and rate state live in PostgreSQL, so every replica of the gateway
+shares them. Requests checked while a check is in flight are admitted
+together by the next one, one round trip for the lot, each with the rules
+of one request. A replayed request does not spend a token.
 """
 
 from __future__ import annotations
@@ -14,27 +15,15 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from aura.coalesce import Coalescer
 from negotiation.identity import IdentityError, signing_payload, verify_signature
 from negotiation.settings import NegotiationSettings
 
 _PURGE_EVERY_S = 30.0
 
+# One round trip admits every request the gateway gathered meanwhile (migration 0011).
 _ADMIT = """
-WITH seen AS (
-    INSERT INTO agent_signatures (signature) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1
-), bucket AS (
-    INSERT INTO agent_rate_limits AS b (agent_did, tokens, last_allowed, updated_at)
-    SELECT $2, $3 - 1, true, now() WHERE EXISTS (SELECT 1 FROM seen)
-    ON CONFLICT (agent_did) DO UPDATE SET
-        last_allowed = LEAST($3, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM now() - b.updated_at)) * $4) >= 1,
-        tokens = LEAST($3, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM now() - b.updated_at)) * $4)
-                 - CASE WHEN LEAST($3, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM now() - b.updated_at)) * $4) >= 1
-                        THEN 1 ELSE 0 END,
-        updated_at = now()
-    RETURNING tokens, last_allowed
-)
-SELECT EXISTS (SELECT 1 FROM seen) AS fresh, (SELECT tokens FROM bucket) AS tokens,
-       (SELECT last_allowed FROM bucket) AS allowed
+SELECT req, is_fresh, tokens_left, is_allowed FROM admit_requests($1::text[], $2::text[], $3, $4)
 """
 
 
@@ -64,6 +53,13 @@ class AgentGate:
         self._rate = settings.rate_limit_per_minute / 60.0
         self._limit = str(settings.rate_limit_per_minute)
         self._last_purge = 0.0
+        self._checks: Coalescer[tuple[str, str], tuple[bool, float | None, bool | None]] = Coalescer(self._check_many)
+
+    async def _check_many(self, requests: list[tuple[str, str]]) -> list[tuple[bool, float | None, bool | None]]:
+        rows = await self._db.fetch(_ADMIT, [s for s, _ in requests], [d for _, d in requests],
+                                    self._capacity, self._rate)
+        found = {row["req"]: (row["is_fresh"], row["tokens_left"], row["is_allowed"]) for row in rows}
+        return [found[i] for i in range(1, len(requests) + 1)]
 
     def _rate_headers(self, tokens: float) -> dict[str, str]:
         full_in = math.ceil(max(0.0, self._capacity - tokens) / self._rate)
@@ -97,12 +93,12 @@ class AgentGate:
         except IdentityError as exc:
             raise AccessDenied(401, exc.code, str(exc)) from None
         await self._purge()
-        row = await self._db.fetchrow(_ADMIT, signature.lower(), did, self._capacity, self._rate)
-        if not row["fresh"]:
+        fresh, left, allowed = await self._checks.submit((signature.lower(), did))
+        if not fresh:
             raise AccessDenied(401, "replayed", "this signature was already used")
-        tokens = float(row["tokens"])
+        tokens = float(left or 0.0)
         rate_headers = self._rate_headers(tokens)
-        if not row["allowed"]:
+        if not allowed:
             retry = max(1, math.ceil((1.0 - tokens) / self._rate))
             raise AccessDenied(429, "rate_limited", f"more than {self._limit} requests per minute",
                                {"Retry-After": str(retry), **rate_headers})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from aura.coalesce import Coalescer
 from negotiation.protocol import Deal
 from negotiation.seller import SellerDecision
 
@@ -26,20 +27,41 @@ SELECT $15, session_token, $2, $3, $11, $10, $16, $8 FROM n WHERE $15::text IS N
 
 
 class NegotiationRecords:
-    """Writes decisions and reads deals back for their buyer."""
+    """Writes decisions and reads deals back for their buyer.
+
+    Decisions stored while a write is in flight are written together by the
+    next one (`executemany`: one round trip, one transaction); each caller
+    returns only once its own decision is committed.
+    """
 
     def __init__(self, db: asyncpg.Pool) -> None:
         self._db = db
+        self._writes: Coalescer[tuple, None] = Coalescer(self._write_many)
+
+    async def _write_many(self, rows: list[tuple]) -> list[None | BaseException]:
+        try:
+            await self._db.executemany(_RECORD, rows)
+            return [None] * len(rows)
+        except asyncpg.PostgresError:
+            # The batch is one transaction: write each row alone so only a bad row fails.
+            return [await self._write_one(row) for row in rows]
+
+    async def _write_one(self, row: tuple) -> None | BaseException:
+        try:
+            await self._db.execute(_RECORD, *row)
+            return None
+        except asyncpg.PostgresError as exc:
+            return exc
 
     async def record(self, decision: SellerDecision, *, item_id: str, buyer_did: str, bid_amount: float,
                      currency: str, trace_id: str | None) -> None:
-        """Store one decision (and its deal, if it made one)."""
-        await self._db.execute(
-            _RECORD, decision.session_token, item_id, buyer_did, decision.strategy, decision.status,
+        """Store one decision (and its deal, if it made one); returns once it is committed."""
+        await self._writes.submit((
+            decision.session_token, item_id, buyer_did, decision.strategy, decision.status,
             decision.round, decision.valid_until, trace_id, bid_amount, currency, decision.price,
             decision.reason_code or None, decision.fallback, decision.corrections, decision.deal_id,
             decision.reservation_code,
-        )
+        ))
 
     async def deal(self, deal_id: str, buyer_did: str) -> Deal | None:
         """The deal, if `buyer_did` made it; None otherwise (unknown and foreign deals look the same)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -111,3 +112,20 @@ async def test_the_bucket_is_shared_by_replicas(catalog, negotiation_env) -> Non
             client = first if i % 2 == 0 else second
             statuses.append((await client.send("POST", "/v1/search", {"query": f"room {i}"})).status_code)
     assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+async def test_concurrent_requests_checked_together_keep_the_rules_of_one(catalog, negotiation_env) -> None:
+    """Checks made at once share a round trip, yet each spends its own token and replays are still caught."""
+    from deployments.app import build_api
+
+    negotiation_env(rate_limit_per_minute=5)
+    key, now = AgentKey.generate(), int(time.time())
+    transport = httpx.ASGITransport(app=build_api())
+    signed = [key.sign_headers("GET", PATH + str(i), b"", now) for i in range(8)]
+    requests = [_get(transport, headers, PATH + str(i)) for i, headers in enumerate(signed)]
+    requests.append(_get(transport, signed[0], PATH + "0"))  # the first request, replayed at the same moment
+    answers = await asyncio.gather(*requests)
+    codes = sorted(answer.json()["code"] for answer in answers)
+    assert codes == ["deal_not_found"] * 5 + ["rate_limited"] * 3 + ["replayed"]
+    remaining = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers if a.status_code == 404)
+    assert remaining == [0, 1, 2, 3, 4]
