@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     )
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8000, ge=1, le=65535)
+    serve_ingress: Literal["direct", "proxy"] = Field(
+        default="direct",
+        description="`direct`: the gateway replica answers on serve_port itself (Ray Serve's direct ingress); "
+        "`proxy`: Serve's HTTP proxy answers there and forwards each request to the replica over Ray.",
+    )
     dashboard_port: int = Field(default=8265, ge=1, le=65535)
     jwt_secret: SecretStr | None = Field(default=None, description="HS256 secret for bearer tokens.")
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias=_env("ANTHROPIC_API_KEY"))

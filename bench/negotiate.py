@@ -170,44 +170,26 @@ async def _wait_ready(api: str, path: str = "/v1/health", timeout_s: float = 120
             await asyncio.sleep(0.5)
 
 
-def _up_with_max_ongoing(settings: Settings, max_ongoing: int) -> aura.runtime.Endpoints:
-    """`aura.runtime.up`, but with the gateway's `max_ongoing_requests` set (to measure that setting's effect)."""
-    from ray import serve
-
-    from deployments.app import Gateway
-
-    url = aura.runtime.start_database(settings)
-    aura.runtime.start_ray(settings, url)
-    serve.start(http_options={"host": settings.serve_host, "port": settings.serve_port})
-    serve.run(Gateway.options(max_ongoing_requests=max_ongoing).bind(), name=aura.runtime.SERVE_APP, route_prefix="/")
-    api = f"http://{settings.serve_host}:{settings.serve_port}"
-    return aura.runtime.Endpoints(pid=os.getpid(), api=api, docs=f"{api}/docs", dashboard=None,
-                                  embedded_database=True, ray_address="")
-
-
 def main() -> None:
     """Bring everything up, measure each level on both apps, print a table and JSON, bring everything down."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
-    parser.add_argument("--max-ongoing", type=int, help="Deploy the gateway with this max_ongoing_requests "
-                        "instead of its own setting.")
+    parser.add_argument("--ingress", choices=["direct", "proxy"], default="direct",
+                        help="How HTTP reaches the gateway replica (AURA_SERVE_INGRESS).")
     args = parser.parse_args()
 
     # The benchmark's clients must not be throttled by the per-DID limit (inherited by Ray's workers).
     os.environ["AURA_RATE_LIMIT_PER_MINUTE"] = "100000000"
     workdir = Path(tempfile.mkdtemp(prefix="aura-bench-negotiate-"))
-    settings = Settings(data_dir=workdir, database_url=None, serve_port=_free_port(),
-                                     dashboard_port=_free_port())
+    settings = Settings(data_dir=workdir, database_url=None, serve_port=_free_port(), dashboard_port=_free_port(),
+                        serve_ingress=args.ingress)
     bare_port = _free_port()
     bare = multiprocessing.get_context("spawn").Process(target=_serve_bare, args=(bare_port,), daemon=True)
     results: dict[str, list[dict]] = {"serve": [], "bare": []}
     try:
-        if args.max_ongoing is None:
-            endpoints = aura.runtime.up(settings)
-        else:
-            endpoints = _up_with_max_ongoing(settings, args.max_ongoing)
+        endpoints = aura.runtime.up(settings)
         asyncio.run(_seed(connect_url(settings)))
         bare.start()
         bare_api = f"http://127.0.0.1:{bare_port}"

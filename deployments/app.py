@@ -5,47 +5,68 @@ from __future__ import annotations
 import time
 import uuid
 
-from fastapi import FastAPI, Request, Response
-from opentelemetry import trace
+from fastapi import FastAPI
 from ray import serve
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aura import __version__
 from aura.settings import get_settings
-from aura.telemetry import configure_logging, configure_tracing, current_trace_id, request_id, tracer
+from aura.telemetry import configure_logging, configure_tracing, current_trace_id, request_id
 from deployments import errors, health
 from deployments import negotiation as negotiation_routes
 from deployments import aura_api
 from deployments import quantum as quantum_routes
 
-_tracer = tracer(__name__)
+
+class Correlation:
+    """ASGI middleware: a request id for every HTTP request, echoed with its trace id in the answer's headers.
+
+    The request's server span is FastAPI's own (its native OpenTelemetry
+    support, which wraps every middleware). Written against ASGI directly:
+    Starlette's `BaseHTTPMiddleware` runs the app in a task group with memory
+    streams in between, a cost every request would pay.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
+        rid = given.decode("latin-1") or uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(b"x-request-id", rid.encode("latin-1")),
+                         (b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode())]
+                trace_id = current_trace_id()
+                if trace_id:
+                    extra.append((b"x-trace-id", trace_id.encode()))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answer)
+        finally:
+            request_id.reset(token)
 
 
 def build_api() -> FastAPI:
-    """The FastAPI application with every router, error handler and the request-id middleware."""
-    api = FastAPI(title="Aura", version=__version__, description="Actor runtime on Ray for AI agents that work together.")
+    """The FastAPI application with every router, error handler and the correlation middleware."""
+    # One span per request is what the traces need; spans around every dependency and the
+    # serialisation would cost each request more than its own work.
+    api = FastAPI(title="Aura", version=__version__, description="Actor runtime on Ray for AI agents that work together.",
+                  telemetry={"operation_spans": False})
     errors.install(api)
     api.include_router(health.router)
     api.include_router(negotiation_routes.router)
     api.include_router(aura_api.router)
     api.include_router(quantum_routes.router)
-
-    @api.middleware("http")
-    async def _correlate(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = request_id.set(rid)
-        started = time.perf_counter()
-        try:
-            with _tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER):
-                response = await call_next(request)
-                response.headers["X-Request-ID"] = rid
-                trace_id = current_trace_id()
-                if trace_id:
-                    response.headers["X-Trace-ID"] = trace_id
-                response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-                return response
-        finally:
-            request_id.reset(token)
-
+    api.add_middleware(Correlation)
     return api
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -89,6 +91,7 @@ async def test_a_session_belongs_to_its_buyer(agent: NegotiationClient, new_agen
 async def test_expired_session_answers_410(agent: NegotiationClient, negotiation_env) -> None:
     negotiation_env(session_ttl_s=0.01)
     first = await agent.negotiate("t_linear", 500)
+    await asyncio.sleep(0.05)  # past valid_until, however fast the first answer came back
     with pytest.raises(ApiCallFailed) as expired:
         await agent.negotiate("t_linear", 600, session_token=first.session_token)
     assert (expired.value.status, expired.value.code) == (410, "session_expired")
