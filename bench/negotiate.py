@@ -31,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +143,11 @@ async def run_level(api: str, clients: int, seconds: float) -> dict:
     }
 
 
+def measure(api: str, clients: int, seconds: float) -> dict:
+    """`run_level` in a process of its own (see `main`)."""
+    return asyncio.run(run_level(api, clients, seconds))
+
+
 async def _seed(url: str) -> int:
     import asyncpg
     from pgvector.asyncpg import register_vector
@@ -197,9 +203,12 @@ def main() -> None:
         asyncio.run(_wait_ready(bare_api, path="/openapi.json"))
         asyncio.run(warm_up(endpoints.api))
         asyncio.run(warm_up(bare_api))
-        for level in args.levels:
-            results["serve"].append(asyncio.run(run_level(endpoints.api, level, args.seconds)))
-            results["bare"].append(asyncio.run(run_level(bare_api, level, args.seconds)))
+        # The clients run in a process without Ray: this one is Ray's driver, whose threads would
+        # take the interpreter from the clients' event loop now and then.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as clients:
+            for level in args.levels:
+                for name, api in (("serve", endpoints.api), ("bare", bare_api)):
+                    results[name].append(clients.submit(measure, api, level, args.seconds).result())
     finally:
         if bare.is_alive():
             bare.terminate()
