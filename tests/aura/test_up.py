@@ -1,7 +1,8 @@
-"""`aura up` as a user runs it: health answers, and Ctrl-C leaves no process behind."""
+"""`aura up` as a user runs it: health and a WebSocket answer on the API port, and Ctrl-C leaves no process behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import websockets.sync.client
 
 
 def free_port() -> int:
@@ -39,6 +41,21 @@ def ray_session_processes(before: set[int]) -> list[psutil.Process]:
         p for p in psutil.process_iter(["pid", "cmdline"])
         if p.info["pid"] not in before and any(n in " ".join(p.info["cmdline"] or []) for n in names)
     ]
+
+
+def assert_websocket_answers(api_port: int, env: dict[str, str]) -> None:
+    """A lattice session's WebSocket, through the same port as HTTP, says `connected` and answers a ping."""
+    minted = subprocess.run([sys.executable, "-m", "aura", "token", "--user", "up-test"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    token = minted.stdout.strip()
+    opened = httpx.post(f"http://127.0.0.1:{api_port}/v1/aura/sessions", headers={"Authorization": f"Bearer {token}"},
+                        timeout=30)
+    assert opened.status_code == 201, opened.text
+    url = f"ws://127.0.0.1:{api_port}/v1/aura/ws?session_id={opened.json()['session_id']}&token={token}"
+    with websockets.sync.client.connect(url, open_timeout=30) as ws:
+        assert json.loads(ws.recv(timeout=30))["type"] == "connected"
+        ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "pong"
 
 
 def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
@@ -70,6 +87,7 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
                                 timeout=60)
         assert status.returncode == 0, status.stderr
         assert '"status": "ok"' in status.stdout and str(up.pid) in status.stdout
+        assert_websocket_answers(api_port, env)
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=120)
