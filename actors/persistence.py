@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from aura.coalesce import Coalescer
+
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +60,25 @@ WHERE l.kind = $1 AND l.actor_id = t.id AND l.log = t.log AND l.seq <= t.below
 """
 
 
+@dataclass
+class _Row:
+    """One actor's part of a save statement."""
+
+    head: str
+    items: list[tuple[str, int, str]]  # (log, seq, item as JSON)
+    trims: list[tuple[str, int]]  # (log, drop items numbered up to this)
+    counts: tuple[int, ...]
+
+
+def _columns(rows: dict[str, _Row]) -> tuple[list, ...]:
+    """The save statement's arrays: heads, then items, then trims, each a column per field."""
+    items = [(actor_id, *item) for actor_id, row in rows.items() for item in row.items]
+    trims = [(actor_id, *trim) for actor_id, row in rows.items() for trim in row.trims]
+    return (list(rows), [row.head for row in rows.values()],
+            [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items],
+            [t[0] for t in trims], [t[1] for t in trims], [t[2] for t in trims])
+
+
 class StateStore:
     """Loads and saves snapshots of one kind of logical actor.
 
@@ -66,10 +87,10 @@ class StateStore:
     it dropped (it keeps the `remembered` most recent) gets all the items it
     holds written again: correct, only slower.
 
-    Saves go through one writer at a time: snapshots that arrive while a
-    statement runs are merged into the next one (an actor's newest snapshot
-    wins), so a busy host commits once per round trip rather than once per
-    actor, and one actor's saves can never commit out of order.
+    Saves are coalesced, one statement in flight at a time: the snapshots
+    that arrive while one runs are merged into the next (an actor's newest
+    snapshot wins), so a busy host commits once per round trip rather than
+    once per actor, and one actor's saves never commit out of order.
     """
 
     def __init__(self, db: asyncpg.Pool, kind: str, remembered: int = 100_000) -> None:
@@ -77,9 +98,7 @@ class StateStore:
         self.kind = kind
         self._remembered = remembered
         self._saved: OrderedDict[str, tuple[int, ...]] = OrderedDict()
-        self._queued: dict[str, dict] = {}
-        self._written: asyncio.Future[None] | None = None  # resolves once `_queued` is committed
-        self._writer: asyncio.Task[None] | None = None
+        self._writer: Coalescer[dict[str, dict], None] = Coalescer(self._write)
         self._releasing: set[asyncio.Task[None]] = set()
 
     def _mark(self, actor_id: str, counts: tuple[int, ...]) -> None:
@@ -117,51 +136,57 @@ class StateStore:
 
     async def save_many(self, snapshots: dict[str, dict]) -> None:
         """Insert or replace the snapshots, writing only log items not saved yet; returns once committed."""
-        if not snapshots:
-            return
-        loop = asyncio.get_running_loop()
-        self._queued.update(snapshots)
-        if self._written is None:
-            self._written = loop.create_future()
-        written = self._written
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._write_queued())
-        # Shielded: a caller that gives up must not cancel the statement other callers wait on.
-        await asyncio.shield(written)
+        if snapshots:
+            await self._writer.submit(snapshots)
 
-    def _take(self) -> tuple[dict[str, dict], asyncio.Future[None]]:
-        snapshots, written = self._queued, self._written
-        assert written is not None  # set whenever something is queued
-        self._queued, self._written = {}, None
-        return snapshots, written
+    async def _write(self, calls: list[dict[str, dict]]) -> list[BaseException | None]:
+        """Commit the snapshots of the `save_many` calls that queued up together, as one statement.
 
-    async def _write_queued(self) -> None:
-        """Write what is queued, batch after batch, on one pooled connection, until nothing is left."""
-        connection: asyncpg.Connection | None = None
-        try:
-            while self._queued:
-                snapshots, written = self._take()
-                try:
-                    if connection is None:
-                        connection = await self._db.acquire()
-                    await connection.execute(_SAVE, self.kind, *self._columns(snapshots))
-                except asyncio.CancelledError:
-                    written.cancel()
-                    raise
-                except Exception as exc:  # the batch's callers get the error; the next batch a fresh connection
-                    written.set_exception(exc)
-                    if connection is not None:
-                        self._release(connection)
-                        connection = None
-                    continue
-                for actor_id, snapshot in snapshots.items():
-                    counts = _counts(snapshot)
-                    if any(counts):  # an actor without items needs no record: it has nothing to skip
-                        self._mark(actor_id, counts)
-                written.set_result(None)
-        finally:
-            if connection is not None:
+        An actor's newest snapshot is the one written. A call with a snapshot that is
+        not JSON fails alone; the others still commit.
+        """
+        newest: dict[str, tuple[int, dict]] = {}
+        for index, call in enumerate(calls):
+            for actor_id, snapshot in call.items():
+                newest[actor_id] = (index, snapshot)
+        outcomes: list[BaseException | None] = [None] * len(calls)
+        rows: dict[str, _Row] = {}
+        for actor_id, (index, snapshot) in newest.items():
+            try:
+                rows[actor_id] = self._encode(actor_id, snapshot)
+            except (TypeError, ValueError) as exc:
+                outcomes[index] = exc
+        rows = {i: row for i, row in rows.items() if outcomes[newest[i][0]] is None}
+        if rows:
+            connection = await self._db.acquire()
+            try:
+                await connection.execute(_SAVE, self.kind, *_columns(rows))
+            finally:
                 self._release(connection)
+        for actor_id, row in rows.items():
+            if any(row.counts):  # an actor without items needs no record: it has nothing to skip
+                self._mark(actor_id, row.counts)
+        return outcomes
+
+    def _encode(self, actor_id: str, snapshot: dict) -> _Row:
+        """One actor's row: its head, the items of its logs after the counts saved so far, what to trim."""
+        saved = self._saved.get(actor_id, (0,) * len(LOGS))
+        head = dict(snapshot)
+        items: list[tuple[str, int, str]] = []
+        trims: list[tuple[str, int]] = []
+        for part, done in zip(LOGS, saved):
+            section = snapshot.get(part.section)
+            if section is None:
+                continue
+            logged, appended, bound = section[part.items], section["appended"], section[part.bound]
+            new = min(len(logged), appended - done)
+            first = appended - len(logged) + 1  # the number of logged[0]
+            items.extend((part.section, first + index, json.dumps(logged[index]))
+                         for index in range(len(logged) - new, len(logged)))
+            if new > 0 and appended > bound:
+                trims.append((part.section, appended - bound))
+            head[part.section] = {**section, part.items: []}
+        return _Row(json.dumps(head), items, trims, _counts(snapshot))
 
     def _release(self, connection: asyncpg.Connection) -> None:
         """Hand a connection back to the pool without making anyone wait for it.
@@ -178,35 +203,6 @@ class StateStore:
         if not task.cancelled() and task.exception() is not None:
             # The pool has closed the connection it could not reset; the next save opens another.
             log.warning("could not reset a state store connection", extra={"error": repr(task.exception())})
-
-    def _columns(self, snapshots: dict[str, dict]) -> tuple[list, ...]:
-        """The save statement's arrays: heads, the log items after each actor's saved counts, and trims."""
-        ids, heads = [], []
-        item_ids, item_logs, item_seqs, items_json = [], [], [], []
-        trim_ids, trim_logs, trim_below = [], [], []
-        for actor_id, snapshot in snapshots.items():
-            saved = self._saved.get(actor_id, (0,) * len(LOGS))
-            head = dict(snapshot)
-            for part, done in zip(LOGS, saved):
-                section = snapshot.get(part.section)
-                if section is None:
-                    continue
-                items, appended, bound = section[part.items], section["appended"], section[part.bound]
-                new = min(len(items), appended - done)
-                first = appended - len(items) + 1  # the number of items[0]
-                for index in range(len(items) - new, len(items)):
-                    item_ids.append(actor_id)
-                    item_logs.append(part.section)
-                    item_seqs.append(first + index)
-                    items_json.append(json.dumps(items[index]))
-                if new > 0 and appended > bound:
-                    trim_ids.append(actor_id)
-                    trim_logs.append(part.section)
-                    trim_below.append(appended - bound)
-                head[part.section] = {**section, part.items: []}
-            ids.append(actor_id)
-            heads.append(json.dumps(head))
-        return ids, heads, item_ids, item_logs, item_seqs, items_json, trim_ids, trim_logs, trim_below
 
     async def delete(self, actor_id: str) -> None:
         """Forget one actor's saved state."""

@@ -141,3 +141,17 @@ async def test_a_snapshot_that_cannot_be_saved_fails_its_caller_and_not_the_next
     del actor.memory.notes["handle"]
     await store.save_many({actor_id: actor.snapshot()})
     assert (await store.load_many([actor_id]))[actor_id] == as_saved(actor)
+
+
+async def test_saves_sent_together_fail_only_where_a_snapshot_cannot_be_saved(db) -> None:
+    store = StateStore(db, Notebook.kind)
+    good, bad, also_good = Notebook(fresh_id()), Notebook(fresh_id()), Notebook(fresh_id())
+    for actor in (good, bad, also_good):
+        actor.receive("hello")
+    bad.memory.notes["handle"] = object()
+    # The first save goes out alone; the other two queue behind it and share the next statement.
+    outcomes = await asyncio.gather(*(store.save_many({a.actor_id: a.snapshot()}) for a in (good, bad, also_good)),
+                                    return_exceptions=True)
+    assert outcomes[0] is None and isinstance(outcomes[1], TypeError) and outcomes[2] is None
+    loaded = await store.load_many([good.actor_id, bad.actor_id, also_good.actor_id])
+    assert loaded == {good.actor_id: as_saved(good), also_good.actor_id: as_saved(also_good)}
