@@ -7,7 +7,7 @@ Measures what Aura itself costs, not what a model costs:
 - 50 chat sessions at once: wall time, per-chat p50 / p99, steps per second.
 
 Run: `uv run python bench/lattice.py [--chats 40] [--concurrent 50]` (starts its own Ray and embedded
-PostgreSQL in a temporary data directory).
+PostgreSQL in a temporary data directory, removed at the end).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -191,6 +192,7 @@ def main() -> None:
     finally:
         ray.shutdown()
         embedded.stop(data_dir / "pg")
+        shutil.rmtree(data_dir, ignore_errors=True)
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                           "load_average_1m": round(os.getloadavg()[0], 2)}
     print(json.dumps(results, indent=2))
