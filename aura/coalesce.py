@@ -33,6 +33,7 @@ class Coalescer(Generic[Item, Result]):
     `send` receives a list of items and returns one result per item, in order.
     A result that is an exception is raised to that item's caller alone; if
     `send` itself raises, every caller of that batch gets the exception.
+    Callers share batches, so they must share one event loop at a time.
     """
 
     def __init__(self, send: Callable[[list[Item]], Awaitable[list[Result | BaseException]]],
