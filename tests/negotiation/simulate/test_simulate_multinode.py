@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -37,18 +38,33 @@ sys.exit("the second node never joined")
 """
 
 
+#: Set to a fresh value in the environment of this test's cluster, so teardown finds all of its processes.
+_MARKER = "AURA_TEST_CLUSTER"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _stop(process: subprocess.Popen, temp_dir: Path) -> None:
-    """Stop one `ray start --block` and every process of its cluster (found by its temp dir), by pid."""
-    ours = [process.pid]
-    for candidate in psutil.process_iter(["pid", "cmdline"]):
-        if any(str(temp_dir) in part for part in candidate.info["cmdline"] or []):
-            ours.append(candidate.info["pid"])
+def _stop(started: list[subprocess.Popen], marker: str) -> None:
+    """Stop the `ray start --block` processes and every process of their cluster, by pid.
+
+    Cluster processes are found by `marker`, an environment variable they all
+    inherit: Ray renames some of them (`ray::DashboardAgent`), so their
+    command lines do not tell where they came from. The raw environment
+    block is searched because a renamed process's title overwrites its start,
+    which cuts `psutil.Process.environ()` short.
+    """
+    ours = [process.pid for process in started]
+    wanted = f"{_MARKER}={marker}".encode()
+    for candidate in psutil.process_iter(["pid"]):
+        try:
+            if wanted in Path(f"/proc/{candidate.info['pid']}/environ").read_bytes():
+                ours.append(candidate.info["pid"])
+        except OSError:
+            continue
     for pid in ours:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -72,7 +88,8 @@ def test_shards_are_placed_on_both_nodes(tmp_path):
     temp_dir = Path("/tmp") / f"aura-mn-{os.getpid()}"
     # Ray 2.60 turns on token authentication for `ray start --head`; this throwaway
     # loopback cluster runs without it so the second node and the driver can join.
-    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled"}
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled", _MARKER: marker}
     env.pop("RAY_ADDRESS", None)
     ray_cli = str(Path(sys.executable).with_name("ray"))
     started: list[subprocess.Popen] = []
@@ -105,5 +122,4 @@ def test_shards_are_placed_on_both_nodes(tmp_path):
         assert sorted(summary["shard_nodes"]) == sorted(nodes)
         assert summary["metrics"]["run"]["negotiations"] == 400
     finally:
-        for process in reversed(started):
-            _stop(process, temp_dir)
+        _stop(started, marker)
