@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -52,25 +51,32 @@ def _stop(started: list[subprocess.Popen], marker: str) -> None:
     """Stop the `ray start --block` processes and every process of their cluster, by pid.
 
     Cluster processes are found by `marker`, an environment variable they all
-    inherit: Ray renames some of them (`ray::DashboardAgent`), so their
-    command lines do not tell where they came from. The raw environment
-    block is searched because a renamed process's title overwrites its start,
-    which cuts `psutil.Process.environ()` short.
+    inherit, and as descendants of those, collected before anything is
+    signalled. Ray renames some of them (`ray::DashboardAgent`) and the new
+    title can overwrite their environment block, so neither the command line
+    nor the environment alone finds them all; the raylet's children do.
     """
-    ours = [process.pid for process in started]
     wanted = f"{_MARKER}={marker}".encode()
+    roots = [p for p in map(_process, [process.pid for process in started]) if p is not None]
     for candidate in psutil.process_iter(["pid"]):
         try:
             if wanted in Path(f"/proc/{candidate.info['pid']}/environ").read_bytes():
-                ours.append(candidate.info["pid"])
+                roots.append(candidate)
         except OSError:
             continue
-    for pid in ours:
+    ours: dict[int, psutil.Process] = {}
+    for root in roots:
         try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
+            for member in [root, *root.children(recursive=True)]:
+                ours[member.pid] = member
+        except psutil.NoSuchProcess:
             continue
-    gone, alive = psutil.wait_procs([p for p in map(_process, ours) if p is not None], timeout=10)
+    for member in ours.values():
+        try:
+            member.terminate()
+        except psutil.NoSuchProcess:
+            continue
+    gone, alive = psutil.wait_procs(list(ours.values()), timeout=10)
     for leftover in alive:
         leftover.kill()
 
