@@ -52,12 +52,16 @@ async def _send_events(websocket: WebSocket, subscription: Subscription) -> None
             return
         getter = asyncio.ensure_future(queue.get())
         overflow = asyncio.ensure_future(subscription.wakeup.wait())
-        done, _ = await asyncio.wait({getter, overflow}, return_when=asyncio.FIRST_COMPLETED)
-        overflow.cancel()
-        if getter in done:
+        try:
+            await asyncio.wait({getter, overflow}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Whichever did not finish (both, if the connection is closing) must not outlive this turn.
+            overflow.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
             await websocket.send_text(getter.result().model_dump_json())
         else:
-            getter.cancel()
             subscription.wakeup.clear()
 
 
