@@ -145,18 +145,22 @@ class StateStore:
         An actor's newest snapshot is the one written. A call with a snapshot that is
         not JSON fails alone; the others still commit.
         """
-        newest: dict[str, tuple[int, dict]] = {}
+        newest: dict[str, dict] = {}
+        callers: dict[str, list[int]] = defaultdict(list)
         for index, call in enumerate(calls):
             for actor_id, snapshot in call.items():
-                newest[actor_id] = (index, snapshot)
+                newest[actor_id] = snapshot
+                callers[actor_id].append(index)
         outcomes: list[BaseException | None] = [None] * len(calls)
         rows: dict[str, _Row] = {}
-        for actor_id, (index, snapshot) in newest.items():
+        for actor_id, snapshot in newest.items():
             try:
                 rows[actor_id] = self._encode(actor_id, snapshot)
             except (TypeError, ValueError) as exc:
-                outcomes[index] = exc
-        rows = {i: row for i, row in rows.items() if outcomes[newest[i][0]] is None}
+                # Every call that asked for this actor fails: the older snapshots it sent are not written either.
+                for index in callers[actor_id]:
+                    outcomes[index] = exc
+        rows = {i: row for i, row in rows.items() if all(outcomes[c] is None for c in callers[i])}
         if rows:
             connection = await self._db.acquire()
             try:

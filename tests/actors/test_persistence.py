@@ -155,3 +155,18 @@ async def test_saves_sent_together_fail_only_where_a_snapshot_cannot_be_saved(db
     assert outcomes[0] is None and isinstance(outcomes[1], TypeError) and outcomes[2] is None
     loaded = await store.load_many([good.actor_id, bad.actor_id, also_good.actor_id])
     assert loaded == {good.actor_id: as_saved(good), also_good.actor_id: as_saved(also_good)}
+
+
+async def test_a_save_overtaken_by_a_snapshot_that_cannot_be_saved_fails_with_it(db) -> None:
+    store, actor = StateStore(db, Notebook.kind), Notebook(fresh_id())
+    actor.receive("first")
+    first = actor.snapshot()
+    actor.memory.notes["handle"] = object()
+    # The first save goes out alone; the next two queue together and the newer snapshot would replace the older.
+    outcomes = await asyncio.gather(store.save_many({fresh_id(): Notebook(fresh_id()).snapshot()}),
+                                    store.save_many({actor.actor_id: first}),
+                                    store.save_many({actor.actor_id: actor.snapshot()}), return_exceptions=True)
+    # The older snapshot was not written either, so its caller must not hear that it was.
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], TypeError) and isinstance(outcomes[2], TypeError)
+    assert await store.load_many([actor.actor_id]) == {}
