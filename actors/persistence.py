@@ -12,17 +12,13 @@ their bound, so a saved head and its rows always agree.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
 import asyncpg
 
 from aura.coalesce import Coalescer
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,6 @@ class StateStore:
         self._remembered = remembered
         self._saved: OrderedDict[str, tuple[int, ...]] = OrderedDict()
         self._writer: Coalescer[dict[str, dict], None] = Coalescer(self._write)
-        self._releasing: set[asyncio.Task[None]] = set()
 
     def _mark(self, actor_id: str, counts: tuple[int, ...]) -> None:
         self._saved[actor_id] = counts
@@ -162,11 +157,7 @@ class StateStore:
                     outcomes[index] = exc
         rows = {i: row for i, row in rows.items() if all(outcomes[c] is None for c in callers[i])}
         if rows:
-            connection = await self._db.acquire()
-            try:
-                await connection.execute(_SAVE, self.kind, *_columns(rows))
-            finally:
-                self._release(connection)
+            await self._db.execute(_SAVE, self.kind, *_columns(rows))
         for actor_id, row in rows.items():
             if any(row.counts):  # an actor without items needs no record: it has nothing to skip
                 self._mark(actor_id, row.counts)
@@ -191,22 +182,6 @@ class StateStore:
                 trims.append((part.section, appended - bound))
             head[part.section] = {**section, part.items: []}
         return _Row(json.dumps(head), items, trims, _counts(snapshot))
-
-    def _release(self, connection: asyncpg.Connection) -> None:
-        """Hand a connection back to the pool without making anyone wait for it.
-
-        The pool resets a returned connection with one more round trip; awaited in
-        line, that doubled the time a save took.
-        """
-        task = asyncio.get_running_loop().create_task(self._db.release(connection))
-        self._releasing.add(task)
-        task.add_done_callback(self._released)
-
-    def _released(self, task: asyncio.Task[None]) -> None:
-        self._releasing.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # The pool has closed the connection it could not reset; the next save opens another.
-            log.warning("could not reset a state store connection", extra={"error": repr(task.exception())})
 
     async def delete(self, actor_id: str) -> None:
         """Forget one actor's saved state."""

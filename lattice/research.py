@@ -96,24 +96,19 @@ async def ensure_index(db: asyncpg.Pool) -> int:
     count = await db.fetchval("SELECT documents FROM lattice_doc_index WHERE corpus = $1", CORPUS)
     if count is not None:
         return count
-    async with db.acquire() as connection:
-        await connection.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
-        try:
-            count = await connection.fetchval("SELECT documents FROM lattice_doc_index WHERE corpus = $1", CORPUS)
-            if count is not None:
-                return count
-            documents = await asyncio.to_thread(collect)
-            rows = [(q, s, embed(f"{q} {q} {s}")) for q, s in documents]
-            async with connection.transaction():
-                await connection.execute("DELETE FROM lattice_docs")
-                await connection.execute("DELETE FROM lattice_doc_index")
-                await connection.copy_records_to_table("lattice_docs", records=rows,
-                                                       columns=["qualname", "summary", "embedding"])
-                await connection.execute("INSERT INTO lattice_doc_index (corpus, documents) VALUES ($1, $2)",
-                                         CORPUS, len(rows))
-            return len(rows)
-        finally:
-            await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+    # The lock is transaction-scoped: pooled connections carry no session state (aura.store.database).
+    async with db.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+        count = await connection.fetchval("SELECT documents FROM lattice_doc_index WHERE corpus = $1", CORPUS)
+        if count is not None:
+            return count
+        documents = await asyncio.to_thread(collect)
+        rows = [(q, s, embed(f"{q} {q} {s}")) for q, s in documents]
+        await connection.execute("DELETE FROM lattice_docs")
+        await connection.execute("DELETE FROM lattice_doc_index")
+        await connection.copy_records_to_table("lattice_docs", records=rows, columns=["qualname", "summary", "embedding"])
+        await connection.execute("INSERT INTO lattice_doc_index (corpus, documents) VALUES ($1, $2)", CORPUS, len(rows))
+        return len(rows)
 
 
 async def search(db: asyncpg.Pool, query: str, limit: int = 5) -> list[Hit]:

@@ -25,6 +25,19 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     await register_vector(connection)
 
 
+async def _reset_connection(connection: asyncpg.Connection) -> None:
+    """Make a returned connection fit for its next user: undo a transaction left open.
+
+    asyncpg's default reset sends `RESET ALL`, `UNLISTEN *`, `CLOSE ALL` and
+    `pg_advisory_unlock_all()` on every release, one more round trip per query.
+    Aura keeps no session state on pooled connections (advisory locks are
+    transaction-scoped, nothing listens, sets or keeps cursors outside a
+    transaction), so only a transaction abandoned mid-way needs undoing.
+    """
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 async def pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """The process's pool for `url`, created on first use.
 
@@ -37,7 +50,7 @@ async def pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Po
         existing = _pools.get(url)
         if existing is None or existing.is_closing():
             existing = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, init=_init_connection
+                url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_reset_connection
             )
             _pools[url] = existing
     return existing
