@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from aura import __version__
 
@@ -22,7 +23,7 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"me
 
 
 def current_trace_id() -> str | None:
-    """The hex id of the active span's trace, if a span is recording."""
+    """The hex id of the active span's trace, if there is a span (recorded or not)."""
     context = trace.get_current_span().get_span_context()
     return f"{context.trace_id:032x}" if context.is_valid else None
 
@@ -59,11 +60,16 @@ def configure_logging(level: str) -> None:
 def configure_tracing(service: str) -> TracerProvider:
     """Install the process's tracer provider; spans are exported over OTLP only when configured.
 
-    With `OTEL_EXPORTER_OTLP_ENDPOINT` unset nothing is exported, but spans still
-    exist, so logs keep correlating by trace id.
+    With `OTEL_EXPORTER_OTLP_ENDPOINT` unset nothing is exported, so spans are
+    not recorded either (unless `OTEL_TRACES_SAMPLER` asks for it): they still
+    carry trace ids, so logs, headers and stored rows keep correlating, without
+    the cost of collecting attributes nobody will read.
     """
-    provider = TracerProvider(resource=Resource.create({"service.name": service, "service.version": __version__}))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    sampler = None if exporting or os.environ.get("OTEL_TRACES_SAMPLER") else ALWAYS_OFF
+    provider = TracerProvider(sampler=sampler,
+                              resource=Resource.create({"service.name": service, "service.version": __version__}))
+    if exporting:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

@@ -66,3 +66,23 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(monkeypatch: pytes
         server.shutdown()
     assert Collector.received and Collector.received[0][0] == "/v1/traces" and Collector.received[0][1] > 0
 
+
+
+def test_without_an_endpoint_spans_carry_trace_ids_but_record_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    provider = configure_tracing("aura-test")
+    with provider.get_tracer("test").start_as_current_span("negotiate") as span:
+        span.set_attribute("item_id", "hotel_alpha")
+        assert not span.is_recording()
+        assert span.get_span_context().trace_id != 0
+    provider.shutdown()
+
+
+def test_a_sampler_set_in_the_environment_still_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    provider = configure_tracing("aura-test")
+    with provider.get_tracer("test").start_as_current_span("negotiate") as span:
+        assert span.is_recording()
+    provider.shutdown()
