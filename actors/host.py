@@ -3,7 +3,9 @@
 Activation is lazy (first message; from saved state if there is one),
 delivery is one message at a time per logical actor and concurrent across
 actors, idle actors are saved and dropped after a TTL, and `tell_many`
-carries a whole batch in one Ray call.
+carries a whole batch in one Ray call. A group may give its hosts an
+intake: code that every batch passes through on its way to the actors
+(like an incoming grain call filter in Orleans).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import logging
 import os
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import ray
 
@@ -36,6 +39,8 @@ class HostSpec:
     `persistence`: `none` keeps state in memory only; `write_behind` saves
     changed actors every `flush_interval_s` and at deactivation;
     `write_through` saves an actor before its reply leaves the host.
+    `intake`: `package.module:Class` of an `Intake` each host builds once
+    (no arguments) and passes every batch through.
     """
 
     group: str
@@ -46,10 +51,13 @@ class HostSpec:
     flush_interval_s: float = 1.0
     max_restarts: int = -1
     num_cpus: float = 0.0
+    intake: str | None = None
 
     def __post_init__(self) -> None:
         if ":" not in self.actor_class:
             raise ValueError("actor_class is 'package.module:ClassName'")
+        if self.intake is not None and ":" not in self.intake:
+            raise ValueError("intake is 'package.module:ClassName'")
         if self.size < 1:
             raise ValueError("a group has at least one host")
         if self.idle_ttl_s is not None and self.idle_ttl_s <= 0:
@@ -92,9 +100,27 @@ class HostStats:
     node_id: str
 
 
-def _import(path: str) -> type[LogicalActor]:
+#: Hands a batch to its actors: one reply per message, in order, a `Failure` where a handler raised.
+Deliver = Callable[[list[tuple[str, Any]]], Awaitable[list[Any]]]
+
+
+class Intake(Protocol):
+    """What a host runs around every batch: it may answer a message itself instead of delivering it.
+
+    It returns one reply per message, in order. A reply that is an exception
+    is raised to that message's sender (`tell`, or a coalesced group `tell`).
+    """
+
+    async def __call__(self, messages: list[tuple[str, Any]], deliver: Deliver) -> list[Any]: ...
+
+
+def _import(path: str) -> Any:
     module, _, name = path.partition(":")
-    cls = getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), name)
+
+
+def _actor_class(path: str) -> type[LogicalActor]:
+    cls = _import(path)
     if not (isinstance(cls, type) and issubclass(cls, LogicalActor)):
         raise TypeError(f"{path} is not a LogicalActor subclass")
     return cls
@@ -111,7 +137,8 @@ class Host:
         # of that cost. Code and modules loaded so far are frozen out of every collection.
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
-        self._cls = _import(spec.actor_class)
+        self._cls = _actor_class(spec.actor_class)
+        self._intake: Intake | None = None if spec.intake is None else _import(spec.intake)()
         self._async = inspect.iscoroutinefunction(self._cls.receive)
         self._actors: dict[str, LogicalActor] = {}
         # Only actors with a message in flight have a lock, so idle actors cost nothing here.
@@ -238,14 +265,19 @@ class Host:
     async def tell(self, actor_id: str, message: Any) -> Any:
         """Deliver one message and return the reply; raises `ActorFailed` if the handler raised."""
         self._start_housekeeping()
-        await self._activate([actor_id])
-        if self._async:
-            reply = await self._deliver_async(actor_id, message)
+        if self._intake is not None:
+            reply = (await self._intake([(actor_id, message)], self._deliver_many))[0]
         else:
-            reply = self._deliver_sync(actor_id, message)
-        await self._save_through([actor_id])
+            await self._activate([actor_id])
+            if self._async:
+                reply = await self._deliver_async(actor_id, message)
+            else:
+                reply = self._deliver_sync(actor_id, message)
+            await self._save_through([actor_id])
         if isinstance(reply, Failure):
             raise ActorFailed(reply)
+        if isinstance(reply, BaseException):
+            raise reply
         return reply
 
     async def tell_many(self, messages: list[tuple[str, Any]]) -> list[Any]:
@@ -254,6 +286,11 @@ class Host:
         Messages to the same actor are handled in batch order; different actors run concurrently.
         """
         self._start_housekeeping()
+        if self._intake is not None:
+            return await self._intake(messages, self._deliver_many)
+        return await self._deliver_many(messages)
+
+    async def _deliver_many(self, messages: list[tuple[str, Any]]) -> list[Any]:
         await self._activate([actor_id for actor_id, _ in messages])
         if not self._async:
             replies = [self._deliver_sync(actor_id, message) for actor_id, message in messages]

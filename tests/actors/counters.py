@@ -45,3 +45,18 @@ class Sleeper(LogicalActor):
         started = time.monotonic()
         await asyncio.sleep(message)
         return started, time.monotonic()
+
+
+class Bouncer:
+    """An intake that turns away negative numbers (answering a `PermissionError`) and doubles every reply."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+
+    async def __call__(self, messages: list[tuple[str, Any]], deliver: Any) -> list[Any]:
+        self.batches += 1
+        allowed = [i for i, (_, message) in enumerate(messages) if not (isinstance(message, int) and message < 0)]
+        replies: list[Any] = [PermissionError(f"{messages[i][1]} is negative") for i in range(len(messages))]
+        for i, reply in zip(allowed, await deliver([messages[i] for i in allowed])):
+            replies[i] = reply * 2 if isinstance(reply, int) else reply
+        return replies

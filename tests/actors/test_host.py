@@ -86,6 +86,31 @@ async def test_a_coalescing_group_sends_concurrent_tells_in_few_calls() -> None:
         group.kill()
 
 
+async def test_an_intake_sees_every_batch_and_may_answer_for_the_actors() -> None:
+    group = HostGroup.sharded(HostSpec(group=unique_group("intake"), actor_class="tests.actors.counters:Counter",
+                                       persistence="none", intake="tests.actors.counters:Bouncer"), coalesce=True)
+    try:
+        assert await group.tell("i1", 5) == 10  # the counter says 5, the intake doubles it
+        with pytest.raises(PermissionError, match="-3 is negative"):
+            await group.tell("i1", -3)
+        replies = await group.tell_many([("i1", 1), ("i2", -1), ("i2", 2), ("i1", "fail")])
+        assert replies[0] == 12 and replies[2] == 4
+        assert isinstance(replies[1], PermissionError)
+        assert isinstance(replies[3], Failure) and replies[3].actor_id == "i1"
+        # The turned-away messages never reached the counter.
+        assert await group.tell("i2", 0) == 4
+        # A host without a coalescing group in front raises the intake's answer from `tell` too.
+        with pytest.raises(PermissionError):
+            await group.host_for("i1").tell.remote("i1", -1)
+    finally:
+        group.kill()
+
+
+def test_an_intake_is_named_by_module_and_class() -> None:
+    with pytest.raises(ValueError, match="intake"):
+        HostSpec(group="g", actor_class="tests.actors.counters:Counter", intake="Bouncer")
+
+
 async def test_one_message_at_a_time_per_actor_many_actors_at_once() -> None:
     group = HostGroup.sharded(
         HostSpec(group=unique_group("sleeper"), actor_class="tests.actors.counters:Sleeper", persistence="none")
