@@ -7,6 +7,9 @@ import json
 import logging
 import os
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from opentelemetry import trace
@@ -18,8 +21,25 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from aura import __version__
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("aura_request_id", default=None)
+#: Named durations (ms) of the current request's stages, reported in its `Server-Timing` header.
+stage_timings: contextvars.ContextVar[list[tuple[str, float]] | None] = contextvars.ContextVar(
+    "aura_stage_timings", default=None)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Time a stage of the current request for its `Server-Timing` header (a no-op outside a request)."""
+    timings = stage_timings.get()
+    if timings is None:
+        yield
+        return
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings.append((name, (time.perf_counter() - started) * 1000))
 
 
 def current_trace_id() -> str | None:

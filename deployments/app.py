@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 
@@ -11,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aura import __version__
 from aura.settings import get_settings
-from aura.telemetry import configure_logging, configure_tracing, current_trace_id, request_id
+from aura.telemetry import configure_logging, configure_tracing, current_trace_id, request_id, stage_timings
 from deployments import errors, health
 from deployments import negotiation as negotiation_routes
 from deployments import aura_api
@@ -37,12 +38,15 @@ class Correlation:
         given = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
         rid = given.decode("latin-1") or uuid.uuid4().hex
         token = request_id.set(rid)
+        timings: list[tuple[str, float]] = []
+        timings_token = stage_timings.set(timings)
         started = time.perf_counter()
 
         async def answer(message: Message) -> None:
             if message["type"] == "http.response.start":
+                spent = [("app", (time.perf_counter() - started) * 1000), *timings]
                 extra = [(b"x-request-id", rid.encode("latin-1")),
-                         (b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode())]
+                         (b"server-timing", ", ".join(f"{name};dur={ms:.1f}" for name, ms in spent).encode())]
                 trace_id = current_trace_id()
                 if trace_id:
                     extra.append((b"x-trace-id", trace_id.encode()))
@@ -52,6 +56,7 @@ class Correlation:
         try:
             await self.app(scope, receive, answer)
         finally:
+            stage_timings.reset(timings_token)
             request_id.reset(token)
 
 
@@ -82,6 +87,10 @@ class Gateway:
         settings = get_settings()
         configure_logging(settings.log_level)
         configure_tracing("aura-gateway")
+        # Everything loaded so far (Ray, FastAPI, OpenTelemetry: a few hundred thousand objects) lives as
+        # long as the process; kept out of the collector, a full collection pauses requests for a few ms
+        # rather than ~100 ms.
+        gc.freeze()
 
 
 app = Gateway.bind()
