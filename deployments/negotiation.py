@@ -6,10 +6,10 @@ import asyncio
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from aura.telemetry import current_trace_id
+from aura.telemetry import current_trace_id, stage
 from deployments.dependencies import database
 from deployments.errors import ApiError, ErrorBody
-from negotiation.access import AccessDenied, AgentGate
+from negotiation.access import AccessDenied, Ticket
 from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 from negotiation.service import NegotiationError, NegotiationService
 from negotiation.settings import negotiation_settings
@@ -20,57 +20,67 @@ _AUTH_ERRORS = {401: {"model": ErrorBody}, 429: {"model": ErrorBody}}
 _lock = asyncio.Lock()
 
 
-class _Negotiation:
-    """What one app instance needs: the service and the gate, built on first use with the settings of that moment."""
-
-    def __init__(self, service: NegotiationService, gate: AgentGate) -> None:
-        self.service, self.gate = service, gate
-
-
-async def _negotiation(request: Request) -> _Negotiation:
+async def _service(request: Request) -> NegotiationService:
+    """This app instance's service, built on first use with the settings of that moment."""
     found = getattr(request.app.state, "negotiation", None)
     if found is None:
         async with _lock:
             found = getattr(request.app.state, "negotiation", None)
             if found is None:
-                db, settings = await database(), negotiation_settings()
-                found = _Negotiation(NegotiationService(db, settings), AgentGate(db, settings))
+                found = NegotiationService(await database(), negotiation_settings())
                 request.app.state.negotiation = found
     return found
 
 
-async def _admit(request: Request, response: Response, negotiation: _Negotiation) -> str:
+def _denied(denied: AccessDenied) -> ApiError:
+    return ApiError(denied.status, denied.code, denied.detail, denied.headers)
+
+
+async def _ticket(request: Request, service: NegotiationService) -> Ticket:
     try:
-        admission = await negotiation.gate.admit(request.method, request.url.path, request.headers,
-                                                 await request.body())
+        return service.gate.verify(request.method, request.url.path, request.headers, await request.body())
     except AccessDenied as denied:
-        raise ApiError(denied.status, denied.code, denied.detail, denied.headers) from None
+        raise _denied(denied) from None
+
+
+async def _admit(request: Request, response: Response, service: NegotiationService) -> str:
+    ticket = await _ticket(request, service)
+    with stage("admit"):
+        try:
+            admission = await service.gate.admit_ticket(ticket)
+        except AccessDenied as denied:
+            raise _denied(denied) from None
     response.headers.update(admission.headers)
     return admission.agent_did
 
 
 async def signed_agent(request: Request, response: Response) -> str:
     """The DID of the agent that signed this request (401/429 otherwise)."""
-    return await _admit(request, response, await _negotiation(request))
+    return await _admit(request, response, await _service(request))
 
 
 async def optional_agent(request: Request, response: Response) -> str | None:
     """The signing agent's DID if the request is signed, None for an anonymous one."""
     if "x-agent-id" not in request.headers:
         return None
-    return await _admit(request, response, await _negotiation(request))
+    return await _admit(request, response, await _service(request))
 
 
-def _refuse(error: NegotiationError, response: Response) -> ApiError:
-    # The agent was admitted, so its refusal carries the rate-limit headers like any answer.
-    limits = {k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")}
+async def signed_ticket(request: Request) -> Ticket:
+    """The verified signature of this request, to be admitted by whoever handles it (401 otherwise)."""
+    return await _ticket(request, await _service(request))
+
+
+def _refused(error: NegotiationError, response: Response) -> ApiError:
+    # An admitted agent's refusal carries the rate-limit headers like any answer.
+    limits = error.headers or {k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")}
     return ApiError(error.status, error.code, error.detail, limits)
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=_AUTH_ERRORS)
 async def search(body: SearchRequest, request: Request, _: str | None = Depends(optional_agent)) -> SearchResponse:
     """Active catalog items closest in meaning to the query (signing is optional; signed callers are rate-limited)."""
-    return await (await _negotiation(request)).service.search(body)
+    return await (await _service(request)).search(body)
 
 
 @router.post(
@@ -79,12 +89,16 @@ async def search(body: SearchRequest, request: Request, _: str | None = Depends(
                422: {"model": ErrorBody}},
 )
 async def negotiate(body: NegotiateRequest, request: Request, response: Response,
-                    agent: str = Depends(signed_agent)) -> NegotiateResponse:
+                    ticket: Ticket = Depends(signed_ticket)) -> NegotiateResponse:
     """Bid on an item: accepted, countered, rejected, or ui_required (re-send with `confirmed: true`)."""
     try:
-        return await (await _negotiation(request)).service.negotiate(agent, body, current_trace_id())
+        answer, admission = await (await _service(request)).negotiate(ticket, body, current_trace_id())
+    except AccessDenied as denied:
+        raise _denied(denied) from None
     except NegotiationError as error:
-        raise _refuse(error, response) from None
+        raise _refused(error, response) from None
+    response.headers.update(admission.headers)
+    return answer
 
 
 @router.get("/v1/deals/{deal_id}", response_model=Deal, responses={**_AUTH_ERRORS, 404: {"model": ErrorBody}})
@@ -92,6 +106,6 @@ async def deal(request: Request, response: Response, deal_id: str = Path(min_len
                agent: str = Depends(signed_agent)) -> Deal:
     """A deal, shown only to the agent that made it (404 to anyone else)."""
     try:
-        return await (await _negotiation(request)).service.deal(deal_id, agent)
+        return await (await _service(request)).deal(deal_id, agent)
     except NegotiationError as error:
-        raise _refuse(error, response) from None
+        raise _refused(error, response) from None

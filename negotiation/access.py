@@ -1,9 +1,11 @@
 """Admitting signed agent requests: headers, clock skew, signature, replay and the per-DID rate limit.
 
-Replay and rate state live in PostgreSQL, so every replica of the gateway
-shares them. Requests checked while a check is in flight are admitted
-together by the next one, one round trip for the lot, each with the rules
-of one request. A replayed request does not spend a token.
+Admission has two halves. `verify_request` checks what the request carries
+(headers, timestamp, signature) and needs nothing but the request. `Admissions`
+checks what must be shared (was this signature seen, does the agent still
+hold a token) in PostgreSQL, so every gateway replica and every seller host
+enforces one limit; a whole batch is admitted in one round trip, each request
+with the rules of one. A replayed request does not spend a token.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from negotiation.settings import NegotiationSettings
 
 _PURGE_EVERY_S = 30.0
 
-# One round trip admits every request the gateway gathered meanwhile (migration 0011).
+# One round trip admits a whole batch (migration 0011).
 _ADMIT = """
 SELECT req, is_fresh, tokens_left, is_allowed FROM admit_requests($1::text[], $2::text[], $3, $4)
 """
@@ -34,6 +36,18 @@ class AccessDenied(Exception):
         super().__init__(f"{status} {code}: {detail}")
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
+    def __reduce__(self) -> tuple:
+        # Refusals made on a seller host travel back to the gateway through Ray.
+        return AccessDenied, (self.status, self.code, self.detail, self.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A request whose headers and signature checked out, still to be admitted (replay, rate limit)."""
+
+    agent_did: str
+    signature: str
+
 
 @dataclass(frozen=True, slots=True)
 class Admission:
@@ -43,27 +57,69 @@ class Admission:
     headers: dict[str, str]
 
 
-class AgentGate:
-    """Checks the signed headers of agent requests against one database."""
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The rules admission applies: a token bucket per DID, and how long a signature stays valid."""
 
-    def __init__(self, db: asyncpg.Pool, settings: NegotiationSettings) -> None:
+    per_minute: int
+    capacity: int
+    clock_skew_s: int
+
+    @classmethod
+    def from_settings(cls, settings: NegotiationSettings) -> Limits:
+        """The limits the settings configure."""
+        return cls(settings.rate_limit_per_minute, settings.bucket_size, settings.clock_skew_s)
+
+
+def verify_request(method: str, path: str, headers: Mapping[str, str], body: bytes, clock_skew_s: int,
+                   now: float | None = None) -> Ticket:
+    """The request's ticket, or AccessDenied (401 missing_headers, bad_did, clock_skew, bad_signature)."""
+    did, stamp, signature = headers.get("x-agent-id"), headers.get("x-timestamp"), headers.get("x-signature")
+    if not did or not stamp or not signature:
+        raise AccessDenied(401, "missing_headers", "X-Agent-ID, X-Timestamp and X-Signature are required")
+    if not stamp.isdigit() or len(stamp) > 12:
+        raise AccessDenied(401, "clock_skew", "X-Timestamp must be Unix seconds")
+    current = time.time() if now is None else now
+    if abs(current - int(stamp)) > clock_skew_s:
+        raise AccessDenied(401, "clock_skew", f"X-Timestamp is more than {clock_skew_s} s from the server clock")
+    try:
+        verify_signature(did, signature, signing_payload(method, path, stamp, body))
+    except IdentityError as exc:
+        raise AccessDenied(401, exc.code, str(exc)) from None
+    return Ticket(did, signature.lower())
+
+
+class Admissions:
+    """Replay and rate checks of verified tickets, against one database, under one set of limits."""
+
+    def __init__(self, db: asyncpg.Pool, limits: Limits) -> None:
         self._db = db
-        self._skew = settings.clock_skew_s
-        self._capacity = float(settings.bucket_size)
-        self._rate = settings.rate_limit_per_minute / 60.0
-        self._limit = str(settings.rate_limit_per_minute)
+        self.limits = limits
+        self._rate = limits.per_minute / 60.0
         self._last_purge = 0.0
-        self._checks: Coalescer[tuple[str, str], tuple[bool, float | None, bool | None]] = Coalescer(self._check_many)
 
-    async def _check_many(self, requests: list[tuple[str, str]]) -> list[tuple[bool, float | None, bool | None]]:
-        rows = await self._db.fetch(_ADMIT, [s for s, _ in requests], [d for _, d in requests],
-                                    self._capacity, self._rate)
-        found = {row["req"]: (row["is_fresh"], row["tokens_left"], row["is_allowed"]) for row in rows}
-        return [found[i] for i in range(1, len(requests) + 1)]
+    async def admit_many(self, tickets: list[Ticket]) -> list[Admission | AccessDenied]:
+        """Admit a batch in one round trip: an `Admission`, or the `AccessDenied` (401 replayed, 429) per ticket."""
+        await self._purge()
+        rows = await self._db.fetch(_ADMIT, [t.signature for t in tickets], [t.agent_did for t in tickets],
+                                    float(self.limits.capacity), self._rate)
+        found = {row["req"]: row for row in rows}
+        return [self._outcome(ticket, found[i]) for i, ticket in enumerate(tickets, start=1)]
+
+    def _outcome(self, ticket: Ticket, row: asyncpg.Record) -> Admission | AccessDenied:
+        if not row["is_fresh"]:
+            return AccessDenied(401, "replayed", "this signature was already used")
+        tokens = float(row["tokens_left"] or 0.0)
+        headers = self._rate_headers(tokens)
+        if not row["is_allowed"]:
+            retry = max(1, math.ceil((1.0 - tokens) / self._rate))
+            return AccessDenied(429, "rate_limited", f"more than {self.limits.per_minute} requests per minute",
+                                {"Retry-After": str(retry), **headers})
+        return Admission(ticket.agent_did, headers)
 
     def _rate_headers(self, tokens: float) -> dict[str, str]:
-        full_in = math.ceil(max(0.0, self._capacity - tokens) / self._rate)
-        return {"X-RateLimit-Limit": self._limit, "X-RateLimit-Remaining": str(max(0, math.floor(tokens))),
+        full_in = math.ceil(max(0.0, self.limits.capacity - tokens) / self._rate)
+        return {"X-RateLimit-Limit": str(self.limits.per_minute), "X-RateLimit-Remaining": str(max(0, math.floor(tokens))),
                 "X-RateLimit-Reset": str(full_in)}
 
     async def _purge(self) -> None:
@@ -73,33 +129,28 @@ class AgentGate:
         if now - self._last_purge < _PURGE_EVERY_S:
             return
         self._last_purge = now
-        await self._db.execute(
-            "DELETE FROM agent_signatures WHERE seen_at < now() - make_interval(secs => $1)", float(2 * self._skew + 5)
-        )
+        await self._db.execute("DELETE FROM agent_signatures WHERE seen_at < now() - make_interval(secs => $1)",
+                               float(2 * self.limits.clock_skew_s + 5))
+
+
+class AgentGate:
+    """Admits the signed requests one process serves: tickets checked while a check is in flight go together."""
+
+    def __init__(self, db: asyncpg.Pool, settings: NegotiationSettings) -> None:
+        self.limits = Limits.from_settings(settings)
+        self._admissions = Admissions(db, self.limits)
+        self._checks: Coalescer[Ticket, Admission] = Coalescer(self._admissions.admit_many)
+
+    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes,
+               now: float | None = None) -> Ticket:
+        """The request's ticket (see `verify_request`)."""
+        return verify_request(method, path, headers, body, self.limits.clock_skew_s, now)
+
+    async def admit_ticket(self, ticket: Ticket) -> Admission:
+        """The admitted agent, or AccessDenied (401 replayed, 429 rate_limited)."""
+        return await self._checks.submit(ticket)
 
     async def admit(self, method: str, path: str, headers: Mapping[str, str], body: bytes,
                     now: float | None = None) -> Admission:
         """The admitted agent, or AccessDenied (401 missing_headers/bad_did/clock_skew/bad_signature/replayed, 429)."""
-        did, stamp, signature = headers.get("x-agent-id"), headers.get("x-timestamp"), headers.get("x-signature")
-        if not did or not stamp or not signature:
-            raise AccessDenied(401, "missing_headers", "X-Agent-ID, X-Timestamp and X-Signature are required")
-        if not stamp.isdigit() or len(stamp) > 12:
-            raise AccessDenied(401, "clock_skew", "X-Timestamp must be Unix seconds")
-        current = time.time() if now is None else now
-        if abs(current - int(stamp)) > self._skew:
-            raise AccessDenied(401, "clock_skew", f"X-Timestamp is more than {self._skew} s from the server clock")
-        try:
-            verify_signature(did, signature, signing_payload(method, path, stamp, body))
-        except IdentityError as exc:
-            raise AccessDenied(401, exc.code, str(exc)) from None
-        await self._purge()
-        fresh, left, allowed = await self._checks.submit((signature.lower(), did))
-        if not fresh:
-            raise AccessDenied(401, "replayed", "this signature was already used")
-        tokens = float(left or 0.0)
-        rate_headers = self._rate_headers(tokens)
-        if not allowed:
-            retry = max(1, math.ceil((1.0 - tokens) / self._rate))
-            raise AccessDenied(429, "rate_limited", f"more than {self._limit} requests per minute",
-                               {"Retry-After": str(retry), **rate_headers})
-        return Admission(did, rate_headers)
+        return await self.admit_ticket(self.verify(method, path, headers, body, now))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
-from aura.coalesce import Coalescer
 from negotiation.protocol import Deal
 from negotiation.seller import SellerDecision
 
@@ -26,42 +27,50 @@ SELECT $15, session_token, $2, $3, $11, $10, $16, $8 FROM n WHERE $15::text IS N
 """
 
 
-class NegotiationRecords:
-    """Writes decisions and reads deals back for their buyer.
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One decision to store, with the bid it answered."""
 
-    Decisions stored while a write is in flight are written together by the
-    next one (`executemany`: one round trip, one transaction); each caller
-    returns only once its own decision is committed.
-    """
+    decision: SellerDecision
+    item_id: str
+    buyer_did: str
+    bid_amount: float
+    currency: str
+    trace_id: str | None
+
+    def row(self) -> tuple:
+        """The parameters of `_RECORD`."""
+        d = self.decision
+        return (d.session_token, self.item_id, self.buyer_did, d.strategy, d.status, d.round, d.valid_until,
+                self.trace_id, self.bid_amount, self.currency, d.price, d.reason_code or None, d.fallback,
+                d.corrections, d.deal_id, d.reservation_code)
+
+
+class NegotiationRecords:
+    """Writes decisions and reads deals back for their buyer."""
 
     def __init__(self, db: asyncpg.Pool) -> None:
         self._db = db
-        self._writes: Coalescer[tuple, None] = Coalescer(self._write_many)
 
-    async def _write_many(self, rows: list[tuple]) -> list[None | BaseException]:
+    async def record_many(self, entries: list[Entry]) -> list[None | asyncpg.PostgresError]:
+        """Store a batch of decisions, committed before this returns; the error per entry that could not be stored.
+
+        The batch is one `executemany` (one round trip, one transaction). If it
+        fails, each entry is written alone, so only a bad one fails.
+        """
+        rows = [entry.row() for entry in entries]
         try:
             await self._db.executemany(_RECORD, rows)
             return [None] * len(rows)
         except asyncpg.PostgresError:
-            # The batch is one transaction: write each row alone so only a bad row fails.
             return [await self._write_one(row) for row in rows]
 
-    async def _write_one(self, row: tuple) -> None | BaseException:
+    async def _write_one(self, row: tuple) -> None | asyncpg.PostgresError:
         try:
             await self._db.execute(_RECORD, *row)
             return None
         except asyncpg.PostgresError as exc:
             return exc
-
-    async def record(self, decision: SellerDecision, *, item_id: str, buyer_did: str, bid_amount: float,
-                     currency: str, trace_id: str | None) -> None:
-        """Store one decision (and its deal, if it made one); returns once it is committed."""
-        await self._writes.submit((
-            decision.session_token, item_id, buyer_did, decision.strategy, decision.status,
-            decision.round, decision.valid_until, trace_id, bid_amount, currency, decision.price,
-            decision.reason_code or None, decision.fallback, decision.corrections, decision.deal_id,
-            decision.reservation_code,
-        ))
 
     async def deal(self, deal_id: str, buyer_did: str) -> Deal | None:
         """The deal, if `buyer_did` made it; None otherwise (unknown and foreign deals look the same)."""

@@ -1,7 +1,8 @@
 """The negotiation service: search, bids routed to seller actors, deals; what the HTTP routes call.
 
-It knows nothing of HTTP: failures are `NegotiationError`s with a status and
-a machine-readable code, which the gateway turns into error answers.
+It knows nothing of HTTP: failures are `NegotiationError`s (and the access
+module's `AccessDenied`) with a status and a machine-readable code, which the
+gateway turns into error answers.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import asyncpg
 
 from actors.host import HostSpec
 from actors.placement import HostGroup
-from negotiation.catalog import Catalog
+from aura.telemetry import stage
+from negotiation.access import Admission, AgentGate, Ticket
+from negotiation.catalog import Catalog, ItemTerms
 from negotiation.currency import is_currency
+from negotiation.desk import Answer, SignedBid
 from negotiation.embedding import embedder_from_settings
 from negotiation.llm import LlmConfig
 from negotiation.protocol import (
@@ -27,18 +31,19 @@ from negotiation.settings import NegotiationSettings
 
 
 class NegotiationError(Exception):
-    """A request the service refuses: HTTP `status` and machine-readable `code`."""
+    """A request the service refuses: HTTP `status`, machine-readable `code`, and the agent's rate-limit headers."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
-        self.status, self.code, self.detail = status, code, detail
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
 
 def seller_group(settings: NegotiationSettings) -> HostGroup:
-    """The sharded group of Ray actors hosting the sellers, placed by item id."""
+    """The sharded group of Ray actors hosting the sellers, placed by item id, with the desk as their intake."""
     # Seller decisions take microseconds, so concurrent bids to one host share a Ray call.
     return HostGroup.sharded(HostSpec(group="seller", actor_class="negotiation.seller:Seller",
-                                      size=settings.seller_hosts, idle_ttl_s=600.0), coalesce=True)
+                                      size=settings.seller_hosts, idle_ttl_s=600.0,
+                                      intake="negotiation.desk:NegotiationDesk"), coalesce=True)
 
 
 def llm_config(settings: NegotiationSettings) -> LlmConfig | None:
@@ -55,10 +60,15 @@ def utc_datetime(epoch: float) -> datetime:
 
 
 class NegotiationService:
-    """Catalog search, negotiation and deals over one database and one seller group."""
+    """Catalog search, negotiation and deals over one database and one seller group.
+
+    Requests that never reach a seller (search, deals, bids refused here) are
+    admitted through `gate`; a bid is admitted by the desk of its seller's host.
+    """
 
     def __init__(self, db: asyncpg.Pool, settings: NegotiationSettings, sellers: HostGroup | None = None) -> None:
         self.settings = settings
+        self.gate = AgentGate(db, settings)
         self.catalog = Catalog(db, embedder_from_settings(settings),
                                default_confirm_threshold=settings.confirm_threshold, cache_s=settings.item_cache_s)
         self.records = NegotiationRecords(db)
@@ -69,18 +79,27 @@ class NegotiationService:
         """Active items closest to the query."""
         return SearchResponse(results=await self.catalog.search(request.query, request.limit, request.min_similarity))
 
-    async def negotiate(self, buyer_did: str, request: NegotiateRequest, trace_id: str | None) -> NegotiateResponse:
-        """Send one bid to the item's seller, store the decision, and answer it."""
+    async def _refuse(self, ticket: Ticket, status: int, code: str, detail: str) -> NegotiationError:
+        # A bid refused before any seller sees it is still a request: it is admitted here first,
+        # so a replay or a rate-limited agent hears that rather than the refusal.
+        admission = await self.gate.admit_ticket(ticket)
+        return NegotiationError(status, code, detail, admission.headers)
+
+    async def negotiate(self, ticket: Ticket, request: NegotiateRequest,
+                        trace_id: str | None) -> tuple[NegotiateResponse, Admission]:
+        """Send one signed bid to the item's seller; its desk admits it and stores the decision. Raises
+        `AccessDenied` (not admitted) or `NegotiationError` (refused)."""
+        buyer_did = ticket.agent_did
         if request.agent_did is not None and request.agent_did != buyer_did:
-            raise NegotiationError(403, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
+            raise await self._refuse(ticket, 403, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
         currency = request.currency.upper()
         if not is_currency(currency):
-            raise NegotiationError(422, "unknown_currency", f"{request.currency!r} is not an ISO 4217 currency")
+            raise await self._refuse(ticket, 422, "unknown_currency", f"{request.currency!r} is not an ISO 4217 currency")
         terms = await self.catalog.terms(request.item_id)
         if terms is None:
-            raise NegotiationError(404, "unknown_item", f"no active item {request.item_id!r}")
+            raise await self._refuse(ticket, 404, "unknown_item", f"no active item {request.item_id!r}")
         if currency != terms.currency:
-            raise NegotiationError(422, "currency_mismatch", f"this item is priced in {terms.currency}")
+            raise await self._refuse(ticket, 422, "currency_mismatch", f"this item is priced in {terms.currency}")
         token = request.session_token or session_token()
         bid = Bid(
             session_token=token, new_session=request.session_token is None, buyer_did=buyer_did, terms=terms,
@@ -88,14 +107,22 @@ class NegotiationService:
             session_ttl_s=self.settings.session_ttl_s, max_rounds=self.settings.max_rounds,
             target_score=self.settings.seller_target_score, llm=self._llm if terms.strategy == "llm" else None,
         )
-        decision: SellerDecision = await self.sellers.tell(terms.item_id, bid)
+        with stage("seller"):
+            answer: Answer = await self.sellers.tell(
+                terms.item_id, SignedBid(ticket, self.gate.limits, bid, currency, trace_id))
+        decision, admission = answer.decision, answer.admission
         if decision.status == "session_not_found":
-            raise NegotiationError(404, "session_not_found", "no open session with this token for this item and agent")
+            raise NegotiationError(404, "session_not_found", "no open session with this token for this item and agent",
+                                   admission.headers)
         if decision.status == "session_expired":
-            raise NegotiationError(410, "session_expired", f"the session ended at {utc_datetime(decision.valid_until).isoformat()}")
-        await self.records.record(decision, item_id=terms.item_id, buyer_did=buyer_did, bid_amount=bid.amount,
-                                  currency=currency, trace_id=trace_id)
-        response = NegotiateResponse(session_token=token, status=decision.status,
+            raise NegotiationError(410, "session_expired",
+                                   f"the session ended at {utc_datetime(decision.valid_until).isoformat()}",
+                                   admission.headers)
+        return self._response(decision, terms, bid, currency), admission
+
+    @staticmethod
+    def _response(decision: SellerDecision, terms: ItemTerms, bid: Bid, currency: str) -> NegotiateResponse:
+        response = NegotiateResponse(session_token=bid.session_token, status=decision.status,
                                      valid_until=utc_datetime(decision.valid_until))
         if decision.status == "accepted":
             assert decision.price is not None and decision.deal_id and decision.reservation_code
@@ -110,7 +137,7 @@ class NegotiationService:
         else:
             response.action_required = ActionRequired(context={
                 "item_id": terms.item_id, "item_name": terms.name, "bid_amount": bid.amount, "currency": currency,
-                "resend_with": {"session_token": token, "confirmed": True},
+                "resend_with": {"session_token": bid.session_token, "confirmed": True},
             })
         return response
 

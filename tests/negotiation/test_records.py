@@ -1,15 +1,14 @@
-"""Storing decisions: concurrent writes share a transaction, and one bad row fails only its own caller."""
+"""Storing decisions: a batch is one transaction, and one bad entry fails only itself."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 
 import asyncpg
 
 from negotiation.catalog import Catalog
-from negotiation.records import NegotiationRecords
+from negotiation.records import Entry, NegotiationRecords
 from negotiation.seller import SellerDecision
 
 
@@ -20,19 +19,19 @@ def accepted(deal_id: str) -> SellerDecision:
                           strategy="rule")
 
 
-async def test_concurrent_decisions_are_all_stored_and_a_duplicate_deal_fails_alone(
-        db: asyncpg.Pool, catalog: Catalog) -> None:
+def entry(decision: SellerDecision) -> Entry:
+    """`decision` on the rule test room, by one buyer."""
+    return Entry(decision, item_id="t_rule", buyer_did="did:key:records", bid_amount=450.0, currency="USD",
+                 trace_id=None)
+
+
+async def test_a_batch_is_stored_and_a_duplicate_deal_fails_alone(db: asyncpg.Pool, catalog: Catalog) -> None:
     records = NegotiationRecords(db)
     taken = uuid.uuid4().hex
-    await records.record(accepted(taken), item_id="t_rule", buyer_did="did:key:records", bid_amount=450.0,
-                         currency="USD", trace_id=None)
+    assert await records.record_many([entry(accepted(taken))]) == [None]
     decisions = [accepted(uuid.uuid4().hex) for _ in range(6)]
     decisions.insert(3, accepted(taken))  # the same deal id again: the primary key refuses it
-    outcomes = await asyncio.gather(*(
-        records.record(d, item_id="t_rule", buyer_did="did:key:records", bid_amount=450.0, currency="USD",
-                       trace_id=None)
-        for d in decisions
-    ), return_exceptions=True)
+    outcomes = await records.record_many([entry(d) for d in decisions])
     assert isinstance(outcomes[3], asyncpg.UniqueViolationError)
     assert [o for i, o in enumerate(outcomes) if i != 3] == [None] * 6
     stored = await db.fetchval("SELECT count(*) FROM deals WHERE deal_id = ANY($1::text[])",

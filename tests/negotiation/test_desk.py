@@ -1,0 +1,63 @@
+"""The seller hosts' desk: bids are admitted next to their seller, and every decision is stored before its answer."""
+
+from __future__ import annotations
+
+import time
+
+import asyncpg
+
+from negotiation.client import NegotiationClient
+
+
+async def _offers(db: asyncpg.Pool, session_token: str) -> list[tuple[int, str]]:
+    rows = await db.fetch("SELECT round, status FROM offers WHERE session_token = $1 ORDER BY round", session_token)
+    return [(row["round"], row["status"]) for row in rows]
+
+
+async def test_a_replayed_bid_is_refused_before_its_seller_sees_it(agent: NegotiationClient, db: asyncpg.Pool) -> None:
+    opened = await agent.negotiate("t_linear", 500)
+    payload = {"item_id": "t_linear", "bid_amount": 520, "session_token": opened.session_token}
+    stamp = int(time.time())
+    first = await agent.send("POST", "/v1/negotiate", payload, timestamp=stamp)
+    again = await agent.send("POST", "/v1/negotiate", payload, timestamp=stamp)
+    assert first.status_code == 200 and first.json()["status"] == "countered"
+    assert (again.status_code, again.json()["code"]) == (401, "replayed")
+    third = await agent.negotiate("t_linear", 540, session_token=opened.session_token)
+    assert third.status == "countered"
+    # Three admitted bids, three rounds: the replay never reached the seller, and was not stored.
+    assert await _offers(db, opened.session_token) == [(1, "countered"), (2, "countered"), (3, "countered")]
+
+
+async def test_bids_spend_the_agents_tokens_and_a_limited_one_is_not_stored(
+        transport, negotiation_env, db: asyncpg.Pool) -> None:
+    negotiation_env(rate_limit_per_minute=3)
+    async with NegotiationClient("http://test", transport=transport) as agent:
+        answers = [await agent.send("POST", "/v1/negotiate", {"item_id": "t_conceder", "bid_amount": 100 + i})
+                   for i in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    limited = answers[-1]
+    assert limited.json()["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
+    stored = await db.fetchval("SELECT count(*) FROM negotiations WHERE buyer_did = $1", agent.did)
+    assert stored == 3
+
+
+async def test_a_bid_refused_before_any_seller_is_still_admitted(rayless_transport, negotiation_env) -> None:
+    negotiation_env(rate_limit_per_minute=5)
+    async with NegotiationClient("http://test", transport=rayless_transport) as agent:
+        payload, stamp = {"item_id": "no_such_item", "bid_amount": 10}, int(time.time())
+        unknown = await agent.send("POST", "/v1/negotiate", payload, timestamp=stamp)
+        replayed = await agent.send("POST", "/v1/negotiate", payload, timestamp=stamp)
+        currency = await agent.send("POST", "/v1/negotiate", {"item_id": "t_rule", "bid_amount": 10, "currency": "XXY"})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "unknown_item")
+    assert unknown.headers["X-RateLimit-Remaining"] == "4"
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "replayed")
+    assert (currency.status_code, currency.json()["code"]) == (422, "unknown_currency")
+    assert currency.headers["X-RateLimit-Remaining"] == "3"
+
+
+async def test_the_answer_says_where_its_time_went(agent: NegotiationClient) -> None:
+    answer = await agent.send("POST", "/v1/negotiate", {"item_id": "t_rule", "bid_amount": 450})
+    timings = dict(part.strip().split(";dur=") for part in answer.headers["Server-Timing"].split(","))
+    assert set(timings) == {"app", "seller"}
+    assert 0 <= float(timings["seller"]) <= float(timings["app"])
