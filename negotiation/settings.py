@@ -21,7 +21,11 @@ class NegotiationSettings(BaseSettings):
     confirm_threshold: float = Field(
         default=2000.0, gt=0, description="Bids above this need `confirmed: true` unless the item sets its own threshold."
     )
-    seller_hosts: int = Field(default=2, ge=1, description="Ray actors hosting the seller logical actors.")
+    seller_hosts: int = Field(
+        default=1, ge=1,
+        description="Ray actors hosting the seller logical actors. One host decides and stores a few thousand bids/s, "
+                    "several gateway replicas' worth; each more host is one more Ray call per batch of bids.",
+    )
     seller_target_score: float = Field(
         default=0.5, ge=0, le=1, description="The outcome a seller's W2 loop steers toward (share of base − floor kept)."
     )
