@@ -33,6 +33,7 @@ class NegotiationClient:
         self.key = key or AgentKey.generate()
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
         self._signed: dict[tuple[str, str, bytes], int] = {}
+        self._pruned_at = 0
 
     def _stamp(self, method: str, path: str, body: bytes) -> int:
         """Now, or a later second if this exact request was already signed for now.
@@ -42,7 +43,9 @@ class NegotiationClient:
         well within the allowed clock skew.
         """
         now = int(time.time())
-        self._signed = {k: t for k, t in self._signed.items() if t >= now - 120}
+        if now != self._pruned_at:  # once a second, not per request: a busy agent signs thousands a minute
+            self._signed = {k: t for k, t in self._signed.items() if t >= now - 120}
+            self._pruned_at = now
         request = (method, path, body)
         stamp = max(now, self._signed.get(request, now - 1) + 1)
         self._signed[request] = stamp
