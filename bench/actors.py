@@ -9,6 +9,7 @@ Targets (issue 2): ≥ 100 k logical actors activated in ≤ 1 s per host,
 from __future__ import annotations
 
 import argparse
+import shutil
 import asyncio
 import os
 import sys
@@ -118,7 +119,8 @@ def main() -> None:
     parser.add_argument("--actors", type=int, default=100_000)
     parser.add_argument("--dedicated", type=int, default=4)
     args = parser.parse_args()
-    pgdata = Path(tempfile.mkdtemp(prefix="aura-bench-")) / "pg"
+    workdir = Path(tempfile.mkdtemp(prefix="aura-bench-actors-"))
+    pgdata = workdir / "pg"
     url = embedded.start(pgdata)
     asyncio.run(migrate(url))
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR",
@@ -132,6 +134,7 @@ def main() -> None:
     finally:
         ray.shutdown()
         embedded.stop(pgdata)
+        shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"{'measure':44} {'logical (1 host)':>18} {'dedicated Ray actor':>20} {'ratio':>10}")
     rows = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -129,3 +130,4 @@ def test_shards_are_placed_on_both_nodes(tmp_path):
         assert summary["metrics"]["run"]["negotiations"] == 400
     finally:
         _stop(started, marker)
+        shutil.rmtree(temp_dir, ignore_errors=True)
