@@ -9,9 +9,9 @@ Targets (issue 2): ≥ 100 k logical actors activated in ≤ 1 s per host,
 from __future__ import annotations
 
 import argparse
-import shutil
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
