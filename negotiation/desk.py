@@ -53,6 +53,7 @@ class NegotiationDesk:
 
     def __init__(self) -> None:
         self._db: asyncpg.Pool | None = None
+        self._records: NegotiationRecords | None = None
         self._admissions: dict[Limits, Admissions] = {}
 
     async def _database(self) -> asyncpg.Pool:
@@ -61,6 +62,7 @@ class NegotiationDesk:
             from aura.store import connect_url, pool
 
             self._db = await pool(connect_url(get_settings()))
+            self._records = NegotiationRecords(self._db)
         return self._db
 
     async def __call__(self, messages: list[tuple[str, Any]], deliver: Deliver) -> list[Any]:
@@ -81,7 +83,8 @@ class NegotiationDesk:
         if to_store:
             entries = [Entry(replies[i].decision, bids[i].bid.terms.item_id, bids[i].ticket.agent_did,
                              bids[i].bid.amount, bids[i].currency, bids[i].trace_id) for i in to_store]
-            for i, error in zip(to_store, await NegotiationRecords(db).record_many(entries), strict=True):
+            assert self._records is not None
+            for i, error in zip(to_store, await self._records.record_many(entries), strict=True):
                 if error is not None:
                     replies[i] = Failure(messages[i][0], type(error).__name__, "the decision could not be stored")
         return replies
