@@ -71,16 +71,14 @@ class Limits:
         return cls(settings.rate_limit_per_minute, settings.bucket_size, settings.clock_skew_s)
 
 
-def verify_request(method: str, path: str, headers: Mapping[str, str], body: bytes, clock_skew_s: int,
-                   now: float | None = None) -> Ticket:
+def verify_request(method: str, path: str, headers: Mapping[str, str], body: bytes, clock_skew_s: int) -> Ticket:
     """The request's ticket, or AccessDenied (401 missing_headers, bad_did, clock_skew, bad_signature)."""
     did, stamp, signature = headers.get("x-agent-id"), headers.get("x-timestamp"), headers.get("x-signature")
     if not did or not stamp or not signature:
         raise AccessDenied(401, "missing_headers", "X-Agent-ID, X-Timestamp and X-Signature are required")
     if not stamp.isdigit() or len(stamp) > 12:
         raise AccessDenied(401, "clock_skew", "X-Timestamp must be Unix seconds")
-    current = time.time() if now is None else now
-    if abs(current - int(stamp)) > clock_skew_s:
+    if abs(time.time() - int(stamp)) > clock_skew_s:
         raise AccessDenied(401, "clock_skew", f"X-Timestamp is more than {clock_skew_s} s from the server clock")
     try:
         verify_signature(did, signature, signing_payload(method, path, stamp, body))
@@ -141,16 +139,10 @@ class AgentGate:
         self._admissions = Admissions(db, self.limits)
         self._checks: Coalescer[Ticket, Admission] = Coalescer(self._admissions.admit_many)
 
-    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes,
-               now: float | None = None) -> Ticket:
+    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Ticket:
         """The request's ticket (see `verify_request`)."""
-        return verify_request(method, path, headers, body, self.limits.clock_skew_s, now)
+        return verify_request(method, path, headers, body, self.limits.clock_skew_s)
 
     async def admit_ticket(self, ticket: Ticket) -> Admission:
         """The admitted agent, or AccessDenied (401 replayed, 429 rate_limited)."""
         return await self._checks.submit(ticket)
-
-    async def admit(self, method: str, path: str, headers: Mapping[str, str], body: bytes,
-                    now: float | None = None) -> Admission:
-        """The admitted agent, or AccessDenied (401 missing_headers/bad_did/clock_skew/bad_signature/replayed, 429)."""
-        return await self.admit_ticket(self.verify(method, path, headers, body, now))
