@@ -24,6 +24,11 @@ def host_index(actor_id: str, hosts: int) -> int:
     return int.from_bytes(digest, "big") % hosts
 
 
+async def _replies(call: Awaitable[list[Any]]) -> list[Any]:
+    """A host's replies to a batch, with each `Failure` as the `ActorFailed` its sender raises."""
+    return [ActorFailed(r) if isinstance(r, Failure) else r for r in await call]
+
+
 class HostGroup:
     """A named set of hosts of one actor class, addressed by actor id.
 
@@ -95,9 +100,9 @@ class HostGroup:
         return sum(b.batches for b in used), sum(b.items for b in used)
 
     def _sender(self, index: int) -> Callable[[list[tuple[str, Any]]], Awaitable[list[Any]]]:
-        async def send(messages: list[tuple[str, Any]]) -> list[Any]:
-            replies = await self.handle(index).tell_many.remote(messages)
-            return [ActorFailed(r) if isinstance(r, Failure) else r for r in replies]
+        def send(messages: list[tuple[str, Any]]) -> Awaitable[list[Any]]:
+            # The Ray call is submitted here, when the batch is formed (see `Coalescer`).
+            return _replies(self.handle(index).tell_many.remote(messages))
 
         return send
 

@@ -46,6 +46,54 @@ async def test_max_batch_splits_a_long_queue_and_in_flight_bounds_concurrency() 
     assert sorted(i for b in send.batches for i in b) == list(range(22))
 
 
+async def test_the_next_batch_is_sent_before_the_callers_of_the_last_one_resume() -> None:
+    # A `send` that starts its work when called, as a Ray `.remote()` call does.
+    sent: list[list[int]] = []
+    replies: list[asyncio.Future[list[int]]] = []
+
+    def send(items: list[int]) -> asyncio.Future[list[int]]:
+        sent.append(list(items))
+        replies.append(asyncio.get_running_loop().create_future())
+        return replies[-1]
+
+    coalescer = Coalescer(send)
+    seen_by_first: list[list[list[int]]] = []
+
+    async def first() -> None:
+        await coalescer.submit(1)
+        seen_by_first.append([list(b) for b in sent])
+
+    caller = asyncio.create_task(first())
+    await asyncio.sleep(0)
+    assert sent == [[1]]  # sent from within `submit`, before any later turn of the loop
+    later = [asyncio.create_task(coalescer.submit(i)) for i in (2, 3)]
+    await asyncio.sleep(0)
+    assert sent == [[1]]
+    replies[0].set_result([10])
+    await caller
+    assert seen_by_first == [[[1], [2, 3]]]
+    replies[1].set_result([20, 30])
+    assert await asyncio.gather(*later) == [20, 30]
+
+
+async def test_a_send_raising_when_called_fails_its_batch_alone() -> None:
+    calls = 0
+
+    def send(items: list[int]) -> asyncio.Future[list[int]]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("no route")
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(items)
+        return done
+
+    coalescer = Coalescer(send)
+    with pytest.raises(ConnectionError):
+        await coalescer.submit(1)
+    assert await coalescer.submit(2) == 2
+
+
 async def test_an_item_error_reaches_only_its_caller() -> None:
     coalescer = Coalescer(Recorder())
     outcomes = await asyncio.gather(*(coalescer.submit(i) for i in (1, -3, 5)), return_exceptions=True)
