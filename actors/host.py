@@ -100,6 +100,11 @@ class HostStats:
     node_id: str
 
 
+#: Actors snapshotted per turn of the event loop when saving. A busy actor's snapshot takes tens of
+#: microseconds (its trace alone is 256 events); saving a whole host at once held up every message
+#: behind it for 30 to 120 ms a second.
+_SNAPSHOTS_PER_TURN = 16
+
 #: Hands a batch to its actors: one reply per message, in order, a `Failure` where a handler raised.
 Deliver = Callable[[list[tuple[str, Any]]], Awaitable[list[Any]]]
 
@@ -312,8 +317,15 @@ class Host:
         store = await self._state_store()
         if store is None or not actor_ids:
             return
-        snapshots = {i: self._actors[i].snapshot() for i in actor_ids}
-        self._dirty.difference_update(actor_ids)
+        snapshots: dict[str, dict] = {}
+        for count, actor_id in enumerate(actor_ids, start=1):
+            actor = self._actors.get(actor_id)
+            if actor is None:  # deactivated meanwhile, and saved on its way out
+                continue
+            snapshots[actor_id] = actor.snapshot()
+            self._dirty.discard(actor_id)  # a message handled from here on marks it again
+            if count % _SNAPSHOTS_PER_TURN == 0:
+                await asyncio.sleep(0)
         try:
             await store.save_many(snapshots)
         except BaseException:

@@ -12,6 +12,7 @@ their bound, so a saved head and its rows always agree.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ class _Log:
 
 #: The logs of `LogicalActor.snapshot()`; each section also carries `appended`, its count of items ever.
 LOGS = (_Log("memory", "recent", "window"), _Log("trace", "events", "limit"))
+
+#: Actors encoded per turn of the event loop: a save of a whole host of busy actors (their new
+#: trace events, their notes) is tens of milliseconds of JSON that the host's messages need not wait on.
+_ENCODED_PER_TURN = 16
 
 _LOAD_HEADS = "SELECT actor_id, state FROM actor_state WHERE kind = $1 AND actor_id = ANY($2::text[])"
 _LOAD_ITEMS = """
@@ -148,13 +153,15 @@ class StateStore:
                 callers[actor_id].append(index)
         outcomes: list[BaseException | None] = [None] * len(calls)
         rows: dict[str, _Row] = {}
-        for actor_id, snapshot in newest.items():
+        for count, (actor_id, snapshot) in enumerate(newest.items(), start=1):
             try:
                 rows[actor_id] = self._encode(actor_id, snapshot)
             except (TypeError, ValueError) as exc:
                 # Every call that asked for this actor fails: the older snapshots it sent are not written either.
                 for index in callers[actor_id]:
                     outcomes[index] = exc
+            if count % _ENCODED_PER_TURN == 0:
+                await asyncio.sleep(0)  # the host's messages go on meanwhile
         rows = {i: row for i, row in rows.items() if all(outcomes[c] is None for c in callers[i])}
         if rows:
             await self._db.execute(_SAVE, self.kind, *_columns(rows))
