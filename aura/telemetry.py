@@ -8,11 +8,11 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -24,6 +24,9 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("aura_re
 #: Named durations (ms) of the current request's stages, reported in its `Server-Timing` header.
 stage_timings: contextvars.ContextVar[list[tuple[str, float]] | None] = contextvars.ContextVar(
     "aura_stage_timings", default=None)
+
+#: Starts `request_span`s; a proxy until `configure_tracing` installs the provider, then that provider's.
+_requests = trace.get_tracer(__name__, __version__)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -77,6 +80,11 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
+def records_spans() -> bool:
+    """Whether this process records spans: it exports them (`OTEL_EXPORTER_OTLP_ENDPOINT`) or `OTEL_TRACES_SAMPLER` asks."""
+    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_TRACES_SAMPLER"))
+
+
 def configure_tracing(service: str) -> TracerProvider:
     """Install the process's tracer provider; spans are exported over OTLP only when configured.
 
@@ -86,7 +94,7 @@ def configure_tracing(service: str) -> TracerProvider:
     the cost of collecting attributes nobody will read.
     """
     exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
-    sampler = None if exporting or os.environ.get("OTEL_TRACES_SAMPLER") else ALWAYS_OFF
+    sampler = None if records_spans() else ALWAYS_OFF
     provider = TracerProvider(sampler=sampler,
                               resource=Resource.create({"service.name": service, "service.version": __version__}))
     if exporting:
@@ -97,6 +105,15 @@ def configure_tracing(service: str) -> TracerProvider:
     return provider
 
 
-def tracer(name: str) -> trace.Tracer:
-    """A tracer for module `name`."""
-    return trace.get_tracer(name, __version__)
+@contextmanager
+def request_span(method: str, carrier: Mapping[str, str]) -> Iterator[None]:
+    """An unrecorded server span for one request: its trace continues the caller's `traceparent`, or starts.
+
+    For when nothing records spans (see `records_spans`): the request still
+    gets a trace id for its logs, headers and stored rows, at the cost of a
+    few ids rather than of a recorded span.
+    """
+    with _requests.start_as_current_span(
+            method, context=propagate.extract(carrier), kind=trace.SpanKind.SERVER,
+            record_exception=False, set_status_on_exception=False):
+        yield

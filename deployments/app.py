@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import time
 import uuid
+from contextlib import nullcontext
 
 from fastapi import FastAPI
 from ray import serve
@@ -12,30 +13,50 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aura import __version__
 from aura.settings import get_settings
-from aura.telemetry import configure_logging, configure_tracing, current_trace_id, request_id, stage_timings
+from aura.telemetry import (
+    configure_logging, configure_tracing, current_trace_id, records_spans, request_id, request_span, stage_timings,
+)
 from deployments import errors, health
 from deployments import negotiation as negotiation_routes
 from deployments import aura_api
 from deployments import quantum as quantum_routes
 
 
+#: The headers W3C trace context (and baggage) propagation reads.
+_TRACE_HEADERS = {b"traceparent", b"tracestate", b"baggage"}
+
+
 class Correlation:
     """ASGI middleware: a request id for every HTTP request, echoed with its trace id in the answer's headers.
 
-    The request's server span is FastAPI's own (its native OpenTelemetry
-    support, which wraps every middleware). Written against ASGI directly:
-    Starlette's `BaseHTTPMiddleware` runs the app in a task group with memory
-    streams in between, a cost every request would pay.
+    Behind Serve, whose own middleware sits outside this one, the request id
+    is Serve's (it adds one to the request when the caller sent none) and
+    Serve echoes it, so `echo_request_id` is off there.
+
+    When spans are recorded, the request's server span is FastAPI's own (its
+    native OpenTelemetry support, which wraps every middleware). When they are
+    not, FastAPI's is switched off and this middleware starts an unrecorded
+    one (`request_span`), which is all the trace id needs. Written against
+    ASGI directly: Starlette's `BaseHTTPMiddleware` runs the app in a task
+    group with memory streams in between, a cost every request would pay.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, start_spans: bool, echo_request_id: bool) -> None:
         self.app = app
+        self.start_spans = start_spans
+        self.echo_request_id = echo_request_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
+        given = b""
+        carrier: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                given = value
+            elif name in _TRACE_HEADERS:
+                carrier[name.decode("latin-1")] = value.decode("latin-1")
         rid = given.decode("latin-1") or uuid.uuid4().hex
         token = request_id.set(rid)
         timings: list[tuple[str, float]] = []
@@ -45,8 +66,9 @@ class Correlation:
         async def answer(message: Message) -> None:
             if message["type"] == "http.response.start":
                 spent = [("app", (time.perf_counter() - started) * 1000), *timings]
-                extra = [(b"x-request-id", rid.encode("latin-1")),
-                         (b"server-timing", ", ".join(f"{name};dur={ms:.1f}" for name, ms in spent).encode())]
+                extra = [(b"server-timing", ", ".join(f"{name};dur={ms:.1f}" for name, ms in spent).encode())]
+                if self.echo_request_id:
+                    extra.append((b"x-request-id", rid.encode("latin-1")))
                 trace_id = current_trace_id()
                 if trace_id:
                     extra.append((b"x-trace-id", trace_id.encode()))
@@ -54,32 +76,40 @@ class Correlation:
             await send(message)
 
         try:
-            await self.app(scope, receive, answer)
+            with request_span(scope["method"], carrier) if self.start_spans else nullcontext():
+                await self.app(scope, receive, answer)
         finally:
             stage_timings.reset(timings_token)
             request_id.reset(token)
 
 
-def build_api() -> FastAPI:
+def build_api(*, behind_serve: bool = False) -> FastAPI:
     """The FastAPI application with every router, error handler and the correlation middleware."""
     # One span per request is what the traces need; spans around every dependency and the
-    # serialisation would cost each request more than its own work.
+    # serialisation would cost each request more than its own work. FastAPI's telemetry took 7 % of
+    # the gateway's loop under load even with spans unrecorded, so it runs only when they are recorded.
+    recorded = records_spans()
     api = FastAPI(title="Aura", version=__version__, description="Actor runtime on Ray for AI agents that work together.",
-                  telemetry={"operation_spans": False})
+                  telemetry={"operation_spans": False, "tracing": recorded, "metrics": recorded, "logs": recorded})
     errors.install(api)
     api.include_router(health.router)
     api.include_router(negotiation_routes.router)
     api.include_router(aura_api.router)
     api.include_router(quantum_routes.router)
-    api.add_middleware(Correlation)
+    api.add_middleware(Correlation, start_spans=not recorded, echo_request_id=not behind_serve)
     return api
+
+
+def gateway_api() -> FastAPI:
+    """`build_api` as the gateway replica serves it."""
+    return build_api(behind_serve=True)
 
 
 # The app is built inside each replica: FastAPI apps carry context variables that cannot be pickled.
 # Every route awaits (Ray calls, the database), so one replica serves many requests at once;
 # Serve's default of 5 in flight queued the rest and made p99 grow with the client count.
 @serve.deployment(name="gateway", num_replicas=1, max_ongoing_requests=128, ray_actor_options={"num_cpus": 0})
-@serve.ingress(build_api)
+@serve.ingress(gateway_api)
 class Gateway:
     """The ingress replica: configures logs and tracing for its process, then serves `api`."""
 
