@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from aura.telemetry import current_trace_id, stage
 from deployments.dependencies import database
 from deployments.errors import ApiError, ErrorBody
-from negotiation.access import AccessDenied, Ticket
+from negotiation.access import AccessDenied, SignedRequest
 from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 from negotiation.service import NegotiationError, NegotiationService
 from negotiation.settings import negotiation_settings
@@ -36,18 +36,18 @@ def _denied(denied: AccessDenied) -> ApiError:
     return ApiError(denied.status, denied.code, denied.detail, denied.headers)
 
 
-async def _ticket(request: Request, service: NegotiationService) -> Ticket:
+async def _signed(request: Request) -> SignedRequest:
     try:
-        return service.gate.verify(request.method, request.url.path, request.headers, await request.body())
+        return SignedRequest.from_headers(request.method, request.url.path, request.headers, await request.body())
     except AccessDenied as denied:
         raise _denied(denied) from None
 
 
 async def _admit(request: Request, response: Response, service: NegotiationService) -> str:
-    ticket = await _ticket(request, service)
+    signed = await _signed(request)
     with stage("admit"):
         try:
-            admission = await service.gate.admit_ticket(ticket)
+            admission = await service.gate.admit_ticket(service.gate.verify(signed))
         except AccessDenied as denied:
             raise _denied(denied) from None
     response.headers.update(admission.headers)
@@ -66,9 +66,9 @@ async def optional_agent(request: Request, response: Response) -> str | None:
     return await _admit(request, response, await _service(request))
 
 
-async def signed_ticket(request: Request) -> Ticket:
-    """The verified signature of this request, to be admitted by whoever handles it (401 otherwise)."""
-    return await _ticket(request, await _service(request))
+async def signed_request(request: Request) -> SignedRequest:
+    """This request's signature headers, to be verified and admitted by whoever handles it (401 if absent)."""
+    return await _signed(request)
 
 
 def _refused(error: NegotiationError, response: Response) -> ApiError:
@@ -89,10 +89,10 @@ async def search(body: SearchRequest, request: Request, _: str | None = Depends(
                422: {"model": ErrorBody}},
 )
 async def negotiate(body: NegotiateRequest, request: Request, response: Response,
-                    ticket: Ticket = Depends(signed_ticket)) -> NegotiateResponse:
+                    signed: SignedRequest = Depends(signed_request)) -> NegotiateResponse:
     """Bid on an item: accepted, countered, rejected, or ui_required (re-send with `confirmed: true`)."""
     try:
-        answer, admission = await (await _service(request)).negotiate(ticket, body, current_trace_id())
+        answer, admission = await (await _service(request)).negotiate(signed, body, current_trace_id())
     except AccessDenied as denied:
         raise _denied(denied) from None
     except NegotiationError as error:

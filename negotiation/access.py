@@ -1,11 +1,12 @@
 """Admitting signed agent requests: headers, clock skew, signature, replay and the per-DID rate limit.
 
-Admission has two halves. `verify_request` checks what the request carries
-(headers, timestamp, signature) and needs nothing but the request. `Admissions`
-checks what must be shared (was this signature seen, does the agent still
-hold a token) in PostgreSQL, so every gateway replica and every seller host
-enforces one limit; a whole batch is admitted in one round trip, each request
-with the rules of one. A replayed request does not spend a token.
+Admission has two halves. `verify_request` checks what a `SignedRequest`
+carries (timestamp, DID, signature) and needs nothing but the request, so it
+can run wherever the request goes. `Admissions` checks what must be shared
+(was this signature seen, does the agent still hold a token) in PostgreSQL,
+so every gateway replica and every seller host enforces one limit; a whole
+batch is admitted in one round trip, each request with the rules of one. A
+replayed request does not spend a token.
 """
 
 from __future__ import annotations
@@ -71,20 +72,39 @@ class Limits:
         return cls(settings.rate_limit_per_minute, settings.bucket_size, settings.clock_skew_s)
 
 
-def verify_request(method: str, path: str, headers: Mapping[str, str], body: bytes, clock_skew_s: int) -> Ticket:
-    """The request's ticket, or AccessDenied (401 missing_headers, bad_did, clock_skew, bad_signature)."""
-    did, stamp, signature = headers.get("x-agent-id"), headers.get("x-timestamp"), headers.get("x-signature")
-    if not did or not stamp or not signature:
-        raise AccessDenied(401, "missing_headers", "X-Agent-ID, X-Timestamp and X-Signature are required")
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """A request's signature headers and the bytes they sign, not checked yet: what `verify_request` needs."""
+
+    method: str
+    path: str
+    agent_did: str
+    timestamp: str
+    signature: str
+    body: bytes
+
+    @classmethod
+    def from_headers(cls, method: str, path: str, headers: Mapping[str, str], body: bytes) -> SignedRequest:
+        """The request's signature headers, or AccessDenied (401 missing_headers) when one is absent."""
+        did, stamp, signature = headers.get("x-agent-id"), headers.get("x-timestamp"), headers.get("x-signature")
+        if not did or not stamp or not signature:
+            raise AccessDenied(401, "missing_headers", "X-Agent-ID, X-Timestamp and X-Signature are required")
+        return cls(method, path, did, stamp, signature, body)
+
+
+def verify_request(request: SignedRequest, clock_skew_s: int) -> Ticket:
+    """The request's ticket, or AccessDenied (401 clock_skew, bad_did, bad_signature)."""
+    stamp = request.timestamp
     if not stamp.isdigit() or len(stamp) > 12:
         raise AccessDenied(401, "clock_skew", "X-Timestamp must be Unix seconds")
     if abs(time.time() - int(stamp)) > clock_skew_s:
         raise AccessDenied(401, "clock_skew", f"X-Timestamp is more than {clock_skew_s} s from the server clock")
     try:
-        verify_signature(did, signature, signing_payload(method, path, stamp, body))
+        verify_signature(request.agent_did, request.signature,
+                         signing_payload(request.method, request.path, stamp, request.body))
     except IdentityError as exc:
         raise AccessDenied(401, exc.code, str(exc)) from None
-    return Ticket(did, signature.lower())
+    return Ticket(request.agent_did, request.signature.lower())
 
 
 class Admissions:
@@ -139,9 +159,9 @@ class AgentGate:
         self._admissions = Admissions(db, self.limits)
         self._checks: Coalescer[Ticket, Admission] = Coalescer(self._admissions.admit_many)
 
-    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Ticket:
+    def verify(self, request: SignedRequest) -> Ticket:
         """The request's ticket (see `verify_request`)."""
-        return verify_request(method, path, headers, body, self.limits.clock_skew_s)
+        return verify_request(request, self.limits.clock_skew_s)
 
     async def admit_ticket(self, ticket: Ticket) -> Admission:
         """The admitted agent, or AccessDenied (401 replayed, 429 rate_limited)."""

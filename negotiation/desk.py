@@ -2,11 +2,13 @@
 
 The seller decides (the negotiator); the desk runs the protocol around it
 (the mechanism). For each batch of signed bids that reaches the host it
-admits the bids (replay and per-DID rate limit, one PostgreSQL round trip
-for the batch), hands the admitted bids to their sellers, and stores every
-decision (one more round trip) before any answer leaves the host. The
-gateway thus makes one Ray call per batch of bids and no database call on
-the bid path, and a decision is never answered without being stored.
+verifies each bid's signature, admits the verified ones (replay and per-DID
+rate limit, one PostgreSQL round trip for the batch), hands the admitted
+bids to their sellers, and stores every decision (one more round trip)
+before any answer leaves the host. The gateway thus makes one Ray call per
+batch of bids and no database call or signature check on the bid path, and
+a decision is never answered without being stored. Nothing reaches a seller
+or the database that a signature check has not passed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from actors.host import Deliver, Failure
-from negotiation.access import AccessDenied, Admission, Admissions, Limits, Ticket
+from negotiation.access import AccessDenied, Admission, Admissions, Limits, SignedRequest, Ticket, verify_request
 from negotiation.records import Entry, NegotiationRecords
 from negotiation.seller import Bid, SellerDecision
 
@@ -27,9 +29,9 @@ _UNRECORDED = {"session_not_found", "session_expired"}
 
 @dataclass(frozen=True, slots=True)
 class SignedBid:
-    """A bid as the gateway hands it to the seller's host: verified, not yet admitted."""
+    """A bid as the gateway hands it to the seller's host: its signature not yet checked, not yet admitted."""
 
-    ticket: Ticket
+    request: SignedRequest
     limits: Limits
     bid: Bid
     currency: str
@@ -45,10 +47,10 @@ class Answer:
 
 
 class NegotiationDesk:
-    """The intake of seller hosts (`HostSpec.intake`): admit, decide, store, answer.
+    """The intake of seller hosts (`HostSpec.intake`): verify, admit, decide, store, answer.
 
-    A bid that is not admitted is answered with its `AccessDenied`, which the
-    gateway's call raises; its seller never sees it.
+    A bid that is not verified or not admitted is answered with its
+    `AccessDenied`, which the gateway's call raises; its seller never sees it.
     """
 
     def __init__(self) -> None:
@@ -81,7 +83,7 @@ class NegotiationDesk:
             if decision.status not in _UNRECORDED:
                 to_store.append(i)
         if to_store:
-            entries = [Entry(replies[i].decision, bids[i].bid.terms.item_id, bids[i].ticket.agent_did,
+            entries = [Entry(replies[i].decision, bids[i].bid.terms.item_id, bids[i].request.agent_did,
                              bids[i].bid.amount, bids[i].currency, bids[i].trace_id) for i in to_store]
             assert self._records is not None
             for i, error in zip(to_store, await self._records.record_many(entries), strict=True):
@@ -90,15 +92,20 @@ class NegotiationDesk:
         return replies
 
     async def _admit(self, db: asyncpg.Pool, bids: list[SignedBid]) -> list[Admission | AccessDenied]:
-        # Every gateway sends its own limits; in practice one set per batch.
         outcomes: list[Admission | AccessDenied | None] = [None] * len(bids)
-        by_limits: dict[Limits, list[int]] = {}
+        # Every gateway sends its own limits; in practice one set per batch.
+        verified: dict[Limits, list[tuple[int, Ticket]]] = {}
         for i, signed in enumerate(bids):
-            by_limits.setdefault(signed.limits, []).append(i)
-        for limits, positions in by_limits.items():
+            try:
+                ticket = verify_request(signed.request, signed.limits.clock_skew_s)
+            except AccessDenied as denied:
+                outcomes[i] = denied
+            else:
+                verified.setdefault(signed.limits, []).append((i, ticket))
+        for limits, group in verified.items():
             admissions = self._admissions.get(limits)
             if admissions is None:
                 admissions = self._admissions[limits] = Admissions(db, limits)
-            for i, outcome in zip(positions, await admissions.admit_many([bids[i].ticket for i in positions])):
+            for (i, _), outcome in zip(group, await admissions.admit_many([ticket for _, ticket in group]), strict=True):
                 outcomes[i] = outcome
         return outcomes  # type: ignore[return-value]

@@ -15,7 +15,7 @@ import asyncpg
 from actors.host import HostSpec
 from actors.placement import HostGroup
 from aura.telemetry import stage
-from negotiation.access import Admission, AgentGate, Ticket
+from negotiation.access import Admission, AgentGate, SignedRequest
 from negotiation.catalog import Catalog, ItemTerms
 from negotiation.currency import is_currency
 from negotiation.desk import Answer, SignedBid
@@ -63,7 +63,8 @@ class NegotiationService:
     """Catalog search, negotiation and deals over one database and one seller group.
 
     Requests that never reach a seller (search, deals, bids refused here) are
-    admitted through `gate`; a bid is admitted by the desk of its seller's host.
+    verified and admitted through `gate`; a bid is verified and admitted by the
+    desk of its seller's host.
     """
 
     def __init__(self, db: asyncpg.Pool, settings: NegotiationSettings, sellers: HostGroup | None = None) -> None:
@@ -79,27 +80,27 @@ class NegotiationService:
         """Active items closest to the query."""
         return SearchResponse(results=await self.catalog.search(request.query, request.limit, request.min_similarity))
 
-    async def _refuse(self, ticket: Ticket, status: int, code: str, detail: str) -> NegotiationError:
-        # A bid refused before any seller sees it is still a request: it is admitted here first,
-        # so a replay or a rate-limited agent hears that rather than the refusal.
-        admission = await self.gate.admit_ticket(ticket)
+    async def _refuse(self, signed: SignedRequest, status: int, code: str, detail: str) -> NegotiationError:
+        # A bid refused before any seller sees it is still a request: it is verified and admitted
+        # here first, so a forger, a replay or a rate-limited agent hears that rather than the refusal.
+        admission = await self.gate.admit_ticket(self.gate.verify(signed))
         return NegotiationError(status, code, detail, admission.headers)
 
-    async def negotiate(self, ticket: Ticket, request: NegotiateRequest,
+    async def negotiate(self, signed: SignedRequest, request: NegotiateRequest,
                         trace_id: str | None) -> tuple[NegotiateResponse, Admission]:
-        """Send one signed bid to the item's seller; its desk admits it and stores the decision. Raises
-        `AccessDenied` (not admitted) or `NegotiationError` (refused)."""
-        buyer_did = ticket.agent_did
+        """Send one signed bid to the item's seller; its desk verifies and admits it and stores the decision.
+        Raises `AccessDenied` (not verified or not admitted) or `NegotiationError` (refused)."""
+        buyer_did = signed.agent_did
         if request.agent_did is not None and request.agent_did != buyer_did:
-            raise await self._refuse(ticket, 403, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
+            raise await self._refuse(signed, 403, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
         currency = request.currency.upper()
         if not is_currency(currency):
-            raise await self._refuse(ticket, 422, "unknown_currency", f"{request.currency!r} is not an ISO 4217 currency")
+            raise await self._refuse(signed, 422, "unknown_currency", f"{request.currency!r} is not an ISO 4217 currency")
         terms = await self.catalog.terms(request.item_id)
         if terms is None:
-            raise await self._refuse(ticket, 404, "unknown_item", f"no active item {request.item_id!r}")
+            raise await self._refuse(signed, 404, "unknown_item", f"no active item {request.item_id!r}")
         if currency != terms.currency:
-            raise await self._refuse(ticket, 422, "currency_mismatch", f"this item is priced in {terms.currency}")
+            raise await self._refuse(signed, 422, "currency_mismatch", f"this item is priced in {terms.currency}")
         token = request.session_token or session_token()
         bid = Bid(
             session_token=token, new_session=request.session_token is None, buyer_did=buyer_did, terms=terms,
@@ -109,7 +110,7 @@ class NegotiationService:
         )
         with stage("seller"):
             answer: Answer = await self.sellers.tell(
-                terms.item_id, SignedBid(ticket, self.gate.limits, bid, currency, trace_id))
+                terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id))
         decision, admission = answer.decision, answer.admission
         if decision.status == "session_not_found":
             raise NegotiationError(404, "session_not_found", "no open session with this token for this item and agent",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import asyncpg
+import httpx
+import pytest
 
 from negotiation.client import NegotiationClient
+from negotiation.identity import AgentKey
 
 
 async def _offers(db: asyncpg.Pool, session_token: str) -> list[tuple[int, str]]:
@@ -26,6 +30,40 @@ async def test_a_replayed_bid_is_refused_before_its_seller_sees_it(agent: Negoti
     assert third.status == "countered"
     # Three admitted bids, three rounds: the replay never reached the seller, and was not stored.
     assert await _offers(db, opened.session_token) == [(1, "countered"), (2, "countered"), (3, "countered")]
+
+
+def _bid(body: dict, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    return json.dumps(body).encode(), {**headers, "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("forgery", ["bad_signature", "bad_did", "clock_skew"])
+async def test_a_forged_bid_is_refused_at_the_desk_and_changes_nothing(
+        transport: httpx.ASGITransport, negotiation_env, db: asyncpg.Pool, forgery: str) -> None:
+    negotiation_env(rate_limit_per_minute=5)
+    key, stamp = AgentKey.generate(), int(time.time())
+    payload = {"item_id": "t_linear", "bid_amount": 900}
+    body, headers = _bid(payload, key.sign_headers("POST", "/v1/negotiate", json.dumps(payload).encode(), stamp))
+    if forgery == "bad_signature":
+        body = json.dumps({**payload, "bid_amount": 999}).encode()  # signed for 900
+    elif forgery == "bad_did":
+        headers["X-Agent-ID"] = "did:key:z6MkNotAKey"
+    else:
+        body, headers = _bid(payload, key.sign_headers("POST", "/v1/negotiate", body, stamp - 600))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as raw:
+        forged = await raw.post("/v1/negotiate", content=body, headers=headers)
+    assert (forged.status_code, forged.json()["code"]) == (401, forgery)
+    assert "X-RateLimit-Remaining" not in forged.headers
+    async with NegotiationClient("http://test", transport=transport, key=key) as agent:
+        honest = await agent.send("POST", "/v1/negotiate", payload)
+    # The forgery spent none of the agent's tokens and left no negotiation behind.
+    assert honest.status_code == 200 and honest.headers["X-RateLimit-Remaining"] == "4"
+    assert await db.fetchval("SELECT count(*) FROM negotiations WHERE buyer_did = $1", key.did) == 1
+
+
+async def test_an_unsigned_bid_is_refused_by_the_gateway(transport: httpx.ASGITransport) -> None:
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as raw:
+        answer = await raw.post("/v1/negotiate", json={"item_id": "t_linear", "bid_amount": 900})
+    assert (answer.status_code, answer.json()["code"]) == (401, "missing_headers")
 
 
 async def test_bids_spend_the_agents_tokens_and_a_limited_one_is_not_stored(
