@@ -35,7 +35,7 @@ class _Log:
 LOGS = (_Log("memory", "recent", "window"), _Log("trace", "events", "limit"))
 
 #: Actors encoded per turn of the event loop: a save of a whole host of busy actors (their new
-#: trace events, their notes) is tens of milliseconds of JSON that the host's messages need not wait on.
+#: memory items and trace events, their notes) is milliseconds of JSON the host's messages need not wait on.
 _ENCODED_PER_TURN = 16
 
 _LOAD_HEADS = "SELECT actor_id, state FROM actor_state WHERE kind = $1 AND actor_id = ANY($2::text[])"
