@@ -44,3 +44,10 @@ def install(app: FastAPI) -> None:
         if any(item["type"] == "json_invalid" for item in detail):
             return JSONResponse(ErrorBody(code="malformed_json", detail=detail).model_dump(), status_code=400)
         return JSONResponse(ErrorBody(code="invalid_request", detail=detail).model_dump(), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _failed(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs the exception after this answer; its text may hold anything (a seller's
+        # terms, a database error), so the caller gets a code and nothing of it.
+        body = ErrorBody(code="internal_error", detail="the server could not answer this request; it is logged")
+        return JSONResponse(body.model_dump(), status_code=500)
