@@ -36,7 +36,8 @@ def _denied(denied: AccessDenied) -> ApiError:
     return ApiError(denied.status, denied.code, denied.detail, denied.headers)
 
 
-async def _signed(request: Request) -> SignedRequest:
+async def signed_request(request: Request) -> SignedRequest:
+    """This request's signature headers, to be verified and admitted by whoever handles it (401 if absent)."""
     try:
         return SignedRequest.from_headers(request.method, request.url.path, request.headers, await request.body())
     except AccessDenied as denied:
@@ -44,7 +45,7 @@ async def _signed(request: Request) -> SignedRequest:
 
 
 async def _admit(request: Request, response: Response, service: NegotiationService) -> str:
-    signed = await _signed(request)
+    signed = await signed_request(request)
     with stage("admit"):
         try:
             admission = await service.gate.admit_ticket(service.gate.verify(signed))
@@ -64,11 +65,6 @@ async def optional_agent(request: Request, response: Response) -> str | None:
     if "x-agent-id" not in request.headers:
         return None
     return await _admit(request, response, await _service(request))
-
-
-async def signed_request(request: Request) -> SignedRequest:
-    """This request's signature headers, to be verified and admitted by whoever handles it (401 if absent)."""
-    return await _signed(request)
 
 
 def _refused(error: NegotiationError, response: Response) -> ApiError:
