@@ -1,6 +1,6 @@
 """Signed `POST /v1/negotiate` through Ray Serve, beside a bare FastAPI + uvicorn app running the same seller code.
 
-    uv run python bench/negotiate.py [--levels 1 8 32] [--seconds 6]
+    uv run python bench/negotiate.py [--levels 1 8 32] [--seconds 6] [--rounds 1]
 
 Starts its own embedded PostgreSQL (in a temporary directory), Ray and Serve
 through `aura.runtime`, seeds the demo catalog, and starts the bare app in a
@@ -13,6 +13,10 @@ stores offer, negotiation and deal before answering. The bare app
 parses the same request model and calls the same `Seller.receive` (strategy
 maths and guard rails) in process, with no auth, no database and no Ray.
 Everything is stopped at the end.
+
+With `--rounds N` each level is measured N times, the two apps taking turns,
+and the table gives each figure's median over the rounds: on a shared 2-core
+machine one measurement of the same code moves by ±10 %.
 
 Targets (issue 3): at 32 concurrent clients, Serve throughput ≥ 50 % of the
 bare app's and Serve p99 ≤ 50 ms.
@@ -189,11 +193,18 @@ async def _wait_ready(api: str, path: str = "/v1/health", timeout_s: float = 120
             await asyncio.sleep(0.5)
 
 
+def median_row(rounds: list[dict]) -> dict:
+    """Each figure's median over the rounds of one level."""
+    return {"clients": rounds[0]["clients"],
+            **{key: round(statistics.median(r[key] for r in rounds), 2) for key in ("throughput_rps", "p50_ms", "p99_ms")}}
+
+
 def main() -> None:
     """Bring everything up, measure each level on both apps, print a table and JSON, bring everything down."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--rounds", type=int, default=1, help="Measurements per level and app; the table shows medians.")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     parser.add_argument("--ingress", choices=["direct", "proxy"], default="direct",
                         help="How HTTP reaches the gateway replica (AURA_SERVE_INGRESS).")
@@ -206,7 +217,7 @@ def main() -> None:
                         serve_ingress=args.ingress)
     bare_port = _free_port()
     bare = multiprocessing.get_context("spawn").Process(target=_serve_bare, args=(bare_port,), daemon=True)
-    results: dict[str, list[dict]] = {"serve": [], "bare": []}
+    results: dict[str, list[list[dict]]] = {"serve": [], "bare": []}
     try:
         endpoints = aura.runtime.up(settings)
         asyncio.run(_seed(connect_url(settings)))
@@ -220,8 +231,11 @@ def main() -> None:
         # take the interpreter from the clients' event loop now and then.
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as clients:
             for level in args.levels:
-                for name, api in (("serve", endpoints.api), ("bare", bare_api)):
-                    results[name].append(clients.submit(measure, api, level, args.seconds).result())
+                for rows in results.values():
+                    rows.append([])
+                for _ in range(args.rounds):
+                    for name, api in (("serve", endpoints.api), ("bare", bare_api)):
+                        results[name][-1].append(clients.submit(measure, api, level, args.seconds).result())
     finally:
         if bare.is_alive():
             bare.terminate()
@@ -231,12 +245,18 @@ def main() -> None:
 
     print("| clients | serve req/s | serve p50 ms | serve p99 ms | bare req/s | bare p50 ms | bare p99 ms | serve/bare |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for served, base in zip(results["serve"], results["bare"]):
+    for serve_rounds, bare_rounds in zip(results["serve"], results["bare"]):
+        served, base = median_row(serve_rounds), median_row(bare_rounds)
         ratio = served["throughput_rps"] / base["throughput_rps"] if base["throughput_rps"] else 0.0
         print(f"| {served['clients']} | {served['throughput_rps']} | {served['p50_ms']} | {served['p99_ms']} | "
               f"{base['throughput_rps']} | {base['p50_ms']} | {base['p99_ms']} | {ratio:.0%} |")
-    if any(r["errors"] for rows in results.values() for r in rows):
-        print("errors:", {k: [r["errors"] for r in rows] for k, rows in results.items()})
+    if args.rounds > 1:
+        for serve_rounds, bare_rounds in zip(results["serve"], results["bare"]):
+            ratios = [s["throughput_rps"] / b["throughput_rps"] for s, b in zip(serve_rounds, bare_rounds)]
+            print(f"{serve_rounds[0]['clients']} clients, serve/bare per round: "
+                  + ", ".join(f"{r:.0%}" for r in ratios))
+    if any(r["errors"] for levels in results.values() for rounds in levels for r in rounds):
+        print("errors:", {k: [[r["errors"] for r in rounds] for rounds in levels] for k, levels in results.items()})
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
