@@ -81,7 +81,7 @@ def configure_logging(level: str) -> None:
 
 
 def records_spans() -> bool:
-    """Whether this process records spans: it exports them (`OTEL_EXPORTER_OTLP_ENDPOINT`) or `OTEL_TRACES_SAMPLER` asks."""
+    """Whether this process records spans: it exports them (`OTEL_EXPORTER_OTLP_ENDPOINT`) or a sampler is set."""
     return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_TRACES_SAMPLER"))
 
 

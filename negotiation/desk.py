@@ -106,6 +106,7 @@ class NegotiationDesk:
             admissions = self._admissions.get(limits)
             if admissions is None:
                 admissions = self._admissions[limits] = Admissions(db, limits)
-            for (i, _), outcome in zip(group, await admissions.admit_many([ticket for _, ticket in group]), strict=True):
+            admitted = await admissions.admit_many([ticket for _, ticket in group])
+            for (i, _), outcome in zip(group, admitted, strict=True):
                 outcomes[i] = outcome
         return outcomes  # type: ignore[return-value]
