@@ -6,10 +6,10 @@ Starts its own embedded PostgreSQL (in a temporary directory), Ray and Serve
 through `aura.runtime`, seeds the demo catalog, and starts the bare app in a
 child process. Both answer the same request sequence: each client opens a
 session with a low bid (countered) and closes it with a bid at the list
-price (accepted). On the Serve path the gateway verifies the Ed25519
-signature and sends the bid to its seller's Ray host, whose desk checks
-replay and rate limit in PostgreSQL, lets the seller actor decide, and
-stores offer, negotiation and deal before answering. The bare app
+price (accepted). On the Serve path the gateway sends the signed bid to its
+seller's Ray host, whose desk verifies the Ed25519 signature, checks replay
+and rate limit in PostgreSQL, lets the seller actor decide, and stores
+offer, negotiation and deal before answering. The bare app
 parses the same request model and calls the same `Seller.receive` (strategy
 maths and guard rails) in process, with no auth, no database and no Ray.
 Everything is stopped at the end.

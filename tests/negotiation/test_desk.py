@@ -60,6 +60,17 @@ async def test_a_forged_bid_is_refused_at_the_desk_and_changes_nothing(
     assert await db.fetchval("SELECT count(*) FROM negotiations WHERE buyer_did = $1", key.did) == 1
 
 
+async def test_a_bid_whose_body_fails_is_refused_for_its_body_whatever_its_signature(
+        rayless_transport: httpx.ASGITransport) -> None:
+    forged = {"X-Agent-ID": AgentKey.generate().did, "X-Timestamp": str(int(time.time())), "X-Signature": "00" * 64}
+    async with httpx.AsyncClient(transport=rayless_transport, base_url="http://test") as raw:
+        malformed = await raw.post("/v1/negotiate", content=b'{"item_id": "t_linear",',
+                                   headers={**forged, "Content-Type": "application/json"})
+        negative = await raw.post("/v1/negotiate", json={"item_id": "t_linear", "bid_amount": -5}, headers=forged)
+    assert (malformed.status_code, malformed.json()["code"]) == (400, "malformed_json")
+    assert (negative.status_code, negative.json()["code"]) == (422, "invalid_request")
+
+
 async def test_an_unsigned_bid_is_refused_by_the_gateway(transport: httpx.ASGITransport) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as raw:
         answer = await raw.post("/v1/negotiate", json={"item_id": "t_linear", "bid_amount": 900})
