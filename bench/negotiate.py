@@ -18,6 +18,13 @@ With `--rounds N` each level is measured N times, the two apps taking turns,
 and the table gives each figure's median over the rounds: on a shared 2-core
 machine one measurement of the same code moves by ±10 %.
 
+Beside throughput and latency, each round reports the CPU it cost per
+request: the clients' process, and the server side (for Serve, every other
+process on the machine: gateway, seller hosts, PostgreSQL and Ray's own; for
+the bare app, its one process), with how busy the clients' process and the
+whole machine were. They say which part bounds a figure: a client process
+busy near 100 % of one core bounds the rate of whatever it measures.
+
 Targets (issue 3): at 32 concurrent clients, Serve throughput ≥ 50 % of the
 bare app's and Serve p99 ≤ 50 ms.
 """
@@ -46,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 import aura.runtime  # noqa: E402  (before ray: keeps Ray from rebuilding the venv)
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 
 from aura.settings import Settings  # noqa: E402
 from aura.store import connect_url  # noqa: E402
@@ -132,11 +140,25 @@ async def warm_up(api: str) -> None:
                 raise RuntimeError(f"warm-up bid on {item.id} answered {opened.status_code}: {opened.text}")
 
 
-async def run_level(api: str, clients: int, seconds: float) -> dict:
-    """`clients` concurrent signing clients for `seconds`, after a 1 s warm-up: throughput and latency.
+def busy_cpu_s() -> float:
+    """CPU seconds the machine's cores have spent busy since boot (idle, I/O wait and steal excluded)."""
+    spent = psutil.cpu_times()
+    return sum(getattr(spent, part, 0.0) for part in ("user", "nice", "system", "irq", "softirq"))
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds process `pid` has used, user and system."""
+    spent = psutil.Process(pid).cpu_times()
+    return spent.user + spent.system
+
+
+async def run_level(api: str, clients: int, seconds: float, server_pid: int | None = None) -> dict:
+    """`clients` concurrent signing clients for `seconds`, after a 1 s warm-up: throughput, latency and CPU.
 
     Each client keeps one connection, opened during the warm-up: the figures
-    are the steady state, not 32 connections being set up at once.
+    are the steady state, not 32 connections being set up at once. The
+    server's CPU is process `server_pid`'s, or without one the whole machine's
+    but this process's.
     """
     async with contextlib.AsyncExitStack() as stack:
         agents = [await stack.enter_async_context(NegotiationClient(api, timeout_s=30)) for _ in range(clients)]
@@ -145,24 +167,33 @@ async def run_level(api: str, clients: int, seconds: float) -> dict:
         await asyncio.gather(*(_client_loop(a, started + 1.0, warm, [], 1000 + c) for c, a in enumerate(agents)))
         latencies: list[float] = []
         errors: list[int] = []
+        machine, own = busy_cpu_s(), time.process_time()
+        server = process_cpu_s(server_pid) if server_pid else 0.0
         started = time.perf_counter()
         await asyncio.gather(*(_client_loop(a, started + seconds, latencies, errors, c) for c, a in enumerate(agents)))
         elapsed = time.perf_counter() - started
+        machine, own = busy_cpu_s() - machine, time.process_time() - own
+        server = process_cpu_s(server_pid) - server if server_pid else machine - own
     ordered = sorted(latencies)
+    per_request_ms = 1000 / max(1, len(latencies))
     return {
         "clients": clients, "requests": len(latencies), "errors": len(errors),
         "throughput_rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered), 2),
         "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2),
+        "client_cpu_ms": round(own * per_request_ms, 3),
+        "server_cpu_ms": round(server * per_request_ms, 3),
+        "client_busy": round(own / elapsed, 3),
+        "machine_busy": round(machine / (elapsed * (psutil.cpu_count() or 1)), 3),
     }
 
 
-def measure(api: str, clients: int, seconds: float) -> dict:
+def measure(api: str, clients: int, seconds: float, server_pid: int | None = None) -> dict:
     """`run_level` in a process of its own (see `main`)."""
     # The clients' own pauses are not the server's latency: with everything imported so far kept out
     # of the collector, a full collection here takes ~8 ms instead of ~100 ms.
     gc.freeze()
-    return asyncio.run(run_level(api, clients, seconds))
+    return asyncio.run(run_level(api, clients, seconds, server_pid))
 
 
 async def _seed(url: str) -> int:
@@ -193,10 +224,14 @@ async def _wait_ready(api: str, path: str = "/v1/health", timeout_s: float = 120
             await asyncio.sleep(0.5)
 
 
+#: The figures of a round that `median_row` summarises.
+FIGURES = ("throughput_rps", "p50_ms", "p99_ms", "client_cpu_ms", "server_cpu_ms", "client_busy", "machine_busy")
+
+
 def median_row(rounds: list[dict]) -> dict:
     """Each figure's median over the rounds of one level."""
     return {"clients": rounds[0]["clients"],
-            **{key: round(statistics.median(r[key] for r in rounds), 2) for key in ("throughput_rps", "p50_ms", "p99_ms")}}
+            **{key: round(statistics.median(r[key] for r in rounds), 3) for key in FIGURES}}
 
 
 def main() -> None:
@@ -234,8 +269,8 @@ def main() -> None:
                 for rows in results.values():
                     rows.append([])
                 for _ in range(args.rounds):
-                    for name, api in (("serve", endpoints.api), ("bare", bare_api)):
-                        results[name][-1].append(clients.submit(measure, api, level, args.seconds).result())
+                    for name, api, pid in (("serve", endpoints.api, None), ("bare", bare_api, bare.pid)):
+                        results[name][-1].append(clients.submit(measure, api, level, args.seconds, pid).result())
     finally:
         if bare.is_alive():
             bare.terminate()
@@ -248,8 +283,17 @@ def main() -> None:
     for serve_rounds, bare_rounds in zip(results["serve"], results["bare"]):
         served, base = median_row(serve_rounds), median_row(bare_rounds)
         ratio = served["throughput_rps"] / base["throughput_rps"] if base["throughput_rps"] else 0.0
-        print(f"| {served['clients']} | {served['throughput_rps']} | {served['p50_ms']} | {served['p99_ms']} | "
-              f"{base['throughput_rps']} | {base['p50_ms']} | {base['p99_ms']} | {ratio:.0%} |")
+        print(f"| {served['clients']} | {served['throughput_rps']:.1f} | {served['p50_ms']:.2f} | {served['p99_ms']:.2f} | "
+              f"{base['throughput_rps']:.1f} | {base['p50_ms']:.2f} | {base['p99_ms']:.2f} | {ratio:.0%} |")
+    print()
+    print("CPU per request (ms) and how busy the clients' process (of one core) and the machine (of all) were:")
+    print("| clients | app | client ms | server ms | client busy | machine busy |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for name, levels in results.items():
+        for rounds in levels:
+            row = median_row(rounds)
+            print(f"| {row['clients']} | {name} | {row['client_cpu_ms']:.2f} | {row['server_cpu_ms']:.2f} | "
+                  f"{row['client_busy']:.0%} | {row['machine_busy']:.0%} |")
     if args.rounds > 1:
         for serve_rounds, bare_rounds in zip(results["serve"], results["bare"]):
             ratios = [s["throughput_rps"] / b["throughput_rps"] for s, b in zip(serve_rounds, bare_rounds)]
