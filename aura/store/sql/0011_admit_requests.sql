@@ -1,8 +1,8 @@
 -- Admitting a batch of signed agent requests in one round trip, each with the rules of one:
 -- a signature seen before is a replay and spends nothing; otherwise the agent's token bucket
 -- refills at `rate` per second up to `capacity` and spends one token if it holds one.
--- Requests are taken in agent order, then arrival order, so concurrent batches from several
--- gateway replicas lock the same buckets in the same order and cannot deadlock.
+-- Requests are taken in agent order, then arrival order, so concurrent batches (from gateway
+-- replicas and seller hosts alike) lock the same buckets in the same order and cannot deadlock.
 CREATE FUNCTION admit_requests(signatures text[], agents text[], capacity double precision,
                                rate double precision)
 RETURNS TABLE (req bigint, is_fresh boolean, tokens_left double precision, is_allowed boolean)
