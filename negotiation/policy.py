@@ -28,6 +28,11 @@ STYLE_CODES: dict[str, Strategy] = {
 _NONE = np.array([np.nan])
 
 
+def _style_row(terms: ItemTerms) -> np.ndarray:
+    # The plain code: NumPy converts an `IntEnum` member slowly (see `strategies`).
+    return np.array([int(STYLE_CODES[terms.concession])])
+
+
 def round_time(round_number: int, max_rounds: int) -> float:
     """Normalised time of a round: 1/N for the first bid, 1 for the last."""
     return min(1.0, round_number / max_rounds)
@@ -36,25 +41,25 @@ def round_time(round_number: int, max_rounds: int) -> float:
 def needs_confirmation(terms: ItemTerms, bid: float) -> bool:
     """The seed rule's first branch: a bid above the item's confirm threshold needs a human's confirmation."""
     code = rule_decision(np.array([bid]), np.array([terms.floor_price]), np.array([terms.confirm_threshold]))[0]
-    return bool(code == RuleAction.UI_REQUIRED)
+    return int(code) == RuleAction.UI_REQUIRED
 
 
 def concession_offer(terms: ItemTerms, t: float, exponent: float) -> float:
     """The aspiration-curve price `floor + (base − floor)·(1 − t^(1/e))` for this item's style at time `t`."""
-    code = np.array([STYLE_CODES[terms.concession]])
+    code = _style_row(terms)
     offer = next_offer(code, np.array([t]), np.array([terms.floor_price]), np.array([terms.base_price]),
                        np.array([exponent]), _NONE, _NONE, _NONE)
     return float(offer[0])
 
 
-def concession_proposal(terms: ItemTerms, bid: float, t: float, exponent: float, standing_offer: float) -> Proposal:
-    """Accept when the bid reaches the offer the seller would make now; else counter with it (reject at t = 1).
+def concession_proposal(terms: ItemTerms, bid: float, t: float, offer: float, standing_offer: float) -> Proposal:
+    """Accept when the bid reaches `offer`, the price the seller would ask now (`concession_offer` at `t`);
+    else counter with it (reject at t = 1).
 
     An accepted bid above the seller's standing offer (its last counter, or
     the base price) pays the standing offer: that price was already on the table.
     """
-    code = np.array([STYLE_CODES[terms.concession]])
-    offer = concession_offer(terms, t, exponent)
+    code = _style_row(terms)
     threshold = acceptance_threshold(code, np.array([offer]), np.array([terms.floor_price]))
     if bool(accepts(np.array([bid]), threshold, Side.SELLER)[0]):
         return Proposal("accept", min(bid, standing_offer))
@@ -66,11 +71,11 @@ def concession_proposal(terms: ItemTerms, bid: float, t: float, exponent: float,
 def rule_proposal(terms: ItemTerms, bid: float, t: float) -> Proposal:
     """The seed's rule (the confirm branch is checked before any strategy): below floor → counter at base; else accept the bid."""
     code = rule_decision(np.array([bid]), np.array([terms.floor_price]), np.array([math.inf]))[0]
-    if code == RuleAction.ACCEPT:
+    if int(code) == RuleAction.ACCEPT:
         return Proposal("accept", bid)
     if t >= 1.0:
         return Proposal("reject", None, reason_code="round_limit")
-    rule = np.array([Strategy.RULE])
+    rule = np.array([int(Strategy.RULE)])
     ask = next_offer(rule, np.array([t]), np.array([terms.floor_price]), np.array([terms.base_price]),
                      np.array([1.0]), _NONE, _NONE, _NONE)
     return Proposal("counter", float(ask[0]), reason_code="bid_too_low")

@@ -184,6 +184,8 @@ class Seller(LogicalActor):
         standing = session["counters"][-1] if session["counters"] else terms.base_price
         exponent = self.exponent()
         safe_counter = concession_offer(terms, min(t, 1.0 - 1e-9), exponent)
+        # Before the last round the curve's price now is the safe counter itself.
+        offer = safe_counter if t < 1.0 else concession_offer(terms, t, exponent)
 
         fallback = None
         if terms.strategy == "rule":
@@ -191,9 +193,9 @@ class Seller(LogicalActor):
         elif terms.strategy == "llm":
             proposal, fallback = await self._ask_llm(bid, session, round_number, safe_counter)
             if proposal is None:
-                proposal = concession_proposal(terms, bid.amount, t, exponent, standing)
+                proposal = concession_proposal(terms, bid.amount, t, offer, standing)
         else:
-            proposal = concession_proposal(terms, bid.amount, t, exponent, standing)
+            proposal = concession_proposal(terms, bid.amount, t, offer, standing)
 
         guarded = enforce(proposal, floor_price=terms.floor_price, base_price=terms.base_price, bid=bid.amount,
                           final_round=final, safe_counter=safe_counter, item_name=terms.name,

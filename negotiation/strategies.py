@@ -79,6 +79,11 @@ EXPONENT_BOUNDS: dict[Strategy, tuple[float, float]] = {
 }
 
 
+#: Plain codes for comparisons inside the maths: NumPy turns an `IntEnum` member into an array by
+#: probing its class for the array protocols, a few microseconds per comparison on a one-row array.
+_TIT_FOR_TAT, _RULE = int(Strategy.TIT_FOR_TAT), int(Strategy.RULE)
+
+
 class Side(IntEnum):
     """Which way a party's prices improve: a seller wants more, a buyer less."""
 
@@ -146,11 +151,13 @@ def accepts(incoming: ArrayLike, threshold: ArrayLike, side: Side | ArrayLike) -
     offer"); see `acceptance_threshold`. NaN incoming offers (none yet) are
     never accepted.
     """
-    incoming, threshold, side = np.asarray(incoming), np.asarray(threshold), np.asarray(side)
+    incoming, threshold = np.asarray(incoming), np.asarray(threshold)
     # Comparisons with NaN are false, so "no offer yet" needs no special case.
-    if side.ndim == 0:
-        return incoming >= threshold if side > 0 else incoming <= threshold
-    return np.where(side > 0, incoming >= threshold, incoming <= threshold)
+    if not isinstance(side, int):
+        side = np.asarray(side)
+        if side.ndim:
+            return np.where(side > 0, incoming >= threshold, incoming <= threshold)
+    return incoming >= threshold if side > 0 else incoming <= threshold
 
 
 def next_offer(
@@ -171,12 +178,12 @@ def next_offer(
     """
     strategy = np.asarray(strategy)
     offer = concession_offer(t, reservation_price, aspiration_price, exponent)
-    tft = strategy == Strategy.TIT_FOR_TAT
-    if np.any(tft):
+    tft = strategy == _TIT_FOR_TAT
+    if tft.any():
         mirrored = tit_for_tat_offer(my_last, opponent_last, opponent_before, reservation_price, aspiration_price)
         offer = np.where(tft, mirrored, offer)
-    rule = strategy == Strategy.RULE
-    if np.any(rule):
+    rule = strategy == _RULE
+    if rule.any():
         offer = np.where(rule, aspiration_price, offer)
     return offer
 
@@ -188,8 +195,8 @@ def acceptance_threshold(strategy: ArrayLike, next_offer_price: ArrayLike, reser
     and counters otherwise (the buyer's mirror accepts any ask at or below its
     reservation price).
     """
-    rule = np.asarray(strategy) == Strategy.RULE
-    if not np.any(rule):
+    rule = np.asarray(strategy) == _RULE
+    if not rule.any():
         return np.asarray(next_offer_price)
     return np.where(rule, reservation_price, next_offer_price)
 
@@ -202,6 +209,9 @@ class RuleAction(IntEnum):
     UI_REQUIRED = 2
 
 
+_ACCEPT, _COUNTER, _UI_REQUIRED = int(RuleAction.ACCEPT), int(RuleAction.COUNTER), int(RuleAction.UI_REQUIRED)
+
+
 def rule_decision(bid: ArrayLike, floor_price: ArrayLike, confirm_threshold: ArrayLike) -> NDArray:
     """The seed's seller rule on each bid: above the confirm threshold → UI_REQUIRED; below floor → COUNTER; else ACCEPT.
 
@@ -211,8 +221,8 @@ def rule_decision(bid: ArrayLike, floor_price: ArrayLike, confirm_threshold: Arr
     bid = np.asarray(bid)
     return np.where(
         bid > np.asarray(confirm_threshold),
-        RuleAction.UI_REQUIRED,
-        np.where(bid < np.asarray(floor_price), RuleAction.COUNTER, RuleAction.ACCEPT),
+        _UI_REQUIRED,
+        np.where(bid < np.asarray(floor_price), _COUNTER, _ACCEPT),
     ).astype(np.int8)
 
 
