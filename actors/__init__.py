@@ -1,9 +1,11 @@
 """The actor model: logical actors with memory, a W2 loop, Γ-resistance and traces, hosted on Ray actors."""
 
 from actors.actor import LogicalActor
+from actors.channel import HostUnreachable
 from actors.host import ActorFailed, Failure, Host, HostSpec, HostStats
 from actors.placement import NAMESPACE, HostGroup, host_index
 
 __all__ = [
-    "ActorFailed", "Failure", "Host", "HostGroup", "HostSpec", "HostStats", "LogicalActor", "NAMESPACE", "host_index",
+    "ActorFailed", "Failure", "Host", "HostGroup", "HostSpec", "HostStats", "HostUnreachable", "LogicalActor",
+    "NAMESPACE", "host_index",
 ]

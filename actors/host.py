@@ -3,7 +3,8 @@
 Activation is lazy (first message; from saved state if there is one),
 delivery is one message at a time per logical actor and concurrent across
 actors, idle actors are saved and dropped after a TTL, and `tell_many`
-carries a whole batch in one Ray call. A group may give its hosts an
+carries a whole batch in one Ray call, or in one frame on the host's
+channel (`actors.channel`) for coalescing groups. A group may give its hosts an
 intake: code that every batch passes through on its way to the actors
 (like an incoming grain call filter in Orleans).
 """
@@ -25,6 +26,7 @@ from typing import Any, Literal, Protocol
 import ray
 
 from actors.actor import LogicalActor
+from actors.channel import ChannelAddress, ChannelListener
 from actors.persistence import StateStore
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,7 @@ class HostStats:
     messages: int
     failures: int
     saves: int
+    channel_batches: int
     pid: int
     node_id: str
 
@@ -153,6 +156,7 @@ class Host:
         self._dirty: set[str] = set()
         self._store: StateStore | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._listener: ChannelListener | None = None
         self._counts = defaultdict(int)
 
     async def _state_store(self) -> StateStore | None:
@@ -295,6 +299,15 @@ class Host:
             return await self._intake(messages, self._deliver_many)
         return await self._deliver_many(messages)
 
+    async def channel(self) -> ChannelAddress:
+        """Where this host's channel listens (opened on first call): coalescing groups send their batches there.
+
+        Batches arriving there go through `tell_many`, exactly as over Ray.
+        """
+        if self._listener is None:
+            self._listener = ChannelListener(self.tell_many)
+        return await self._listener.start(ray.util.get_node_ip_address())
+
     async def _deliver_many(self, messages: list[tuple[str, Any]]) -> list[Any]:
         await self._activate([actor_id for actor_id, _ in messages])
         if not self._async:
@@ -387,7 +400,8 @@ class Host:
         return HostStats(
             name=self.name, active=len(self._actors), activations=self._counts["activations"],
             deactivations=self._counts["deactivations"], messages=self._counts["messages"],
-            failures=self._counts["failures"], saves=self._counts["saves"], pid=os.getpid(),
+            failures=self._counts["failures"], saves=self._counts["saves"],
+            channel_batches=0 if self._listener is None else self._listener.batches, pid=os.getpid(),
             node_id=ray.get_runtime_context().get_node_id() if ray.is_initialized() else "",
         )
 

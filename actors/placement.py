@@ -11,6 +11,7 @@ from typing import Any
 import ray
 from ray.actor import ActorHandle
 
+from actors.channel import HostChannel
 from actors.host import ActorFailed, Failure, HostSpec, RayHost
 from aura.coalesce import Coalescer
 
@@ -37,10 +38,14 @@ class HostGroup:
     found by name afterwards; Ray restarts a host that dies.
 
     With `coalesce`, the `tell`s this process makes to one host while a call
-    to it is in flight go together as the next `tell_many`: one Ray call for
-    many messages under load, none delayed when idle. It suits short
-    handlers; a batch answers when its slowest message does, so hosts whose
-    messages take long (LLM calls) should not coalesce.
+    to it is in flight go together as the next `tell_many`: one call for
+    many messages under load, none delayed when idle. Those batches travel
+    on the host's channel (`actors.channel`), a stream whose address comes
+    through Ray and which is opened again through Ray when the host it led
+    to has gone; batches in flight when it closes fail with
+    `HostUnreachable`. It suits short handlers; a batch answers when its
+    slowest message does, so hosts whose messages take long (LLM calls)
+    should not coalesce.
     """
 
     def __init__(self, spec: HostSpec, names: list[str], coalesce: bool = False) -> None:
@@ -49,6 +54,7 @@ class HostGroup:
         self.coalesce = coalesce
         self._handles: list[ActorHandle | None] = [None] * len(names)
         self._batches: list[Coalescer[tuple[str, Any], Any] | None] = [None] * len(names)
+        self._channels: list[HostChannel | None] = [None] * len(names)
 
     @classmethod
     def sharded(cls, spec: HostSpec, coalesce: bool = False) -> "HostGroup":
@@ -95,16 +101,25 @@ class HostGroup:
         return await batch.submit((actor_id, message))
 
     def coalesced(self) -> tuple[int, int]:
-        """Ray calls made and messages they carried, over this process's coalesced `tell`s."""
+        """Batches sent and messages they carried, over this process's coalesced `tell`s."""
         used = [b for b in self._batches if b is not None]
         return sum(b.batches for b in used), sum(b.items for b in used)
 
     def _sender(self, index: int) -> Callable[[list[tuple[str, Any]]], Awaitable[list[Any]]]:
         def send(messages: list[tuple[str, Any]]) -> Awaitable[list[Any]]:
-            # The Ray call is submitted here, when the batch is formed (see `Coalescer`).
-            return _replies(self.handle(index).tell_many.remote(messages))
+            # The frame is written here, when the batch is formed (see `Coalescer`).
+            channel = self._channels[index]
+            if channel is not None and channel.usable:
+                return _replies(channel.call(messages))
+            return _replies(self._reopen_and_call(index, messages))
 
         return send
+
+    async def _reopen_and_call(self, index: int, messages: list[tuple[str, Any]]) -> list[Any]:
+        # The address comes through Ray, whose call waits for a restarting host and creates a missing one.
+        channel = await HostChannel.open(await self.handle(index).channel.remote())
+        self._channels[index] = channel
+        return await channel.call(messages)
 
     async def tell_many(self, messages: list[tuple[str, Any]]) -> list[Any]:
         """Deliver a batch with one Ray call per host; replies in order, `Failure` where a handler raised."""
@@ -130,6 +145,10 @@ class HostGroup:
                 ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
             except ValueError:
                 continue
+        for channel in self._channels:
+            if channel is not None and not channel.loop.is_closed():
+                channel.close()
         self._handles = [None] * len(self.names)
         self._batches = [None] * len(self.names)
+        self._channels = [None] * len(self.names)
 

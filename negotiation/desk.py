@@ -5,10 +5,11 @@ The seller decides (the negotiator); the desk runs the protocol around it
 verifies each bid's signature, admits the verified ones (replay and per-DID
 rate limit, one PostgreSQL round trip for the batch), hands the admitted
 bids to their sellers, and stores every decision (one more round trip)
-before any answer leaves the host. The gateway thus makes one Ray call per
-batch of bids and no database call or signature check on the bid path, and
-a decision is never answered without being stored. Nothing reaches a seller
-or the database that a signature check has not passed.
+before any answer leaves the host. The gateway thus sends one frame on the
+host's channel per batch of bids and makes no database call or signature
+check on the bid path, and a decision is never answered without being
+stored. Nothing reaches a seller or the database that a signature check has
+not passed.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ class NegotiationError(Exception):
 
 def seller_group(settings: NegotiationSettings) -> HostGroup:
     """The sharded group of Ray actors hosting the sellers, placed by item id, with the desk as their intake."""
-    # Seller decisions take microseconds, so concurrent bids to one host share a Ray call.
+    # Seller decisions take microseconds, so concurrent bids to one host share a batch on its channel.
     return HostGroup.sharded(HostSpec(group="seller", actor_class="negotiation.seller:Seller",
                                       size=settings.seller_hosts, idle_ttl_s=600.0,
                                       intake="negotiation.desk:NegotiationDesk"), coalesce=True)

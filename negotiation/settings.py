@@ -24,7 +24,7 @@ class NegotiationSettings(BaseSettings):
     seller_hosts: int = Field(
         default=1, ge=1,
         description="Ray actors hosting the seller logical actors. One host decides and stores a few thousand bids/s, "
-                    "several gateway replicas' worth; each more host is one more Ray call per batch of bids.",
+                    "several gateway replicas' worth; each more host is one more batch per round of bids.",
     )
     seller_target_score: float = Field(
         default=0.5, ge=0, le=1, description="The outcome a seller's W2 loop steers toward (share of base − floor kept)."
