@@ -38,7 +38,7 @@ class AccessDenied(Exception):
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
     def __reduce__(self) -> tuple:
-        # Refusals made on a seller host travel back to the gateway through Ray.
+        # Refusals made on a seller host travel back to the gateway pickled, on the host's channel.
         return AccessDenied, (self.status, self.code, self.detail, self.headers)
 
 
