@@ -3,9 +3,9 @@
 from actors.actor import LogicalActor
 from actors.channel import HostUnreachable
 from actors.host import ActorFailed, Failure, Host, HostSpec, HostStats
-from actors.placement import NAMESPACE, HostGroup, host_index
+from actors.placement import NAMESPACE, HostGroup, across_restarts, host_index
 
 __all__ = [
     "ActorFailed", "Failure", "Host", "HostGroup", "HostSpec", "HostStats", "HostUnreachable", "LogicalActor",
-    "NAMESPACE", "host_index",
+    "NAMESPACE", "across_restarts", "host_index",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,12 +12,32 @@ from typing import Any
 import ray
 from ray.actor import ActorHandle
 
-from actors.channel import HostChannel
+from actors.channel import HostChannel, HostUnreachable
 from actors.host import ActorFailed, Failure, HostSpec, RayHost
 from aura.coalesce import Coalescer
 
 #: Hosts live in one Ray namespace, so every job and Serve replica finds the same ones.
 NAMESPACE = "aura"
+
+#: Ray restarts a killed host; calls made while it restarts fail with these and are worth retrying.
+RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
+#: How long a channel waits for its host to come back before its batch fails with `HostUnreachable`:
+#: a host restarts in seconds, and a bid's HTTP caller is waiting.
+_REOPEN_WAIT_S = 15.0
+
+
+async def across_restarts(call: Callable[[], Awaitable[Any]], wait_s: float = 60.0) -> Any:
+    """Run `call`, retrying with backoff while its host is restarting (up to `wait_s`)."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return await call()
+        except RESTART_ERRORS:
+            if time.monotonic() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def host_index(actor_id: str, hosts: int) -> int:
@@ -41,11 +62,11 @@ class HostGroup:
     to it is in flight go together as the next `tell_many`: one call for
     many messages under load, none delayed when idle. Those batches travel
     on the host's channel (`actors.channel`), a stream whose address comes
-    through Ray and which is opened again through Ray when the host it led
-    to has gone; batches in flight when it closes fail with
-    `HostUnreachable`. It suits short handlers; a batch answers when its
-    slowest message does, so hosts whose messages take long (LLM calls)
-    should not coalesce.
+    through Ray and which is opened again through Ray, waiting out a
+    restart, when the host it led to has gone; batches in flight when it
+    closes fail with `HostUnreachable`. It suits short handlers; a batch
+    answers when its slowest message does, so hosts whose messages take
+    long (LLM calls) should not coalesce.
     """
 
     def __init__(self, spec: HostSpec, names: list[str], coalesce: bool = False) -> None:
@@ -116,8 +137,12 @@ class HostGroup:
         return send
 
     async def _reopen_and_call(self, index: int, messages: list[tuple[str, Any]]) -> list[Any]:
-        # The address comes through Ray, whose call waits for a restarting host and creates a missing one.
-        channel = await HostChannel.open(await self.handle(index).channel.remote())
+        # The address comes through Ray, which creates a missing host and restarts a dead one.
+        try:
+            address = await across_restarts(lambda: self.handle(index).channel.remote(), _REOPEN_WAIT_S)
+        except RESTART_ERRORS as error:
+            raise HostUnreachable(f"{self.names[index]} did not come back within {_REOPEN_WAIT_S:.0f} s") from error
+        channel = await HostChannel.open(address)
         self._channels[index] = channel
         return await channel.call(messages)
 

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
 
 from actors.host import HostSpec, Persistence
-from actors.placement import HostGroup
+from actors.placement import HostGroup, across_restarts
 from lattice.messages import ROLES, Role
-
-#: Ray restarts a killed host; calls made while it restarts fail with these and are worth retrying.
-_RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
-_RESTART_WAIT_S = 60.0
-
-
-async def _across_restarts(call: Callable[[], Awaitable[Any]]) -> Any:
-    """Run `call`, retrying with backoff while the host is restarting (up to a minute)."""
-    deadline = time.monotonic() + _RESTART_WAIT_S
-    delay = 0.05
-    while True:
-        try:
-            return await call()
-        except _RESTART_ERRORS:
-            if time.monotonic() + delay > deadline:
-                raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
 
 
 def cell_spec(role: Role, idle_ttl_s: float, persistence: Persistence = "write_through") -> HostSpec:
@@ -60,11 +40,11 @@ class CellDirectory:
         because it hands back handler failures as values, not as wrapped Ray exceptions.
         """
         batch = [(session_id, message)]
-        return (await _across_restarts(lambda: self.groups[role].tell_many(batch)))[0]
+        return (await across_restarts(lambda: self.groups[role].tell_many(batch)))[0]
 
     async def snapshot(self, role: Role, session_id: str) -> dict:
         """A session's cell state of `role` (memory, loop, Γ, trace)."""
-        return await _across_restarts(lambda: self.handle(role).snapshot.remote(session_id))
+        return await across_restarts(lambda: self.handle(role).snapshot.remote(session_id))
 
     async def snapshots(self, session_id: str) -> dict[Role, dict]:
         """Every role's cell state for a session, fetched concurrently."""
@@ -73,7 +53,7 @@ class CellDirectory:
 
     async def trace(self, role: Role, session_id: str) -> str:
         """A session's cell trace of `role` as JSON lines."""
-        return await _across_restarts(lambda: self.handle(role).export_trace.remote(session_id))
+        return await across_restarts(lambda: self.handle(role).export_trace.remote(session_id))
 
     async def alive(self, timeout_s: float = 2.0) -> dict[Role, bool]:
         """Whether each role's host answers a ping within `timeout_s`."""
