@@ -82,7 +82,7 @@ async def search(body: SearchRequest, request: Request, _: str | None = Depends(
 @router.post(
     "/v1/negotiate", response_model=NegotiateResponse, response_model_exclude_none=True,
     responses={**_AUTH_ERRORS, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 410: {"model": ErrorBody},
-               422: {"model": ErrorBody}},
+               422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 async def negotiate(body: NegotiateRequest, request: Request, response: Response,
                     signed: SignedRequest = Depends(signed_request)) -> NegotiateResponse:

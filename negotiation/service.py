@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import asyncpg
 
+from actors.channel import HostUnreachable
 from actors.host import HostSpec
 from actors.placement import HostGroup
 from aura.telemetry import stage
@@ -109,8 +110,13 @@ class NegotiationService:
             target_score=self.settings.seller_target_score, llm=self._llm if terms.strategy == "llm" else None,
         )
         with stage("seller"):
-            answer: Answer = await self.sellers.tell(
-                terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id))
+            try:
+                answer: Answer = await self.sellers.tell(
+                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id))
+            except HostUnreachable:
+                # The seller's host stopped with this bid in flight; Ray is bringing it back.
+                raise NegotiationError(503, "seller_unavailable", "the item's seller is restarting; send the bid again",
+                                       {"Retry-After": "1"}) from None
         decision, admission = answer.decision, answer.admission
         if decision.status == "session_not_found":
             raise NegotiationError(404, "session_not_found", "no open session with this token for this item and agent",
