@@ -66,11 +66,12 @@ def _frame(call_id: int, payload: Any) -> bytes:
     return _HEADER.pack(len(data), call_id) + data
 
 
-async def _read_frame(reader: asyncio.StreamReader) -> tuple[int, Any]:
+async def _read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The next frame's call id and its payload, still pickled (a payload that cannot be read fails its call only)."""
     size, call_id = _HEADER.unpack(await reader.readexactly(_HEADER.size))
     if size > MAX_FRAME_BYTES:
         raise ValueError(f"a frame of {size} bytes is over the {MAX_FRAME_BYTES}-byte limit")
-    return call_id, pickle.loads(await reader.readexactly(size))
+    return call_id, await reader.readexactly(size)
 
 
 def _keep_alive(writer: asyncio.StreamWriter) -> None:
@@ -120,24 +121,29 @@ class ChannelListener:
                 return
             _keep_alive(writer)
             while True:
-                call_id, batch = await _read_frame(reader)
+                call_id, payload = await _read_frame(reader)
                 self.batches += 1
-                answer = asyncio.get_running_loop().create_task(self._answer(writer, call_id, batch))
+                answer = asyncio.get_running_loop().create_task(self._answer(writer, call_id, payload))
                 self._tasks.add(answer)
                 answer.add_done_callback(self._tasks.discard)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError):
             return  # the caller went away (or never said who it was)
-        except Exception:
-            log.exception("channel connection dropped: unreadable frame")
+        except ValueError:
+            log.exception("channel connection dropped: a frame over the size limit")
         finally:
             self._tasks.discard(task)
             writer.close()
 
-    async def _answer(self, writer: asyncio.StreamWriter, call_id: int, batch: Batch) -> None:
+    async def _answer(self, writer: asyncio.StreamWriter, call_id: int, payload: bytes) -> None:
         try:
-            outcome: tuple[bool, Any] = (True, await self._handle(batch))
-        except Exception as exc:
-            outcome = (False, exc)
+            batch: Batch = pickle.loads(payload)
+        except Exception as exc:  # e.g. a message class this host cannot import
+            outcome: tuple[bool, Any] = (False, TypeError(f"the host could not read the batch: {exc!r}"))
+        else:
+            try:
+                outcome = (True, await self._handle(batch))
+            except Exception as exc:
+                outcome = (False, exc)
         try:
             data = _frame(call_id, outcome)
         except Exception as exc:  # a reply that cannot be pickled fails its batch, not the connection
@@ -190,10 +196,14 @@ class HostChannel:
     async def _read(self) -> None:
         try:
             while True:
-                call_id, (ok, outcome) = await _read_frame(self._reader)
+                call_id, payload = await _read_frame(self._reader)
                 future = self._pending.pop(call_id, None)
                 if future is None or future.done():
                     continue
+                try:
+                    ok, outcome = pickle.loads(payload)
+                except Exception as exc:  # e.g. a reply class this process cannot import
+                    ok, outcome = False, TypeError(f"the host's replies could not be read: {exc!r}")
                 if ok:
                     future.set_result(outcome)
                 else:

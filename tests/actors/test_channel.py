@@ -13,14 +13,29 @@ from actors import ActorFailed, HostGroup, HostSpec, HostUnreachable
 from actors.channel import TOKEN_BYTES, ChannelListener, HostChannel
 
 
+def _refuse_to_load() -> None:
+    raise RuntimeError("cannot be rebuilt here")
+
+
+class Unloadable:
+    """Pickles fine and fails to unpickle, like an object whose class the other side cannot import."""
+
+    def __reduce__(self) -> tuple:
+        return _refuse_to_load, ()
+
+
 async def _echo_after_sleeping(batch: list[tuple[str, Any]]) -> list[Any]:
-    """Sleeps each message's seconds, then answers each actor id; `"boom"` raises, `"gen"` answers a generator."""
+    """Sleeps each message's seconds, then answers each actor id.
+
+    `"boom"` raises, `"gen"` answers a generator (which cannot be pickled),
+    `"unloadable"` answers an `Unloadable`.
+    """
     replies: list[Any] = []
     for actor_id, message in batch:
         if message == "boom":
             raise LookupError("no such thing")
-        if message == "gen":
-            replies.append(x for x in range(3))
+        if message in ("gen", "unloadable"):
+            replies.append((x for x in range(3)) if message == "gen" else Unloadable())
             continue
         await asyncio.sleep(message)
         replies.append(actor_id)
@@ -54,6 +69,10 @@ async def test_a_failing_batch_raises_for_its_caller_and_the_channel_carries_on(
             await channel.call([("a", "boom")])
         with pytest.raises(TypeError, match="could not be sent"):
             await channel.call([("a", "gen")])
+        with pytest.raises(TypeError, match="host could not read the batch"):
+            await channel.call([("a", Unloadable())])
+        with pytest.raises(TypeError, match="replies could not be read"):
+            await channel.call([("a", "unloadable")])
         assert channel.usable
         assert await channel.call([("b", 0.0)]) == ["b"]
     finally:
