@@ -4,9 +4,9 @@ Activation is lazy (first message; from saved state if there is one),
 delivery is one message at a time per logical actor and concurrent across
 actors, idle actors are saved and dropped after a TTL, and `tell_many`
 carries a whole batch in one Ray call, or in one frame on the host's
-channel (`actors.channel`) for coalescing groups. A group may give its hosts an
-intake: code that every batch passes through on its way to the actors
-(like an incoming grain call filter in Orleans).
+channel (`actors.channel`) for coalescing groups. A group may give its
+hosts an intake: code that every batch passes through on its way to the
+actors (like an incoming grain call filter in Orleans).
 """
 
 from __future__ import annotations
