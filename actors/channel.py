@@ -102,7 +102,7 @@ class ChannelListener:
         port = self._server.sockets[0].getsockname()[1]
         return ChannelAddress(bind, port, self._token)
 
-    async def close(self) -> None:
+    def close(self) -> None:
         """Stop accepting and drop every connection."""
         if self._server is not None:
             self._server.close()
@@ -183,8 +183,9 @@ class HostChannel:
             future.set_exception(HostUnreachable(f"the channel is closed: {self._closed}"))
             return future
         call_id = next(self._ids)
+        data = _frame(call_id, batch)  # a batch that cannot be pickled raises here, before anything is sent
         self._pending[call_id] = future
-        self._writer.write(_frame(call_id, batch))
+        self._writer.write(data)
         return future
 
     def close(self) -> None:

@@ -46,7 +46,7 @@ async def _echo_after_sleeping(batch: list[tuple[str, Any]]) -> list[Any]:
 async def listener():
     listening = ChannelListener(_echo_after_sleeping)
     yield listening
-    await listening.close()
+    listening.close()
 
 
 async def test_replies_find_their_callers_whatever_order_they_come_back_in(listener: ChannelListener) -> None:
@@ -69,6 +69,8 @@ async def test_a_failing_batch_raises_for_its_caller_and_the_channel_carries_on(
             await channel.call([("a", "boom")])
         with pytest.raises(TypeError, match="could not be sent"):
             await channel.call([("a", "gen")])
+        with pytest.raises(TypeError, match="generator"):
+            channel.call([("a", (x for x in range(3)))])
         with pytest.raises(TypeError, match="host could not read the batch"):
             await channel.call([("a", Unloadable())])
         with pytest.raises(TypeError, match="replies could not be read"):
@@ -84,7 +86,7 @@ async def test_batches_in_flight_fail_with_host_unreachable_when_the_host_end_cl
     channel = await HostChannel.open(await listener.start("127.0.0.1"))
     pending = channel.call([("late", 5.0)])
     await asyncio.sleep(0.1)
-    await listener.close()
+    listener.close()
     with pytest.raises(HostUnreachable):
         await asyncio.wait_for(pending, 5)
     assert not channel.usable
