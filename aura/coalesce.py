@@ -7,7 +7,8 @@ own item's result.
 
 A batch is handed to `send` the moment it is formed, not on a later turn of
 the event loop: a `send` that starts its work when called (a Ray `.remote()`
-call does) has it under way before the callers of the previous batch resume.
+call does, and so does a host channel's `call`) has it under way before the
+callers of the previous batch resume.
 Under load those callers' resumptions fill a whole turn of the loop.
 """
 
