@@ -1,9 +1,10 @@
 """A host's channel: a TCP stream that carries a coalescing group's batches to the host without a Ray call each.
 
-A Ray actor call and its reply cost about 1.4 ms of CPU and 1.4 ms of wall
-time between two idle processes on a 2-core machine; the same batch as a
-frame on a stream that stays open costs about 0.1 ms of each. For hosts whose
-handlers take microseconds (sellers), that call was most of a batch's cost.
+On a 2-core machine a batch of ten messages to a host and back takes about
+1.7 ms of wall time and as much CPU as a Ray actor call, and about 0.15 ms
+of each as a frame on a stream that stays open (`bench/channel.py`). For
+hosts whose handlers take microseconds (sellers), the Ray call was most of
+a batch's cost.
 Ray still creates, names, places, restarts and reports the host; the
 channel's address is handed out by a Ray call (`Host.channel`), and a
 caller opens it again through Ray when the host it knew has gone.
