@@ -93,13 +93,16 @@ class ChannelListener:
         self._handle = handle
         self._token = secrets.token_bytes(TOKEN_BYTES)
         self._server: asyncio.Server | None = None
+        # Callers that ask for the address at once (replicas starting together) must share one server.
+        self._starting = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0
 
     async def start(self, bind: str) -> ChannelAddress:
         """Listen on `bind` (an address of this node) at a free port; idempotent."""
-        if self._server is None:
-            self._server = await asyncio.start_server(self._serve, bind, 0)
+        async with self._starting:
+            if self._server is None:
+                self._server = await asyncio.start_server(self._serve, bind, 0)
         port = self._server.sockets[0].getsockname()[1]
         return ChannelAddress(bind, port, self._token)
 

@@ -94,6 +94,11 @@ async def test_batches_in_flight_fail_with_host_unreachable_when_the_host_end_cl
         await channel.call([("after", 0.0)])
 
 
+async def test_callers_asking_for_the_address_at_once_share_one_server(listener: ChannelListener) -> None:
+    first, second = await asyncio.gather(listener.start("127.0.0.1"), listener.start("127.0.0.1"))
+    assert first == second
+
+
 async def test_a_connection_without_the_token_is_closed_unanswered(listener: ChannelListener) -> None:
     address = await listener.start("127.0.0.1")
     reader, writer = await asyncio.open_connection(address.host, address.port)
