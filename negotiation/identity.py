@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
@@ -135,9 +136,9 @@ class AgentKey:
         """The private seed, hex; keep it secret."""
         return bytes(self.signing_key).hex()
 
-    @property
+    @cached_property
     def did(self) -> str:
-        """This key's `did:key`."""
+        """This key's `did:key` (computed once: every signed request carries it)."""
         return did_from_key(bytes(self.signing_key.verify_key), multibase=self.multibase)
 
     def sign_headers(self, method: str, path: str, body: bytes, timestamp: int) -> dict[str, str]:
