@@ -20,7 +20,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import ray
@@ -42,7 +42,9 @@ class HostSpec:
     changed actors every `flush_interval_s` and at deactivation;
     `write_through` saves an actor before its reply leaves the host.
     `intake`: `package.module:Class` of an `Intake` each host builds once
-    (no arguments) and passes every batch through.
+    (no arguments) and passes every batch through. `env`: environment
+    variables of the hosts' processes beside the job's, for settings a host
+    reads itself (so no secret has to travel with its messages).
     """
 
     group: str
@@ -54,6 +56,7 @@ class HostSpec:
     max_restarts: int = -1
     num_cpus: float = 0.0
     intake: str | None = None
+    env: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if ":" not in self.actor_class:

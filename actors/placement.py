@@ -99,6 +99,7 @@ class HostGroup:
                 max_restarts=self.spec.max_restarts,
                 num_cpus=self.spec.num_cpus,
                 max_concurrency=1000,
+                runtime_env={"env_vars": self.spec.env} if self.spec.env else None,
             ).remote(self.spec, self.names[index])
             self._handles[index] = found
         return found

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import jwt
 import typer
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aura.server_secrets import server_secret
 from aura.settings import Settings, get_settings
 
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"]
@@ -29,7 +27,20 @@ class AuthSettings(BaseSettings):
     jwt_issuer: str | None = Field(default=None, description="When set, the `iss` every token must carry.")
     jwks_url: str | None = Field(default=None, description="Verify asymmetric tokens against this JWKS.")
     token_ttl_s: int = Field(default=24 * 3600, ge=60, description="Lifetime of tokens minted by `aura token`.")
+    jwt_max_lifetime_s: int = Field(
+        default=30 * 24 * 3600, ge=60,
+        description="Longest lifetime (`exp` − `iat`) a token may claim; a token claiming more is refused.")
     jwt_leeway_s: int = Field(default=30, ge=0, description="Clock skew tolerated on `exp`.")
+    jwt_allow_local: bool = Field(
+        default=False,
+        description="With `jwks_url` set, also accept HS256 tokens signed with this machine's secret "
+                    "(off: only the identity provider's keys sign tokens then).")
+
+    @model_validator(mode="after")
+    def _ttl_within_lifetime(self) -> "AuthSettings":
+        if self.token_ttl_s > self.jwt_max_lifetime_s:
+            raise ValueError("token_ttl_s exceeds jwt_max_lifetime_s: minted tokens would be refused")
+        return self
 
 
 class AuthError(Exception):
@@ -47,24 +58,10 @@ class Principal:
 def jwt_secret(settings: Settings) -> str:
     """The HS256 secret: the configured one, else one generated once and kept in `{data_dir}/jwt_secret` (0600).
 
-    Persisting it lets `aura token` and the server, separate processes, agree
-    without anyone configuring a secret on a development machine.
+    Raises `SecretUnusable` for an empty secret, so a server refuses to start
+    rather than refuse every token.
     """
-    if settings.jwt_secret is not None and settings.jwt_secret.get_secret_value():
-        return settings.jwt_secret.get_secret_value()
-    path: Path = settings.data_dir / "jwt_secret"
-    if path.exists():
-        return path.read_text().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    candidate = secrets.token_urlsafe(48)
-    try:
-        # O_EXCL: when two processes race, exactly one writes and both read the winner.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(candidate)
-    return candidate
+    return server_secret(settings.data_dir, "jwt_secret", settings.jwt_secret)
 
 
 def mint_token(user_id: str, *, ttl_s: int | None = None, settings: Settings | None = None,
@@ -74,9 +71,11 @@ def mint_token(user_id: str, *, ttl_s: int | None = None, settings: Settings | N
         raise ValueError("user id is empty")
     settings = settings or get_settings()
     auth = auth or AuthSettings()
+    lifetime = ttl_s or auth.token_ttl_s
+    if lifetime > auth.jwt_max_lifetime_s:
+        raise ValueError(f"a lifetime of {lifetime} s exceeds the {auth.jwt_max_lifetime_s} s tokens may have")
     now = int(time.time())
-    claims: dict[str, object] = {"sub": user_id, "aud": auth.jwt_audience, "iat": now,
-                                 "exp": now + (ttl_s or auth.token_ttl_s)}
+    claims: dict[str, object] = {"sub": user_id, "aud": auth.jwt_audience, "iat": now, "exp": now + lifetime}
     if auth.jwt_issuer:
         claims["iss"] = auth.jwt_issuer
     return jwt.encode(claims, jwt_secret(settings), algorithm="HS256")
@@ -94,7 +93,9 @@ class TokenVerifier:
     def __init__(self, settings: Settings | None = None, auth: AuthSettings | None = None) -> None:
         self._settings = settings or get_settings()
         self._auth = auth or AuthSettings()
+        # Read now, so a server with an unusable secret fails at start-up, not at every request.
         self._secret = jwt_secret(self._settings)
+        self._local = self._auth.jwks_url is None or self._auth.jwt_allow_local
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; raises `AuthError` otherwise.
@@ -107,7 +108,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(f"malformed token: {exc}") from None
         algorithm = header.get("alg")
-        if algorithm == "HS256":
+        if algorithm == "HS256" and self._local:
             key: object = self._secret
         elif algorithm in _ASYMMETRIC and self._auth.jwks_url:
             try:
@@ -127,7 +128,17 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise AuthError("token has no subject")
+        self._check_lifetime(claims)
         return Principal(user_id=subject, expires_at=int(claims["exp"]))
+
+    def _check_lifetime(self, claims: dict) -> None:
+        """Refuse a token that claims to live longer than tokens may (from `iat`, or from now without one)."""
+        now = time.time()
+        issued = claims.get("iat")
+        # An `iat` in the future would stretch the allowance; now is the latest a token can have been issued.
+        start = min(now, float(issued)) if isinstance(issued, int | float) else now
+        if float(claims["exp"]) - start > self._auth.jwt_max_lifetime_s + self._auth.jwt_leeway_s:
+            raise AuthError(f"token lifetime exceeds the {self._auth.jwt_max_lifetime_s} s maximum")
 
     async def verify_async(self, token: str) -> Principal:
         """`verify` without blocking the event loop when a JWKS fetch may be needed."""
@@ -141,4 +152,8 @@ def token_cli(
     ttl: int = typer.Option(0, "--ttl", help="Lifetime in seconds (default: AURA_TOKEN_TTL_S, 24 h)."),
 ) -> None:
     """Mint a development bearer token for USER, signed with this machine's HS256 secret."""
-    typer.echo(mint_token(user, ttl_s=ttl or None))
+    try:
+        typer.echo(mint_token(user, ttl_s=ttl or None))
+    except ValueError as exc:
+        typer.echo(f"cannot mint a token: {exc}", err=True)
+        raise typer.Exit(2) from None

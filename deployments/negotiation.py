@@ -1,16 +1,17 @@
-"""Negotiation routes: `POST /v1/search`, `POST /v1/negotiate`, `GET /v1/deals/{deal_id}`, with signed agent auth."""
+"""Negotiation routes: `POST /v1/search`, `POST /v1/negotiate`, `GET /v1/deals[/{deal_id}]`, with signed agent auth."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from aura.telemetry import current_trace_id, stage
 from deployments.dependencies import database
 from deployments.errors import ApiError, ErrorBody
 from negotiation.access import AccessDenied, SignedRequest
-from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
+from negotiation.protocol import Deal, DealsPage, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 from negotiation.service import NegotiationError, NegotiationService
 from negotiation.settings import negotiation_settings
 
@@ -79,22 +80,42 @@ async def search(body: SearchRequest, request: Request, _: str | None = Depends(
     return await (await _service(request)).search(body)
 
 
+#: An `Idempotency-Key`: printable ASCII without spaces, as Stripe's and most APIs' keys are.
+IDEMPOTENCY_KEY = Header(default=None, alias="Idempotency-Key", min_length=1, max_length=200,
+                         pattern=r"^[!-~]+$",
+                         description="A resend with the same key and body gets the first answer, decided once.")
+
+
 @router.post(
     "/v1/negotiate", response_model=NegotiateResponse, response_model_exclude_none=True,
-    responses={**_AUTH_ERRORS, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 410: {"model": ErrorBody},
-               422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses={**_AUTH_ERRORS, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody},
+               410: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 async def negotiate(body: NegotiateRequest, request: Request, response: Response,
-                    signed: SignedRequest = Depends(signed_request)) -> NegotiateResponse:
-    """Bid on an item: accepted, countered, rejected, or ui_required (re-send with `confirmed: true`)."""
+                    signed: SignedRequest = Depends(signed_request),
+                    idempotency_key: str | None = IDEMPOTENCY_KEY) -> NegotiateResponse:
+    """Bid on an item: accepted, countered, rejected, or ui_required (re-send with `confirmed: true`).
+
+    After a 503, send the bid again (signed anew) with the same `Idempotency-Key`: if the first sending
+    was decided, its answer comes back and nothing is decided twice.
+    """
     try:
-        answer, admission = await (await _service(request)).negotiate(signed, body, current_trace_id())
+        answer, admission = await (await _service(request)).negotiate(signed, body, current_trace_id(),
+                                                                       idempotency_key)
     except AccessDenied as denied:
         raise _denied(denied) from None
     except NegotiationError as error:
         raise _refused(error, response) from None
     response.headers.update(admission.headers)
     return answer
+
+
+@router.get("/v1/deals", response_model=DealsPage, responses=_AUTH_ERRORS)
+async def deals(request: Request, response: Response, limit: int = Query(default=50, ge=1, le=200),
+                before: datetime | None = Query(default=None, description="Only deals made before this time."),
+                agent: str = Depends(signed_agent)) -> DealsPage:
+    """The signing agent's deals, newest first, a page at a time."""
+    return await (await _service(request)).deals(agent, limit, before)
 
 
 @router.get("/v1/deals/{deal_id}", response_model=Deal, responses={**_AUTH_ERRORS, 404: {"model": ErrorBody}})

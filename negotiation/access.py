@@ -12,6 +12,7 @@ replayed request does not spend a token.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ from dataclasses import dataclass
 import asyncpg
 
 from aura.coalesce import Coalescer
-from negotiation.identity import IdentityError, signing_payload, verify_signature
+from negotiation.identity import IdentityError, canonical_did, signing_payload, verify_signature
 from negotiation.settings import NegotiationSettings
 
 _PURGE_EVERY_S = 30.0
+#: Unix seconds as ASCII digits in canonical form (no sign, no leading zeros). `str.isdigit` also
+#: admits characters such as "¹" that `int` refuses, and a byte decoded from a header can be one.
+_UNIX_SECONDS = re.compile(r"(?:0|[1-9][0-9]{0,11})")
 
 # One round trip admits a whole batch (migration 0011).
 _ADMIT = """
@@ -93,18 +97,23 @@ class SignedRequest:
 
 
 def verify_request(request: SignedRequest, clock_skew_s: int) -> Ticket:
-    """The request's ticket, or AccessDenied (401 clock_skew, bad_did, bad_signature)."""
+    """The request's ticket, or AccessDenied (401 clock_skew, bad_did, bad_signature); never another error.
+
+    The ticket names the agent by its canonical DID, so one key is one agent
+    whichever spelling of its DID it signs with.
+    """
     stamp = request.timestamp
-    if not stamp.isdigit() or len(stamp) > 12:
-        raise AccessDenied(401, "clock_skew", "X-Timestamp must be Unix seconds")
+    if _UNIX_SECONDS.fullmatch(stamp) is None:
+        raise AccessDenied(401, "clock_skew", "X-Timestamp must be Unix seconds in ASCII digits")
     if abs(time.time() - int(stamp)) > clock_skew_s:
         raise AccessDenied(401, "clock_skew", f"X-Timestamp is more than {clock_skew_s} s from the server clock")
     try:
         verify_signature(request.agent_did, request.signature,
                          signing_payload(request.method, request.path, stamp, request.body))
+        agent = canonical_did(request.agent_did)
     except IdentityError as exc:
         raise AccessDenied(401, exc.code, str(exc)) from None
-    return Ticket(request.agent_did, request.signature.lower())
+    return Ticket(agent, request.signature.lower())
 
 
 class Admissions:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
@@ -75,12 +75,23 @@ def key_from_did(did: str) -> bytes:
     if did.startswith("did:key:z") and len(did) < 120:
         try:
             decoded = b58decode(did[len("did:key:z"):])
-        except ValueError as exc:
-            raise IdentityError("bad_did", str(exc)) from None
+        except ValueError:
+            raise IdentityError("bad_did", "multibase did:key has a character outside base58") from None
         if decoded[:2] == _ED25519_MULTICODEC and len(decoded) == 34:
             return decoded[2:]
         raise IdentityError("bad_did", "multibase did:key is not an Ed25519 key (z6Mk…)")
     raise IdentityError("bad_did", "X-Agent-ID must be did:key:<64 hex> or did:key:z6Mk…")
+
+
+@lru_cache(maxsize=65_536)
+def canonical_did(did: str) -> str:
+    """The one spelling of the key a `did:key` names (multibase), whichever of its forms `did` is.
+
+    One key has several spellings (hex in either case, multibase), and
+    everything keyed by an agent (its rate limit, its sessions, its deals) must
+    see one agent, not three. IdentityError(`bad_did`) for a DID that names no key.
+    """
+    return did_from_key(key_from_did(did))
 
 
 def canonical_body(body: bytes) -> bytes:
@@ -92,7 +103,7 @@ def canonical_body(body: bytes) -> bytes:
         return b""
     try:
         value: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser follows
         return body
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 

@@ -44,10 +44,15 @@ def needs_confirmation(terms: ItemTerms, bid: float) -> bool:
     return int(code) == RuleAction.UI_REQUIRED
 
 
-def concession_offer(terms: ItemTerms, t: float, exponent: float) -> float:
-    """The aspiration-curve price `floor + (base − floor)·(1 − t^(1/e))` for this item's style at time `t`."""
+def concession_offer(terms: ItemTerms, t: float, exponent: float, reservation: float | None = None) -> float:
+    """The aspiration-curve price `r + (base − r)·(1 − t^(1/e))` for this item's style at time `t`.
+
+    `r` is where the curve ends: the floor price unless a session's private
+    curve (`negotiation.curve`) ends above it.
+    """
     code = _style_row(terms)
-    offer = next_offer(code, np.array([t]), np.array([terms.floor_price]), np.array([terms.base_price]),
+    end = terms.floor_price if reservation is None else reservation
+    offer = next_offer(code, np.array([t]), np.array([end]), np.array([terms.base_price]),
                        np.array([exponent]), _NONE, _NONE, _NONE)
     return float(offer[0])
 

@@ -86,3 +86,10 @@ class Deal(BaseModel):
     currency: str
     reservation_code: str
     created_at: datetime
+
+
+class DealsPage(BaseModel):
+    """The calling agent's deals, newest first; pass `next_before` as `before` for the next page."""
+
+    deals: list[Deal]
+    next_before: datetime | None = None

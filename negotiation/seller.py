@@ -5,7 +5,13 @@ ask for confirmation above the item's threshold, let the item's strategy
 propose (`rule`, `concession`, or `llm` with `concession` as its fallback),
 pass the proposal through the guard rails, and close the session on a deal
 or a rejection. The seller's W2 loop tunes its concession exponent toward
-its target outcome; the floor price never enters its trace.
+its target outcome; the floor price never enters its trace. Each session
+concedes along its own private curve (`negotiation.curve`).
+
+The sessions the seller holds are a cache of the stored negotiations: the
+desk stores every decision, tells the seller to `Forget` a session whose
+decision could not be stored (or was already superseded), and `Restore`s a
+session from its stored rows when the seller does not hold it.
 """
 
 from __future__ import annotations
@@ -21,14 +27,16 @@ import numpy as np
 from actors.actor import LogicalActor
 from actors.loop import W2Loop
 from negotiation.catalog import ItemTerms
+from negotiation.curve import curve_secret, session_curve
 from negotiation.guard import Proposal, enforce
-from negotiation.llm import LlmConfig, LlmFailure, llm_proposal, negotiation_document
+from negotiation.llm import LlmFailure, llm_config, llm_proposal, negotiation_document
 from negotiation.policy import (
     STYLE_CODES, concession_offer, concession_proposal, needs_confirmation, round_time, rule_proposal,
 )
 from negotiation.strategies import exponent_from_theta, exponent_loop
 
-Status = Literal["accepted", "countered", "rejected", "ui_required", "session_not_found", "session_expired"]
+Status = Literal["accepted", "countered", "rejected", "ui_required", "session_not_found", "session_expired",
+                 "too_many_sessions"]
 
 _ACTION_STATUS = {"accept": "accepted", "counter": "countered", "reject": "rejected"}
 _PURGE_EVERY_S = 5.0
@@ -50,7 +58,23 @@ class Bid:
     session_ttl_s: float
     max_rounds: int
     target_score: float
-    llm: LlmConfig | None = None
+    max_open_sessions: int = 2000
+    max_buyer_sessions: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """Drop a session from memory without scoring it: its newest decision was not stored."""
+
+    session_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """Hold a session as its stored rows say it stands (buyer, deadline, rounds, bids, counters)."""
+
+    session_token: str
+    session: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +155,8 @@ class Seller(LogicalActor):
         if isinstance(value, SellerDecision):
             return {"status": value.status, "round": value.round, "price": value.price,
                     "reason_code": value.reason_code, "fallback": value.fallback, "corrections": value.corrections}
+        if isinstance(value, Forget | Restore):
+            return {type(value).__name__.lower(): value.session_token[:8]}
         return type(value).__name__
 
     # -- sessions --------------------------------------------------------------------------
@@ -153,15 +179,37 @@ class Seller(LogicalActor):
             self._count("expired")
             self._close(token, 0.0)
 
-    # -- the bid ---------------------------------------------------------------------------
+    def _room_for(self, buyer: str, bid: Bid) -> bool:
+        """Whether a new session fits under the item's and the buyer's caps (expired ones purged first)."""
+        if len(self.sessions) >= bid.max_open_sessions:
+            self._last_purge = 0.0
+            self._purge_expired(bid.now)
+            if len(self.sessions) >= bid.max_open_sessions:
+                return False
+        held = sum(1 for session in self.sessions.values() if session["buyer"] == buyer)
+        return held < bid.max_buyer_sessions
 
-    async def receive(self, message: Bid) -> SellerDecision:
-        """Answer one bid (see the module docstring for the steps)."""
-        bid, terms = message, message.terms
+    # -- messages --------------------------------------------------------------------------
+
+    async def receive(self, message: Bid | Forget | Restore) -> SellerDecision | None:
+        """Answer one bid (see the module docstring for the steps), or forget or restore a session."""
+        if isinstance(message, Forget):
+            self.sessions.pop(message.session_token, None)
+            return None
+        if isinstance(message, Restore):
+            self.sessions[message.session_token] = message.session
+            return None
+        return await self._bid(message)
+
+    async def _bid(self, bid: Bid) -> SellerDecision:
+        terms = bid.terms
         self._adopt(bid)
         self._purge_expired(bid.now)
         session = self.sessions.get(bid.session_token)
         if bid.new_session:
+            if not self._room_for(bid.buyer_did, bid):
+                self._count("session_cap")
+                return SellerDecision("too_many_sessions", bid.session_token, 0.0)
             session = {"buyer": bid.buyer_did, "valid_until": bid.now + bid.session_ttl_s, "rounds": 0,
                        "bids": [], "counters": []}
             self.sessions[bid.session_token] = session
@@ -182,16 +230,20 @@ class Seller(LogicalActor):
         t = round_time(round_number, bid.max_rounds)
         final = round_number >= bid.max_rounds
         standing = session["counters"][-1] if session["counters"] else terms.base_price
-        exponent = self.exponent()
-        safe_counter = concession_offer(terms, min(t, 1.0 - 1e-9), exponent)
+        curve = session_curve(curve_secret(), bid.session_token)
+        reservation = curve.reservation(terms.floor_price, terms.base_price)
+        exponent = self.exponent() * curve.exponent_factor
+        safe_counter = concession_offer(terms, min(t, 1.0 - 1e-9), exponent, reservation)
         # Before the last round the curve's price now is the safe counter itself.
-        offer = safe_counter if t < 1.0 else concession_offer(terms, t, exponent)
+        offer = safe_counter if t < 1.0 else concession_offer(terms, t, exponent, reservation)
 
         fallback = None
         if terms.strategy == "rule":
             proposal = rule_proposal(terms, bid.amount, t)
         elif terms.strategy == "llm":
-            proposal, fallback = await self._ask_llm(bid, session, round_number, safe_counter)
+            # The last round is accept or reject: no counter to suggest, so nothing near the floor is sent.
+            suggested = None if final else safe_counter
+            proposal, fallback = await self._ask_llm(bid, session, round_number, suggested)
             if proposal is None:
                 proposal = concession_proposal(terms, bid.amount, t, offer, standing)
         else:
@@ -222,16 +274,17 @@ class Seller(LogicalActor):
         )
 
     async def _ask_llm(self, bid: Bid, session: dict[str, Any], round_number: int,
-                       suggested: float) -> tuple[Proposal | None, str | None]:
+                       suggested: float | None) -> tuple[Proposal | None, str | None]:
         """The model's proposal, or (None, reason) when it failed and concession must decide."""
-        if bid.llm is None:
+        config = llm_config()
+        if config is None:
             self._count("llm_fallbacks")
             return None, "no_api_key"
         document = negotiation_document(bid.terms, bid.amount, round_number, bid.max_rounds,
                                         list(session["bids"]), list(session["counters"]), suggested)
         started = time.monotonic()
         try:
-            proposal = await llm_proposal(bid.llm, bid.terms, bid.amount, document)
+            proposal = await llm_proposal(config, bid.terms, bid.amount, document)
         except LlmFailure as failure:
             self.gamma.record(True)
             self._count("llm_fallbacks")

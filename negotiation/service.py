@@ -1,8 +1,8 @@
 """The negotiation service: search, bids routed to seller actors, deals; what the HTTP routes call.
 
-It knows nothing of HTTP: failures are `NegotiationError`s (and the access
-module's `AccessDenied`) with a status and a machine-readable code, which the
-gateway turns into error answers.
+It knows nothing of HTTP routing: failures are `NegotiationError`s (and the
+access module's `AccessDenied`) with a status and a machine-readable code,
+which the gateway turns into error answers.
 """
 
 from __future__ import annotations
@@ -21,38 +21,36 @@ from negotiation.catalog import Catalog, ItemTerms
 from negotiation.currency import is_currency
 from negotiation.desk import Answer, SignedBid
 from negotiation.embedding import embedder_from_settings
-from negotiation.llm import LlmConfig
+from negotiation.errors import NegotiationError
+from negotiation.identity import IdentityError, canonical_did
 from negotiation.protocol import (
-    AcceptedData, ActionRequired, CounteredData, Deal, NegotiateRequest, NegotiateResponse, RejectedData,
-    SearchRequest, SearchResponse,
+    AcceptedData, ActionRequired, CounteredData, Deal, DealsPage, NegotiateRequest, NegotiateResponse,
+    RejectedData, SearchRequest, SearchResponse,
 )
 from negotiation.records import NegotiationRecords
 from negotiation.seller import Bid, SellerDecision, session_token
 from negotiation.settings import NegotiationSettings
 
-
-class NegotiationError(Exception):
-    """A request the service refuses: HTTP `status`, machine-readable `code`, and the agent's rate-limit headers."""
-
-    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{status} {code}: {detail}")
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+__all__ = ["NegotiationError", "NegotiationService", "seller_group"]
 
 
-def seller_group(settings: NegotiationSettings) -> HostGroup:
-    """The sharded group of Ray actors hosting the sellers, placed by item id, with the desk as their intake."""
+def seller_group(settings: NegotiationSettings, group: str = "seller", env: dict[str, str] | None = None) -> HostGroup:
+    """The sharded group of Ray actors hosting the sellers, placed by item id, with the desk as their intake.
+
+    `env` adds environment variables to the hosts' processes (their own settings, such as a Mistral key).
+    """
     # Seller decisions take microseconds, so concurrent bids to one host share a batch on its channel.
-    return HostGroup.sharded(HostSpec(group="seller", actor_class="negotiation.seller:Seller",
+    return HostGroup.sharded(HostSpec(group=group, actor_class="negotiation.seller:Seller",
                                       size=settings.seller_hosts, idle_ttl_s=600.0,
-                                      intake="negotiation.desk:NegotiationDesk"), coalesce=True)
+                                      intake="negotiation.desk:NegotiationDesk", env=env or {}), coalesce=True)
 
 
-def llm_config(settings: NegotiationSettings) -> LlmConfig | None:
-    """How sellers with the `llm` strategy reach Mistral, or None without an API key."""
-    if settings.mistral_api_key is None or not settings.mistral_api_key.get_secret_value():
-        return None
-    return LlmConfig(settings.mistral_api_key.get_secret_value(), settings.mistral_chat_model,
-                     settings.mistral_server_url, settings.llm_timeout_ms)
+def _same_agent(claimed: str, signer: str) -> bool:
+    """Whether a body's `agent_did` names the signing key, in whichever spelling."""
+    try:
+        return canonical_did(claimed) == canonical_did(signer)
+    except IdentityError:
+        return False
 
 
 def utc_datetime(epoch: float) -> datetime:
@@ -75,7 +73,6 @@ class NegotiationService:
                                default_confirm_threshold=settings.confirm_threshold, cache_s=settings.item_cache_s)
         self.records = NegotiationRecords(db)
         self.sellers = sellers or seller_group(settings)
-        self._llm = llm_config(settings)
 
     async def search(self, request: SearchRequest) -> SearchResponse:
         """Active items closest to the query."""
@@ -87,12 +84,15 @@ class NegotiationService:
         admission = await self.gate.admit_ticket(self.gate.verify(signed))
         return NegotiationError(status, code, detail, admission.headers)
 
-    async def negotiate(self, signed: SignedRequest, request: NegotiateRequest,
-                        trace_id: str | None) -> tuple[NegotiateResponse, Admission]:
+    async def negotiate(self, signed: SignedRequest, request: NegotiateRequest, trace_id: str | None,
+                        idempotency_key: str | None = None) -> tuple[NegotiateResponse, Admission]:
         """Send one signed bid to the item's seller; its desk verifies and admits it and stores the decision.
-        Raises `AccessDenied` (not verified or not admitted) or `NegotiationError` (refused)."""
+
+        A resend with the same `idempotency_key` gets the first answer and decides nothing again.
+        Raises `AccessDenied` (not verified or not admitted) or `NegotiationError` (refused).
+        """
         buyer_did = signed.agent_did
-        if request.agent_did is not None and request.agent_did != buyer_did:
+        if request.agent_did is not None and not _same_agent(request.agent_did, buyer_did):
             raise await self._refuse(signed, 403, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
         currency = request.currency.upper()
         if not is_currency(currency):
@@ -107,12 +107,13 @@ class NegotiationService:
             session_token=token, new_session=request.session_token is None, buyer_did=buyer_did, terms=terms,
             amount=float(request.bid_amount), confirmed=request.confirmed, now=time.time(),
             session_ttl_s=self.settings.session_ttl_s, max_rounds=self.settings.max_rounds,
-            target_score=self.settings.seller_target_score, llm=self._llm if terms.strategy == "llm" else None,
+            target_score=self.settings.seller_target_score, max_open_sessions=self.settings.max_open_sessions,
+            max_buyer_sessions=self.settings.max_buyer_sessions,
         )
         with stage("seller"):
             try:
                 answer: Answer = await self.sellers.tell(
-                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id))
+                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key))
             except HostUnreachable:
                 # The seller's host stopped with this bid in flight; Ray is bringing it back.
                 raise NegotiationError(503, "seller_unavailable", "the item's seller is restarting; send the bid again",
@@ -125,11 +126,16 @@ class NegotiationService:
             raise NegotiationError(410, "session_expired",
                                    f"the session ended at {utc_datetime(decision.valid_until).isoformat()}",
                                    admission.headers)
+        if decision.status == "too_many_sessions":
+            raise NegotiationError(429, "too_many_sessions", "this item's seller holds as many open sessions as it "
+                                   "may (for this agent, or in all); continue one or wait for some to end",
+                                   {"Retry-After": "30", **admission.headers})
         return self._response(decision, terms, bid, currency), admission
 
     @staticmethod
     def _response(decision: SellerDecision, terms: ItemTerms, bid: Bid, currency: str) -> NegotiateResponse:
-        response = NegotiateResponse(session_token=bid.session_token, status=decision.status,
+        # The decision's token, not the bid's: a resent first bid gets the session its first sending opened.
+        response = NegotiateResponse(session_token=decision.session_token, status=decision.status,
                                      valid_until=utc_datetime(decision.valid_until))
         if decision.status == "accepted":
             assert decision.price is not None and decision.deal_id and decision.reservation_code
@@ -144,7 +150,7 @@ class NegotiationService:
         else:
             response.action_required = ActionRequired(context={
                 "item_id": terms.item_id, "item_name": terms.name, "bid_amount": bid.amount, "currency": currency,
-                "resend_with": {"session_token": bid.session_token, "confirmed": True},
+                "resend_with": {"session_token": decision.session_token, "confirmed": True},
             })
         return response
 
@@ -154,3 +160,9 @@ class NegotiationService:
         if found is None:
             raise NegotiationError(404, "deal_not_found", "no such deal for this agent")
         return found
+
+    async def deals(self, buyer_did: str, limit: int, before: datetime | None) -> DealsPage:
+        """A page of this buyer's deals, newest first."""
+        found = await self.records.deals(buyer_did, limit + 1, before)
+        page = found[:limit]
+        return DealsPage(deals=page, next_before=page[-1].created_at if len(found) > limit else None)

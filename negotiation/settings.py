@@ -30,6 +30,12 @@ class NegotiationSettings(BaseSettings):
         default=0.5, ge=0, le=1, description="The outcome a seller's W2 loop steers toward (share of base − floor kept)."
     )
     item_cache_s: float = Field(default=5.0, ge=0, description="How long a replica reuses an item's terms.")
+    max_open_sessions: int = Field(
+        default=2000, ge=1, description="Open sessions a seller keeps for one item; past it new sessions wait (429).")
+    max_buyer_sessions: int = Field(
+        default=20, ge=1, description="Open sessions one agent may hold with one item's seller.")
+    curve_secret: SecretStr | None = Field(
+        default=None, description="Seeds each session's private concession curve; unset: {data_dir}/curve_secret.")
     mistral_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("AURA_MISTRAL_API_KEY", "MISTRAL_API_KEY"))
     mistral_server_url: str | None = Field(
         default=None, validation_alias=AliasChoices("AURA_MISTRAL_SERVER_URL", "MISTRAL_SERVER_URL"),

@@ -110,3 +110,42 @@ async def test_the_answer_says_where_its_time_went(agent: NegotiationClient) -> 
     timings = dict(part.strip().split(";dur=") for part in answer.headers["Server-Timing"].split(","))
     assert set(timings) == {"app", "seller"}
     assert 0 <= float(timings["seller"]) <= float(timings["app"])
+
+
+async def _rounds(db: asyncpg.Pool, token: str) -> list[tuple[int, str, float | None]]:
+    rows = await db.fetch("SELECT round, status, price FROM offers WHERE session_token = $1 ORDER BY id", token)
+    return [(r["round"], r["status"], r["price"]) for r in rows]
+
+
+@pytest.mark.parametrize("persistence", ["none", "write_behind"])
+async def test_a_restarted_seller_follows_the_stored_rows_not_its_lost_or_stale_memory(
+        ray_cluster, catalog, negotiation_env, db: asyncpg.Pool, persistence: str) -> None:
+    """`none` loses the session with the host; `write_behind` brings back a snapshot a round behind the rows."""
+    import uuid
+
+    import ray
+
+    from actors import HostGroup, HostSpec
+    from deployments.app import build_api
+    from negotiation.service import NegotiationService
+    from negotiation.settings import negotiation_settings
+
+    sellers = HostGroup.sharded(HostSpec(group=f"seller-desk-{uuid.uuid4().hex[:8]}",
+                                         actor_class="negotiation.seller:Seller",
+                                         intake="negotiation.desk:NegotiationDesk", persistence=persistence,
+                                         flush_interval_s=3600.0, idle_ttl_s=None), coalesce=True)
+    app = build_api()
+    app.state.negotiation = NegotiationService(db, negotiation_settings(), sellers)
+    try:
+        async with NegotiationClient("http://test", transport=httpx.ASGITransport(app=app)) as agent:
+            first = await agent.negotiate("t_linear", 500)
+            await sellers.handle(0).flush.remote()  # the snapshot holds round 1 only
+            second = await agent.negotiate("t_linear", 510, session_token=first.session_token)
+            ray.kill(sellers.handle(0), no_restart=False)
+            third = await agent.negotiate("t_linear", 520, session_token=first.session_token)
+        assert third.status == "countered"
+        assert third.data.proposed_price < second.data.proposed_price < first.data.proposed_price
+        assert [r[:2] for r in await _rounds(db, first.session_token)] == [
+            (1, "countered"), (2, "countered"), (3, "countered")]
+    finally:
+        sellers.kill()

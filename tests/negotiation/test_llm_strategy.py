@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -11,7 +12,10 @@ import pytest
 
 from deployments.app import build_api
 from negotiation.client import NegotiationClient
+from negotiation.curve import curve_secret, session_curve
 from negotiation.guard import mentions_value
+from negotiation.service import NegotiationService, seller_group
+from negotiation.settings import negotiation_settings
 from tests.negotiation.mistral_stub import MistralStub, Script, start
 
 
@@ -23,13 +27,30 @@ def mistral() -> Iterator[MistralStub]:
     server.server_close()
 
 
+@pytest.fixture(scope="module")
+def llm_sellers(mistral: MistralStub, ray_cluster):
+    """Seller hosts of their own whose processes hold the Mistral settings: the key never travels with a bid."""
+    group = seller_group(negotiation_settings(), group=f"seller-llm-{uuid.uuid4().hex[:8]}", env={
+        "AURA_MISTRAL_API_KEY": "test-key", "AURA_MISTRAL_SERVER_URL": mistral.url, "AURA_LLM_TIMEOUT_MS": "400"})
+    yield group
+    group.kill()
+
+
 @pytest.fixture
-async def llm_agent(mistral: MistralStub, ray_cluster, catalog, negotiation_env):
-    negotiation_env(mistral_api_key="test-key", mistral_server_url=mistral.url, llm_timeout_ms=400)
+async def llm_agent(mistral: MistralStub, llm_sellers, catalog, negotiation_env, db: asyncpg.Pool):
     mistral.script = Script()
     mistral.requests.clear()
-    async with NegotiationClient("http://test", transport=httpx.ASGITransport(app=build_api())) as agent:
+    app = build_api()
+    app.state.negotiation = NegotiationService(db, negotiation_settings(), llm_sellers)
+    async with NegotiationClient("http://test", transport=httpx.ASGITransport(app=app)) as agent:
         yield agent
+
+
+def first_counter(session_token: str, base: float, floor: float, rounds: int = 8) -> float:
+    """Round one's concession counter of a linear item on the session's private curve."""
+    curve = session_curve(curve_secret(), session_token)
+    end = curve.reservation(floor, base)
+    return round(base - (base - end) * (1 / rounds) ** (1 / curve.exponent_factor), 2)
 
 
 async def _fallback(db: asyncpg.Pool, session_token: str) -> str | None:
@@ -79,12 +100,14 @@ async def test_every_failure_falls_back_to_concession_and_is_counted(
 ) -> None:
     mistral.script = script
     answer = await llm_agent.negotiate("t_llm", 700)
-    # Concession (linear, 8 rounds) counters 700 in round 1 at 800 + 200·(1 − 1/8) = 975.
-    assert answer.status == "countered" and answer.data.proposed_price == 975
+    # Concession (linear, 8 rounds) counters 700 in round 1 on the session's curve, which ends above the floor.
+    assert answer.status == "countered"
+    assert answer.data.proposed_price == first_counter(answer.session_token, 1000, 800)
     assert await _fallback(db, answer.session_token) == reason
 
 
 async def test_without_a_key_llm_items_use_concession(agent: NegotiationClient, db: asyncpg.Pool) -> None:
     answer = await agent.negotiate("t_llm", 700)
-    assert answer.status == "countered" and answer.data.proposed_price == 975
+    assert answer.status == "countered"
+    assert answer.data.proposed_price == first_counter(answer.session_token, 1000, 800)
     assert await _fallback(db, answer.session_token) == "no_api_key"

@@ -36,9 +36,10 @@ async def test_a_bid_whose_seller_host_stops_is_a_503_and_the_restarted_host_ans
     stub, server = start()
     # A slow model keeps the bid on the host long enough to stop the host under it.
     stub.script = Script(delay_s=3.0)
-    negotiation_env(mistral_api_key="test-key", mistral_server_url=stub.url, llm_timeout_ms=20_000)
     sellers = HostGroup.sharded(HostSpec(group=f"seller-{uuid.uuid4().hex[:8]}", actor_class="negotiation.seller:Seller",
-                                         intake="negotiation.desk:NegotiationDesk", persistence="none"),
+                                         intake="negotiation.desk:NegotiationDesk", persistence="none",
+                                         env={"AURA_MISTRAL_API_KEY": "test-key", "AURA_MISTRAL_SERVER_URL": stub.url,
+                                              "AURA_LLM_TIMEOUT_MS": "20000"}),
                                 coalesce=True)
     service = NegotiationService(db, negotiation_settings(), sellers)
     key = AgentKey.generate()
