@@ -28,6 +28,7 @@ import pickle
 import secrets
 import socket
 import struct
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,12 @@ TOKEN_BYTES = 32
 #: A frame larger than this closes the connection: no batch of a coalescing group comes near it.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 #: How long a new connection may take to present its token, and a caller to connect.
-_HANDSHAKE_S = _CONNECT_S = 10.0
+_HANDSHAKE_S = 3.0
+_CONNECT_S = 10.0
+#: Connections that have not presented a token yet, at most: past it the oldest of them is closed, so
+#: whoever can reach the port but holds no token cannot pile up connections on the host, and a caller
+#: that holds it (and presents it the moment it connects) still gets in.
+MAX_UNAUTHENTICATED = 32
 
 Batch = list[tuple[str, Any]]
 Handler = Callable[[Batch], Awaitable[list[Any]]]
@@ -96,7 +102,9 @@ class ChannelListener:
         # Callers that ask for the address at once (replicas starting together) must share one server.
         self._starting = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unauthenticated: OrderedDict[asyncio.StreamWriter, None] = OrderedDict()
         self.batches = 0
+        self.refused = 0
 
     async def start(self, bind: str) -> ChannelAddress:
         """Listen on `bind` (an address of this node) at a free port; idempotent."""
@@ -119,8 +127,17 @@ class ChannelListener:
         assert task is not None
         self._tasks.add(task)
         try:
-            presented = await asyncio.wait_for(reader.readexactly(TOKEN_BYTES), _HANDSHAKE_S)
+            if len(self._unauthenticated) >= MAX_UNAUTHENTICATED:
+                oldest, _ = self._unauthenticated.popitem(last=False)
+                self.refused += 1
+                oldest.close()
+            self._unauthenticated[writer] = None
+            try:
+                presented = await asyncio.wait_for(reader.readexactly(TOKEN_BYTES), _HANDSHAKE_S)
+            finally:
+                self._unauthenticated.pop(writer, None)
             if not hmac.compare_digest(presented, self._token):
+                self.refused += 1
                 log.warning("channel connection refused: wrong token", extra={"peer": writer.get_extra_info("peername")})
                 return
             _keep_alive(writer)

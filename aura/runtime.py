@@ -153,8 +153,10 @@ def start_serve(settings: Settings) -> None:
 def up(settings: Settings) -> Endpoints:
     """Start everything `aura up` runs and record where it answers."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from aura.auth import jwt_secret
     from aura.billing import ensure_billing_sync
 
+    jwt_secret(settings)  # made (or found unusable) before anything serves
     url = start_database(settings)
     added = seed_demo_data(url)
     if added:

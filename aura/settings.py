@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     quantum_max_qubits: int = Field(default=20, ge=1, le=30, description="Largest circuit whose ideal reference is computed.")
     quantum_ibm_timeout_s: float = Field(default=600.0, gt=0, description="How long an IBM Runtime job may take.")
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body any route reads (413 past it).")
+    search_per_minute: int = Field(default=120, ge=1, description="Unsigned searches a minute from one client address.")
+    user_per_minute: int = Field(default=300, ge=1, description="Requests a minute one user makes to bearer routes.")
+    chat_per_minute: int = Field(default=20, ge=1, description="Chats a minute one user may start.")
 
     @field_validator("data_dir")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +29,16 @@ class PriceTable(BaseSettings):
     def price(self, event_type: EventType) -> Decimal:
         """The unit price of `event_type`."""
         return getattr(self, event_type)
+
+
+def ledger_key(user_id: str, request_key: str, part: str) -> str:
+    """The ledger's idempotency key for one billable part of one request of one user.
+
+    A digest, so keys of different users never collide whatever they send, and
+    every key fits Stripe's 100-character meter event identifier.
+    """
+    digest = hashlib.blake2b(f"{user_id}\0{request_key}\0{part}".encode(), digest_size=24).hexdigest()
+    return f"aura_{digest}"
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from aura.settings import get_settings
 from aura.telemetry import (
     configure_logging, configure_tracing, current_trace_id, records_spans, request_id, request_span, stage_timings,
 )
-from deployments import errors, health
+from deployments import aura_api, errors, health
 from deployments import negotiation as negotiation_routes
-from deployments import aura_api
 from deployments import quantum as quantum_routes
+from deployments.body_limit import BodyLimit
+from deployments.lattice_auth import verifier
 
 
 #: The headers W3C trace context (and baggage) propagation reads.
@@ -96,6 +97,7 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
     api.include_router(negotiation_routes.router)
     api.include_router(aura_api.router)
     api.include_router(quantum_routes.router)
+    api.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     api.add_middleware(Correlation, start_spans=not recorded, echo_request_id=not behind_serve)
     return api
 
@@ -117,6 +119,8 @@ class Gateway:
         settings = get_settings()
         configure_logging(settings.log_level)
         configure_tracing("aura-gateway")
+        # A secret that cannot sign tokens fails the replica here, where `aura up` reports it, not at every request.
+        verifier()
         # Everything loaded so far (Ray, FastAPI, OpenTelemetry: a few hundred thousand objects) lives as
         # long as the process; kept out of the collector, a full collection pauses requests for a few ms
         # rather than ~100 ms.

@@ -6,23 +6,28 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from aura.auth import Principal
+from aura.idempotency import Refused, Stored, fingerprint
 from aura.settings import get_settings
 from aura.usage import UsageSummary
 from deployments import lattice_ws
-from deployments.errors import ApiError
-from deployments.lattice_auth import current_user
+from deployments.dependencies import IDEMPOTENCY_KEY
+from deployments.errors import ApiError, ErrorBody, excerpt
+from deployments.limits import limited_user
 from deployments.lattice_service import service
 from lattice.messages import Role
 from lattice.service import LatticeService
-from lattice.sessions import Session, SessionEnded, SessionNotFound
+from lattice.sessions import Session, SessionEnded, SessionNotFound, TooManySessions
 from lattice.topology import LatticeView, agent_id
 
 router = APIRouter(prefix="/v1/aura", tags=["aura"])
+#: Bearer callers, each request spending a token of its user's bucket; chats also spend one of their own.
+current_user = limited_user()
+chatting_user = limited_user("chat")
 router.include_router(lattice_ws.router)
 
 
@@ -137,36 +142,73 @@ async def _owned(svc: LatticeService, session_id: str, user: Principal) -> Sessi
     try:
         return await svc.sessions.get(session_id, user.user_id)
     except SessionNotFound:
-        raise ApiError(404, "session_not_found", f"no session {session_id}") from None
+        raise ApiError(404, "session_not_found", f"no session {excerpt(session_id)}") from None
 
 
-@router.post("/sessions", response_model=SessionOut, status_code=201)
+@router.post("/sessions", response_model=SessionOut, status_code=201, responses={429: {"model": ErrorBody}})
 async def create_session(user: Principal = Depends(current_user),
                          svc: LatticeService = Depends(service)) -> SessionOut:
-    """Start a chat session owned by the caller."""
-    return _session_out(await svc.sessions.create(user.user_id))
+    """Start a chat session owned by the caller (at most `max_sessions_per_user` active ones)."""
+    try:
+        return _session_out(await svc.sessions.create(user.user_id, svc.settings.max_sessions_per_user))
+    except TooManySessions as full:
+        raise ApiError(429, "too_many_sessions", f"{full.limit} sessions are active; end one first",
+                       {"Retry-After": "60"}) from None
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionOut)
 async def end_session(session_id: str, user: Principal = Depends(current_user),
                       svc: LatticeService = Depends(service)) -> SessionOut:
-    """End a session; later chats in it answer 409."""
+    """End a session; later chats in it answer 409 and its WebSockets close."""
     try:
-        return _session_out(await svc.sessions.end(session_id, user.user_id))
+        ended = await svc.sessions.end(session_id, user.user_id)
+        svc.bus.close_session(session_id)
+        return _session_out(ended)
     except SessionNotFound:
-        raise ApiError(404, "session_not_found", f"no session {session_id}") from None
+        raise ApiError(404, "session_not_found", f"no session {excerpt(session_id)}") from None
 
 
-@router.post("/chat", response_model=ChatResponse, response_model_by_alias=True)
-async def chat(body: ChatRequest, user: Principal = Depends(current_user), svc: LatticeService = Depends(service),
-               idempotency_key: str | None = Header(default=None, max_length=200)) -> ChatResponse:
-    """Run the prompt through the selected workflow of cells; live progress goes to the session's WebSocket."""
+#: How long a chat's `Idempotency-Key` is held for its first sending before a resend may run it anew.
+_CHAT_LEASE_S = 1800.0
+
+
+@router.post("/chat", response_model=ChatResponse, response_model_by_alias=True,
+             responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc: LatticeService = Depends(service),
+               idempotency_key: str | None = IDEMPOTENCY_KEY) -> Any:
+    """Run the prompt through the selected workflow of cells; live progress goes to the session's WebSocket.
+
+    With an `Idempotency-Key`, a resend of the same request gets the first answer (billed once, run once);
+    the same key with another request is a 409 `idempotency_key_reused`.
+    """
+    if idempotency_key is None:
+        return await _chat(body, user, svc, None)
+    scope = f"chat:{user.user_id}"
+    digest = fingerprint("POST /v1/aura/chat", body.model_dump(mode="json"))
+    claim = await svc.idempotency.claim(scope, idempotency_key, digest, _CHAT_LEASE_S)
+    if isinstance(claim, Stored):
+        return JSONResponse(claim.response, status_code=claim.status_code, headers={"Idempotent-Replayed": "true"})
+    if isinstance(claim, Refused):
+        if claim.reason == "key_reused":
+            raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another request")
+        raise ApiError(409, "request_in_progress", "a chat with this Idempotency-Key is running",
+                       {"Retry-After": "5"})
+    try:
+        answer = await _chat(body, user, svc, idempotency_key)
+    except BaseException:
+        await svc.idempotency.release(scope, idempotency_key)
+        raise
+    await svc.idempotency.complete(scope, idempotency_key, 200, answer.model_dump(mode="json", by_alias=True))
+    return answer
+
+
+async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempotency_key: str | None) -> ChatResponse:
     try:
         session = await svc.sessions.active(body.session_id, user.user_id)
     except SessionNotFound:
-        raise ApiError(404, "session_not_found", f"no session {body.session_id}") from None
+        raise ApiError(404, "session_not_found", f"no session {excerpt(body.session_id)}") from None
     except SessionEnded:
-        raise ApiError(409, "session_ended", f"session {body.session_id} has ended") from None
+        raise ApiError(409, "session_ended", f"session {excerpt(body.session_id)} has ended") from None
     result = await svc.chat(session, body.prompt, agents_enabled=body.agents_enabled,
                             max_iterations=body.max_iterations, temperature=body.temperature,
                             quantum_enhanced=body.quantum_enhanced, idempotency_key=idempotency_key)

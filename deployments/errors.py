@@ -8,6 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+#: Codes of the answers Starlette gives itself (no such route, wrong method, a body it cannot read).
+_HTTP_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
 class ErrorBody(BaseModel):
@@ -25,6 +29,12 @@ class ApiError(Exception):
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """A caller's input as it may appear in an error detail: printable ASCII only, at most `limit` characters."""
+    shown = "".join(c if " " <= c <= "~" else "?" for c in text[:limit])
+    return shown + ("..." if len(text) > limit else "")
+
+
 def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Echoing "input" could repeat a secret the caller sent; location and message suffice.
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
@@ -37,6 +47,12 @@ def install(app: FastAPI) -> None:
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         body = ErrorBody(code=exc.code, detail=exc.detail).model_dump()
         return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return JSONResponse(ErrorBody(code=code, detail=exc.detail).model_dump(), status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,9 +1,14 @@
 """`/v1/aura/ws`: a session's live events (agent updates, chunks, lattice, quantum) over a WebSocket.
 
-Auth travels in the query (`token`), since browsers cannot set headers on a
-WebSocket; a bad token or a session of someone else closes with 1008.
-Events go through a bounded queue per connection: a client that cannot keep
-up gets an `error` event and a 1013 close instead of slowing the chat down.
+Browsers cannot set headers on a WebSocket, so the token travels either as
+a subprotocol (offer `aura.v1` and `bearer.<token>`; the server accepts
+`aura.v1`, and the token never appears in a URL or an access log) or in the
+query (`token`). A bad token or a session of someone else closes with 1008.
+A connection ends with a `closed` event when its session ends (1000) or its
+token expires (1008). Events go through a bounded queue per connection: a
+client that cannot keep up gets an `error` event and a 1013 close instead
+of slowing the chat down. Lattice snapshots are given at most once per
+`ws_lattice_interval_s` per connection.
 """
 
 from __future__ import annotations
@@ -11,22 +16,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from typing import Literal
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 
-from aura.auth import AuthError
+from aura.auth import AuthError, Principal
+from aura.ratelimit import Rate
+from aura.settings import get_settings
+from deployments.errors import ApiError
 from deployments.lattice_auth import verifier
 from deployments.lattice_service import service
-from lattice.events import Connected, ErrorEvent, LatticeUpdate, Pong, Subscription
+from deployments.limits import spend
+from lattice.events import Connected, ErrorEvent, LatticeUpdate, Pong, SessionClosed, Subscription
 from lattice.service import LatticeService
 from lattice.sessions import SessionNotFound
 
 router = APIRouter()
 
+NORMAL = 1000
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+#: The subprotocol the server speaks, and the prefix of the one that carries the token.
+SUBPROTOCOL = "aura.v1"
+BEARER_PREFIX = "bearer."
+#: How often a connection checks that its session is still active (another replica may have ended it).
+_RECHECK_S = 30.0
 
 
 class ClientMessage(BaseModel):
@@ -35,14 +51,27 @@ class ClientMessage(BaseModel):
     type: Literal["ping", "subscribe_lattice", "unsubscribe_lattice"]
 
 
+def _credentials(websocket: WebSocket, query_token: str | None) -> tuple[str | None, str | None]:
+    """The connection's token (from its subprotocols, else the query) and the subprotocol to accept."""
+    offered: list[str] = list(websocket.scope.get("subprotocols") or [])
+    carried = next((p[len(BEARER_PREFIX):] for p in offered if p.startswith(BEARER_PREFIX)), None)
+    return carried or query_token, SUBPROTOCOL if SUBPROTOCOL in offered else None
+
+
 async def _send_events(websocket: WebSocket, subscription: Subscription) -> None:
-    """Drain the connection's queue to the socket; cut the connection off once it overflowed."""
+    """Drain the connection's queue to the socket; cut the connection off once it overflowed or closed."""
     queue = subscription.queue
     while True:
         # Events already queued go out back to back; only an empty queue is waited on (two futures
         # and an asyncio.wait per event made the sender a noticeable share of a step's cost).
         while not queue.empty():
             await websocket.send_text(queue.get_nowait().model_dump_json())
+        if subscription.closing is not None:
+            closing = subscription.closing
+            await websocket.send_text(closing.model_dump_json())
+            code = NORMAL if closing.reason == "session_ended" else POLICY_VIOLATION
+            await websocket.close(code=code, reason=closing.reason.replace("_", " "))
+            return
         if subscription.overflowed:
             await websocket.send_text(ErrorEvent(
                 code="slow_consumer",
@@ -51,18 +80,35 @@ async def _send_events(websocket: WebSocket, subscription: Subscription) -> None
             await websocket.close(code=TRY_AGAIN_LATER, reason="slow consumer")
             return
         getter = asyncio.ensure_future(queue.get())
-        overflow = asyncio.ensure_future(subscription.wakeup.wait())
+        woken = asyncio.ensure_future(subscription.wakeup.wait())
         try:
-            await asyncio.wait({getter, overflow}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({getter, woken}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             # Whichever did not finish (both, if the connection is closing) must not outlive this turn.
-            overflow.cancel()
+            woken.cancel()
             if not getter.done():
                 getter.cancel()
         if getter.done() and not getter.cancelled():
             await websocket.send_text(getter.result().model_dump_json())
         else:
             subscription.wakeup.clear()
+
+
+async def _watch(svc: LatticeService, subscription: Subscription, principal: Principal) -> None:
+    """Close the connection when its token expires or its session is no longer active."""
+    while True:
+        left = principal.expires_at - time.time()
+        if left <= 0:
+            subscription.close(SessionClosed(session_id=subscription.session_id, reason="token_expired"))
+            return
+        await asyncio.sleep(min(left, _RECHECK_S))
+        try:
+            session = await svc.sessions.get(subscription.session_id, principal.user_id)
+        except SessionNotFound:
+            session = None
+        if session is None or session.status != "active":
+            subscription.close(SessionClosed(session_id=subscription.session_id, reason="session_ended"))
+            return
 
 
 async def _send_lattice(svc: LatticeService, subscription: Subscription, user_id: str) -> None:
@@ -74,24 +120,35 @@ async def _send_lattice(svc: LatticeService, subscription: Subscription, user_id
 @router.websocket("/ws")
 async def session_events(websocket: WebSocket, session_id: str | None = None, token: str | None = None) -> None:
     """Follow a session: `connected`, then its events; answers `ping`, `subscribe_lattice`, `unsubscribe_lattice`."""
-    await websocket.accept()
-    if not token or not session_id:
-        await websocket.close(code=POLICY_VIOLATION, reason="session_id and token are required")
+    given, protocol = _credentials(websocket, token)
+    await websocket.accept(subprotocol=protocol)
+    if not given or not session_id:
+        await websocket.close(code=POLICY_VIOLATION, reason="session_id and a token are required")
         return
     try:
-        principal = await verifier().verify_async(token)
+        principal = await verifier().verify_async(given)
     except AuthError:
         await websocket.close(code=POLICY_VIOLATION, reason="invalid token")
         return
+    try:
+        await spend(f"user:{principal.user_id}", Rate(get_settings().user_per_minute))
+    except ApiError:
+        await websocket.close(code=TRY_AGAIN_LATER, reason="rate limited")
+        return
     svc = await service()
     try:
-        await svc.sessions.get(session_id, principal.user_id)
+        session = await svc.sessions.get(session_id, principal.user_id)
     except SessionNotFound:
         await websocket.close(code=POLICY_VIOLATION, reason="no such session for this user")
+        return
+    if session.status != "active":
+        await websocket.close(code=NORMAL, reason="session ended")
         return
     subscription = svc.bus.subscribe(session_id, svc.settings.ws_queue_size)
     subscription.offer(Connected(session_id=session_id, user_id=principal.user_id))
     sender = asyncio.create_task(_send_events(websocket, subscription))
+    watchdog = asyncio.create_task(_watch(svc, subscription, principal))
+    last_lattice = float("-inf")
     try:
         while not sender.done():
             receiver = asyncio.ensure_future(websocket.receive_text())
@@ -109,13 +166,19 @@ async def session_events(websocket: WebSocket, session_id: str | None = None, to
                 subscription.offer(Pong())
             elif message.type == "subscribe_lattice":
                 subscription.lattice = True
+                if time.monotonic() - last_lattice < svc.settings.ws_lattice_interval_s:
+                    subscription.offer(ErrorEvent(code="throttled", detail="lattice snapshots are given at most "
+                                                  f"every {svc.settings.ws_lattice_interval_s} s; updates follow"))
+                    continue
                 await _send_lattice(svc, subscription, principal.user_id)
+                last_lattice = time.monotonic()  # from the end of a snapshot: a slow one spaces the next further
             else:
                 subscription.lattice = False
     except WebSocketDisconnect:
         pass
     finally:
         svc.bus.unsubscribe(subscription)
+        watchdog.cancel()
         sender.cancel()
         # The sender ends with the socket's error when the client vanished; that is expected here.
         with contextlib.suppress(asyncio.CancelledError, Exception):

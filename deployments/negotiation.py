@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from aura.telemetry import current_trace_id, stage
-from deployments.dependencies import database
+from deployments.dependencies import IDEMPOTENCY_KEY, database
 from deployments.errors import ApiError, ErrorBody
+from deployments.limits import limited_address
 from negotiation.access import AccessDenied, SignedRequest
 from negotiation.protocol import Deal, DealsPage, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 from negotiation.service import NegotiationError, NegotiationService
@@ -75,15 +76,15 @@ def _refused(error: NegotiationError, response: Response) -> ApiError:
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=_AUTH_ERRORS)
-async def search(body: SearchRequest, request: Request, _: str | None = Depends(optional_agent)) -> SearchResponse:
-    """Active catalog items closest in meaning to the query (signing is optional; signed callers are rate-limited)."""
+async def search(body: SearchRequest, request: Request, response: Response,
+                 agent: str | None = Depends(optional_agent)) -> SearchResponse:
+    """Active catalog items closest in meaning to the query.
+
+    Signing is optional: a signed search spends its agent's tokens, an unsigned one its client address's.
+    """
+    if agent is None:
+        await limited_address(request, response)
     return await (await _service(request)).search(body)
-
-
-#: An `Idempotency-Key`: printable ASCII without spaces, as Stripe's and most APIs' keys are.
-IDEMPOTENCY_KEY = Header(default=None, alias="Idempotency-Key", min_length=1, max_length=200,
-                         pattern=r"^[!-~]+$",
-                         description="A resend with the same key and body gets the first answer, decided once.")
 
 
 @router.post(

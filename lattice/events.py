@@ -88,7 +88,16 @@ class ErrorEvent(BaseModel):
     detail: str
 
 
-Event = Connected | AgentUpdate | ResponseChunk | LatticeUpdate | QuantumMetricsEvent | Pong | ErrorEvent
+class SessionClosed(BaseModel):
+    """The last event of a connection: its session ended, or its token expired."""
+
+    type: Literal["closed"] = "closed"
+    session_id: str
+    reason: Literal["session_ended", "token_expired"]
+
+
+Event = (Connected | AgentUpdate | ResponseChunk | LatticeUpdate | QuantumMetricsEvent | Pong | ErrorEvent
+         | SessionClosed)
 
 
 @dataclass(eq=False)
@@ -101,6 +110,13 @@ class Subscription:
     overflowed: bool = False
     dropped: int = 0
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    closing: SessionClosed | None = None
+
+    def close(self, event: SessionClosed) -> None:
+        """End the connection after what is queued, with `event` as its last word (however full the queue)."""
+        if self.closing is None:
+            self.closing = event
+            self.wakeup.set()
 
     def offer(self, event: BaseModel) -> None:
         """Queue `event` without waiting; a full queue marks the connection overflowed."""
@@ -134,6 +150,11 @@ class SessionBus:
             found.discard(subscription)
             if not found:
                 del self._subscribers[subscription.session_id]
+
+    def close_session(self, session_id: str) -> None:
+        """End every connection of a session that ended."""
+        for subscription in tuple(self._subscribers.get(session_id, ())):
+            subscription.close(SessionClosed(session_id=session_id, reason="session_ended"))
 
     def publish(self, session_id: str, event: BaseModel) -> None:
         """Offer `event` to every connection of the session (lattice updates only to those that asked)."""

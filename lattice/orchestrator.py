@@ -169,7 +169,10 @@ class _ChatRun:
         except TimeoutError:
             reply = Failure(plan.session_id, "TimeoutError", f"no answer within {self.o._step_timeout_s} s")
         except ray.exceptions.RayError as exc:
-            reply = Failure(plan.session_id, type(exc).__name__, str(exc)[:500])
+            # Ray's text names processes, nodes and paths: it goes to the log, the caller gets what happened.
+            log.warning("a cell's host failed a step", extra={"role": role, "step_id": step_id,
+                                                               "error": type(exc).__name__, "detail": str(exc)[:2000]})
+            reply = Failure(plan.session_id, "HostUnavailable", f"the {role} cell's host did not answer")
         if isinstance(reply, Failure):
             result = StepResult(step_id=step_id, role=role, response=f"The {role} cell failed: {reply.error}: {reply.message}",
                                 confidence=0.0, provider=plan.provider, iteration=iteration,

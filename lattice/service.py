@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from aura.idempotency import IdempotencyStore
 from aura.settings import get_settings
-from aura.usage import UsageEvent, UsageLedger
+from aura.usage import UsageEvent, UsageLedger, ledger_key
 from lattice.directory import CellDirectory
 from lattice.events import LatticeUpdate, QuantumMetricsEvent, SessionBus
 from lattice.messages import ROLES, Role
@@ -47,6 +48,7 @@ class LatticeService:
         self.settings = settings or LatticeSettings()
         self.sessions = SessionStore(db)
         self.usage = UsageLedger(db)
+        self.idempotency = IdempotencyStore(db)
         self.bus = SessionBus()
         self.directory = directory or CellDirectory(self.settings.cell_idle_ttl_s, self.settings.cell_persistence)
         self.provider = provider or provider_name(self.settings, get_settings().anthropic_api_key is not None)
@@ -80,15 +82,17 @@ class LatticeService:
         await self.sessions.add_messages(
             session.session_id, [("user", None, prompt), ("assistant", "synthesizer", final)],
             interactions=len(outcome.steps))
-        key = idempotency_key or plan.chat_id
-        events = [UsageEvent(session.user_id, "message", f"{key}:message", session_id=session.session_id)]
-        events += [UsageEvent(session.user_id, "agent_call", f"{key}:{s.step_id.split(':', 1)[1]}",
+        # Ledger keys are the user's own (another user's key can never swallow them) and fit Stripe's identifier.
+        user, key = session.user_id, idempotency_key or plan.chat_id
+        events = [UsageEvent(user, "message", ledger_key(user, key, "message"), session_id=session.session_id)]
+        events += [UsageEvent(user, "agent_call", ledger_key(user, key, s.step_id.split(':', 1)[1]),
                               session_id=session.session_id) for s in succeeded]
         quantum = None
         if quantum_enhanced:
             quantum = await self._quantum(session, plan.chat_id)
             if quantum.metrics is not None or quantum.pending:
-                events.append(UsageEvent(session.user_id, "quantum_exec", f"{key}:quantum", session_id=session.session_id))
+                events.append(UsageEvent(user, "quantum_exec", ledger_key(user, key, "quantum"),
+                                         session_id=session.session_id))
         await self.usage.record(events)
         await self.notifier.settle(session.session_id)
         return ChatResult(outcome, final, quantum, plan.chat_id)

@@ -17,6 +17,14 @@ class SessionEnded(Exception):
     """The session was ended and takes no more chats."""
 
 
+class TooManySessions(Exception):
+    """The user holds as many active sessions as a user may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Session:
     """A session as stored."""
@@ -51,12 +59,19 @@ class SessionStore:
     def __init__(self, db: asyncpg.Pool) -> None:
         self._db = db
 
-    async def create(self, user_id: str) -> Session:
-        """A new active session owned by `user_id`."""
-        row = await self._db.fetchrow(
-            "INSERT INTO lattice_sessions (session_id, user_id) VALUES ($1, $2) RETURNING *",
-            str(uuid.uuid4()), user_id,
-        )
+    async def create(self, user_id: str, max_active: int) -> Session:
+        """A new active session owned by `user_id`; `TooManySessions` when it already has `max_active`."""
+        async with self._db.acquire() as connection, connection.transaction():
+            # Per-user lock, so two concurrent creations cannot both pass the count.
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtext('lattice_sessions:' || $1))", user_id)
+            active = await connection.fetchval(
+                "SELECT count(*) FROM lattice_sessions WHERE user_id = $1 AND status = 'active'", user_id)
+            if active >= max_active:
+                raise TooManySessions(max_active)
+            row = await connection.fetchrow(
+                "INSERT INTO lattice_sessions (session_id, user_id) VALUES ($1, $2) RETURNING *",
+                str(uuid.uuid4()), user_id,
+            )
         return _session(row)
 
     async def get(self, session_id: str, user_id: str) -> Session:

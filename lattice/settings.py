@@ -32,3 +32,6 @@ class LatticeSettings(BaseSettings):
     )
     cell_idle_ttl_s: float = Field(default=900.0, gt=0, description="Idle sessions' cells are saved and dropped after this.")
     ws_queue_size: int = Field(default=256, ge=8, description="Events buffered per WebSocket before it is cut off.")
+    ws_lattice_interval_s: float = Field(
+        default=1.0, ge=0, description="Shortest time between two lattice snapshots one WebSocket may ask for.")
+    max_sessions_per_user: int = Field(default=100, ge=1, description="Active sessions one user may hold.")

@@ -11,7 +11,6 @@ replayed request does not spend a token.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from aura.coalesce import Coalescer
+from aura.ratelimit import Rate
 from negotiation.identity import IdentityError, canonical_did, signing_payload, verify_signature
 from negotiation.settings import NegotiationSettings
 
@@ -122,14 +122,14 @@ class Admissions:
     def __init__(self, db: asyncpg.Pool, limits: Limits) -> None:
         self._db = db
         self.limits = limits
-        self._rate = limits.per_minute / 60.0
+        self._rate = Rate(limits.per_minute, limits.capacity)
         self._last_purge = 0.0
 
     async def admit_many(self, tickets: list[Ticket]) -> list[Admission | AccessDenied]:
         """Admit a batch in one round trip: an `Admission`, or the `AccessDenied` (401 replayed, 429) per ticket."""
         await self._purge()
         rows = await self._db.fetch(_ADMIT, [t.signature for t in tickets], [t.agent_did for t in tickets],
-                                    float(self.limits.capacity), self._rate)
+                                    float(self._rate.capacity), self._rate.per_second)
         found = {row["req"]: row for row in rows}
         return [self._outcome(ticket, found[i]) for i, ticket in enumerate(tickets, start=1)]
 
@@ -137,17 +137,11 @@ class Admissions:
         if not row["is_fresh"]:
             return AccessDenied(401, "replayed", "this signature was already used")
         tokens = float(row["tokens_left"] or 0.0)
-        headers = self._rate_headers(tokens)
+        headers = self._rate.headers(tokens)
         if not row["is_allowed"]:
-            retry = max(1, math.ceil((1.0 - tokens) / self._rate))
             return AccessDenied(429, "rate_limited", f"more than {self.limits.per_minute} requests per minute",
-                                {"Retry-After": str(retry), **headers})
+                                {"Retry-After": str(self._rate.retry_after(tokens)), **headers})
         return Admission(ticket.agent_did, headers)
-
-    def _rate_headers(self, tokens: float) -> dict[str, str]:
-        full_in = math.ceil(max(0.0, self.limits.capacity - tokens) / self._rate)
-        return {"X-RateLimit-Limit": str(self.limits.per_minute), "X-RateLimit-Remaining": str(max(0, math.floor(tokens))),
-                "X-RateLimit-Reset": str(full_in)}
 
     async def _purge(self) -> None:
         # Signatures older than twice the skew can no longer pass the timestamp check,

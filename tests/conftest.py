@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -44,6 +44,20 @@ def settings(data_dir: Path, database_url: str) -> Iterator[Settings]:
     os.environ["AURA_DATABASE_URL"] = database_url
     get_settings.cache_clear()
     yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def core_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set core settings (`AURA_*`) for what the app reads next; restored after the test."""
+
+    def apply(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"AURA_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
     get_settings.cache_clear()
 
 

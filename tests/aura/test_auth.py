@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from aura.auth import AuthError, AuthSettings, TokenVerifier, jwt_secret, mint_token
+from aura.server_secrets import SecretUnusable
 from aura.settings import Settings
 
 
@@ -90,3 +91,37 @@ def test_asymmetric_tokens_verify_against_a_jwks_url(local: Settings) -> None:
             verifier.verify(forged)
     finally:
         server.shutdown()
+
+
+def test_a_token_claiming_more_than_the_maximum_lifetime_is_refused(local: Settings) -> None:
+    secret, now = jwt_secret(local), int(time.time())
+    verifier = TokenVerifier(local, AuthSettings(jwt_max_lifetime_s=3600, token_ttl_s=600))
+
+    def signed(**claims) -> str:
+        return jwt.encode({"sub": "bob", "aud": "aura", **claims}, secret, algorithm="HS256")
+
+    assert verifier.verify(signed(iat=now, exp=now + 3000)).user_id == "bob"
+    with pytest.raises(AuthError, match="lifetime"):
+        verifier.verify(signed(iat=now, exp=now + 7200))
+    with pytest.raises(AuthError, match="lifetime"):  # no iat: counted from now
+        verifier.verify(signed(exp=now + 7200))
+    with pytest.raises(AuthError, match="lifetime|not yet valid"):  # an iat in the future does not stretch it
+        verifier.verify(signed(iat=now + 7000, exp=now + 7200))
+    with pytest.raises(ValueError, match="exceeds"):
+        mint_token("bob", ttl_s=7200, settings=local, auth=AuthSettings(jwt_max_lifetime_s=3600, token_ttl_s=600))
+
+
+def test_with_a_jwks_url_locally_signed_tokens_are_refused_unless_allowed(local: Settings) -> None:
+    token = mint_token("mallory", settings=local)
+    with pytest.raises(AuthError, match="not accepted"):
+        TokenVerifier(local, AuthSettings(jwks_url="http://127.0.0.1:9/jwks.json")).verify(token)
+    allowed = TokenVerifier(local, AuthSettings(jwks_url="http://127.0.0.1:9/jwks.json", jwt_allow_local=True))
+    assert allowed.verify(token).user_id == "mallory"
+
+
+def test_an_empty_secret_stops_the_verifier_from_being_built(local: Settings) -> None:
+    (local.data_dir / "jwt_secret").write_text("\n")
+    with pytest.raises(SecretUnusable, match="empty"):
+        TokenVerifier(local, AuthSettings())
+    with pytest.raises(SecretUnusable):
+        TokenVerifier(Settings(data_dir=local.data_dir, jwt_secret=" "), AuthSettings())

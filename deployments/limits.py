@@ -1,0 +1,68 @@
+"""Rate limits of the routes that agents' signatures do not limit: bearer routes per user, unsigned search per address.
+
+Every bearer request spends a token of its user's bucket (`user_per_minute`);
+chats spend one of a bucket of their own as well (`chat_per_minute`), being
+the expensive kind. An unsigned search spends one of its client address's
+(`search_per_minute`); a signed one is limited by its agent's DID instead.
+A refusal is a 429 `rate_limited` with `Retry-After`; answers carry the
+`X-RateLimit-*` headers of the bucket that limits them most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, Request, Response
+
+from aura.auth import Principal
+from aura.ratelimit import Rate, RateLimiter
+from aura.settings import get_settings
+from deployments.dependencies import database
+from deployments.errors import ApiError
+from deployments.lattice_auth import current_user
+
+_limiter: RateLimiter | None = None
+_lock = asyncio.Lock()
+
+
+async def rate_limiter() -> RateLimiter:
+    """This replica's limiter (created on first use)."""
+    global _limiter
+    if _limiter is None:
+        async with _lock:
+            if _limiter is None:
+                _limiter = RateLimiter(await database())
+    return _limiter
+
+
+async def spend(bucket: str, rate: Rate, response: Response | None = None) -> dict[str, str]:
+    """Spend a token of `bucket`, or raise 429 `rate_limited`; the headers are set on `response` when given."""
+    verdict = await (await rate_limiter()).take(bucket, rate)
+    if not verdict.allowed:
+        raise ApiError(429, "rate_limited", f"more than {rate.per_minute} requests a minute", verdict.headers)
+    if response is not None:
+        response.headers.update(verdict.headers)
+    return verdict.headers
+
+
+def limited_user(kind: str | None = None) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller's principal, once its user bucket (and the `kind` bucket, if any) gave a token."""
+    rates = {"chat": lambda: Rate(get_settings().chat_per_minute)}
+    if kind is not None and kind not in rates:
+        raise ValueError(f"no rate limit for {kind!r}")
+
+    async def dependency(response: Response, user: Principal = Depends(current_user)) -> Principal:
+        settings = get_settings()
+        await spend(f"user:{user.user_id}", Rate(settings.user_per_minute), response)
+        if kind is not None:
+            await spend(f"{kind}:user:{user.user_id}", rates[kind](), response)
+        return user
+
+    return dependency
+
+
+async def limited_address(request: Request, response: Response) -> None:
+    """Spend a token of the client address's search bucket (for unsigned searches)."""
+    address = request.client.host if request.client is not None else "unknown"
+    await spend(f"search:ip:{address}", Rate(get_settings().search_per_minute), response)
