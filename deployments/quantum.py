@@ -11,6 +11,7 @@ from aura.settings import get_settings
 from deployments.errors import ApiError, ErrorBody
 from quantum.backends import BackendError
 from quantum.circuits import CircuitError, LatticeEdge, build
+from quantum.limits import CircuitLimits
 from quantum.pool import MAX_SHOTS, PoolBusy, PoolConfig, QuantumJobFailed, run_metrics
 
 router = APIRouter(prefix="/v1/quantum", tags=["quantum"])
@@ -88,7 +89,7 @@ async def quantum_metrics(request: MetricsRequest) -> MetricsResponse:
             edges=[] if request.lattice is None else [
                 LatticeEdge(edge.source, edge.target, edge.interactions) for edge in request.lattice.edges
             ],
-            max_qubits=limit,
+            limits=CircuitLimits(max_qubits=limit),
         )
         result = await run_metrics(circuit, request.shots, request.backend, request.fallback,
                                    PoolConfig(max_qubits=limit))

@@ -35,8 +35,8 @@ from qiskit import QuantumCircuit
 
 from aura.coalesce import settle
 from quantum.backends import BackendError, backend, validate_name
-from quantum.circuits import DEFAULT_MAX_QUBITS, CircuitError
-from quantum.errors import QuantumError
+from quantum.errors import CircuitError, QuantumError
+from quantum.limits import DEFAULT_MAX_QUBITS
 from quantum.metrics import metric_rows, outcome_distribution
 from quantum.reference import ideal_states
 from quantum.templates import ShapeKey, Shaped, group, shape
