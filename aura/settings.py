@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _env(name: str) -> AliasChoices:
@@ -42,8 +42,38 @@ class Settings(BaseSettings):
     mistral_api_key: SecretStr | None = Field(default=None, validation_alias=_env("MISTRAL_API_KEY"))
     stripe_secret_key: SecretStr | None = Field(default=None, validation_alias=_env("STRIPE_SECRET_KEY"))
     ibm_quantum_token: SecretStr | None = Field(default=None, validation_alias=_env("IBM_QUANTUM_TOKEN"))
-    quantum_max_qubits: int = Field(default=20, ge=1, le=30, description="Largest circuit whose ideal reference is computed.")
+    quantum_max_qubits: int = Field(
+        default=20, ge=1, le=30, description="Largest circuit whose ideal reference is computed."
+    )
     quantum_ibm_timeout_s: float = Field(default=600.0, gt=0, description="How long an IBM Runtime job may take.")
+    quantum_max_circuit_bytes: int = Field(
+        default=65_536, ge=1, description="Longest circuit text accepted, in UTF-8 bytes; longer is a 413."
+    )
+    quantum_max_gate_definitions: int = Field(
+        default=100, ge=0, description="Most gates (gate and opaque declarations) an OpenQASM program may define."
+    )
+    quantum_max_gates: int = Field(
+        default=10_000, ge=1, description="Most gates a circuit may have, counted with its gate definitions expanded."
+    )
+    quantum_max_depth: int = Field(default=2_000, ge=1, description="Deepest circuit accepted, in layers of gates.")
+    quantum_max_shots: int = Field(default=100_000, ge=1, le=100_000, description="Most shots one run may ask for.")
+    quantum_max_lattice_edges: int = Field(
+        default=256, ge=0, description="Most edges a lattice circuit request may list."
+    )
+    quantum_build_timeout_s: float = Field(
+        default=2.0, gt=0, description="How long parsing and building one circuit may take before it is refused."
+    )
+    quantum_build_threads: int = Field(
+        default=2, ge=1, description="Threads per gateway replica that build circuits; a request finding all busy "
+        "is a 503."
+    )
+    quantum_ibm_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Users (token `sub`) who may run circuits on ibm:* backends, comma-separated; "
+        "empty: nobody."
+    )
+    quantum_ibm_daily_circuits: int = Field(
+        default=100, ge=0, description="IBM Quantum circuits each listed user may run per UTC day."
+    )
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body any route reads (413 past it).")
     search_per_minute: int = Field(default=120, ge=1, description="Unsigned searches a minute from one client address.")
@@ -54,6 +84,11 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("quantum_ibm_users", mode="before")
+    @classmethod
+    def _user_list(cls, value: Any) -> Any:
+        return tuple(user.strip() for user in value.split(",") if user.strip()) if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod

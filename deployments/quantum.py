@@ -1,19 +1,40 @@
-"""Quantum route: `POST /v1/quantum/metrics` runs a circuit through the pool and returns Φ, Γ, Λ, W₂."""
+"""Quantum route: `POST /v1/quantum/metrics` runs a caller's circuit through the pool and returns Φ, Γ, Λ, W₂.
+
+Everything about a request is bounded before it costs anything: the caller
+is authenticated, the circuit's size is checked against the settings before
+it is built, it is built on a builder thread within a time budget, and a
+run that may reach IBM Quantum needs a listed user with quota left. Domain
+errors carry a code; this module alone turns codes into HTTP statuses.
+"""
 
 from __future__ import annotations
 
+import logging
+from functools import lru_cache, partial
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
+from qiskit import QuantumCircuit
 
-from aura.settings import get_settings
+from aura.auth import Principal
+from aura.settings import Settings, get_settings
+from deployments.dependencies import database
 from deployments.errors import ApiError, ErrorBody
-from quantum.backends import BackendError
-from quantum.circuits import CircuitError, LatticeEdge, build
-from quantum.pool import MAX_SHOTS, PoolBusy, PoolConfig, QuantumJobFailed, run_metrics
+from deployments.lattice_auth import current_user
+from quantum import ibm_access
+from quantum.backends import validate_name
+from quantum.building import CircuitBuilder
+from quantum.circuits import LatticeEdge, build
+from quantum.errors import QuantumError
+from quantum.limits import CircuitLimits
+from quantum.pool import MAX_SHOTS, PoolConfig, QuantumJobFailed, run_metrics
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/quantum", tags=["quantum"])
+
+_NAME_CHARS = 64  # backend names are short; a longer one is refused before anything looks at it
 
 
 class LatticeEdgeIn(BaseModel):
@@ -35,15 +56,19 @@ class MetricsRequest(BaseModel):
     """A circuit to run and measure: a named circuit or OpenQASM 2 text."""
 
     circuit: str = Field(
-        min_length=1, description='"bell", "ghz", "lattice", or an OpenQASM 2 program (measurements optional).'
+        min_length=1, description='"bell", "ghz", "lattice", or an OpenQASM 2 program (measurements optional; '
+        'the only include allowed is "qelib1.inc").'
     )
     qubits: int | None = Field(default=None, ge=1, description="GHZ size (default 3); must match for other circuits.")
     shots: int = Field(ge=1, le=MAX_SHOTS)
     backend: str = Field(
-        default="aer", description='"aer", "aer:<fake device>" (e.g. "aer:fake_fez"), "ibm:<backend>" or "ibm:least_busy".'
+        default="aer", max_length=_NAME_CHARS,
+        description='"aer", "aer:<fake device>" (e.g. "aer:fake_fez"), "ibm:<backend>" or "ibm:least_busy" '
+        "(ibm: for listed users only, within their daily quota).",
     )
     fallback: str | None = Field(
-        default=None, description='Run here instead if the backend fails, e.g. "aer:fake_fez"; flagged in backend_used.'
+        default=None, max_length=_NAME_CHARS,
+        description='Run here instead if the backend fails, e.g. "aer:fake_fez"; flagged in backend_used.',
     )
     lattice: LatticeIn | None = Field(default=None, description='The lattice state, for circuit "lattice".')
 
@@ -53,8 +78,12 @@ class MetricsResponse(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    phi: float = Field(description="Φ: smallest mutual information over bipartitions of the measured distribution, bits, capped at 1.")
-    gamma: float = Field(description="Γ: total-variation distance between measured and ideal distributions, in [0, 1].")
+    phi: float = Field(
+        description="Φ: smallest mutual information over bipartitions of the measured distribution, bits, capped at 1."
+    )
+    gamma: float = Field(
+        description="Γ: total-variation distance between measured and ideal distributions, in [0, 1]."
+    )
     lambda_: float = Field(
         alias="lambda", description="Λ: 2.176435e-8 s⁻¹ × normalised l1-coherence of the ideal final state."
     )
@@ -62,45 +91,104 @@ class MetricsResponse(BaseModel):
     counts: dict[str, int] = Field(description="Outcome counts; qubit 0 is the rightmost bit.")
     backend_used: str
     job_id: str
-    execution_ms: float = Field(description="Duration of the backend job that carried this circuit (shared by its batch).")
+    execution_ms: float = Field(
+        description="Duration of the backend job that carried this circuit (shared by its batch)."
+    )
     fallback_reason: str | None = None
 
 
-def max_qubits() -> int:
-    """The largest circuit whose ideal reference is computed (`AURA_QUANTUM_MAX_QUBITS`, default 20)."""
-    return get_settings().quantum_max_qubits
+# Statuses of the codes that are not a plain 422 (a request that names something impossible).
+_STATUS = {
+    "circuit_text_too_large": 413,
+    "ibm_not_allowed": 403,
+    "ibm_quota_exhausted": 429,
+    "circuit_builder_busy": 503,
+    "quantum_pool_busy": 503,
+    "quantum_worker_unavailable": 503,
+}
+_RETRY_AFTER_S = 1  # how soon a busy pool or builder is worth asking again
+
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description} for status, description in {
+        401: "No bearer token (`unauthenticated`) or an invalid one (`invalid_token`).",
+        403: "`ibm_not_allowed`: an `ibm:` backend or fallback for a user not in `AURA_QUANTUM_IBM_USERS`.",
+        413: "`circuit_text_too_large`: circuit text over `AURA_QUANTUM_MAX_CIRCUIT_BYTES`.",
+        422: "A circuit that cannot run or is over a limit: `invalid_request`, `invalid_qasm`, `include_not_allowed`, "
+             "`not_unitary`, `opaque_gate`, `too_many_qubits`, `too_many_clbits`, `too_many_gate_definitions`, "
+             "`too_many_gates`, `too_deep`, `too_many_edges`, `too_many_shots`, `circuit_build_timeout`, "
+             "`unknown_backend`, ….",
+        429: "`ibm_quota_exhausted`: the user's IBM circuits for the UTC day are spent; `Retry-After` says when "
+             "the quota renews.",
+        502: "The backend job failed (`job_failed`, `aer_failed`, `ibm_job_failed`, `ibm_unavailable`, …); what "
+             "failed is logged, not returned.",
+        503: "`quantum_pool_busy`, `circuit_builder_busy` or `quantum_worker_unavailable`, with `Retry-After`.",
+    }.items()
+}
 
 
-@router.post(
-    "/metrics",
-    response_model=MetricsResponse,
-    response_model_by_alias=True,
-    responses={422: {"model": ErrorBody}, 502: {"model": ErrorBody}, 503: {"model": ErrorBody}},
-)
-async def quantum_metrics(request: MetricsRequest) -> MetricsResponse:
+def limits(settings: Settings) -> CircuitLimits:
+    """The circuit limits the settings set (`AURA_QUANTUM_MAX_*`)."""
+    return CircuitLimits(
+        max_bytes=settings.quantum_max_circuit_bytes, max_qubits=settings.quantum_max_qubits,
+        max_gate_definitions=settings.quantum_max_gate_definitions, max_gates=settings.quantum_max_gates,
+        max_depth=settings.quantum_max_depth, max_lattice_edges=settings.quantum_max_lattice_edges,
+    )
+
+
+@lru_cache(maxsize=1)
+def builder(threads: int) -> CircuitBuilder:
+    """This replica's circuit builder with `threads` threads (`AURA_QUANTUM_BUILD_THREADS`)."""
+    return CircuitBuilder(threads)
+
+
+@router.post("/metrics", response_model=MetricsResponse, response_model_by_alias=True, responses=_RESPONSES)
+async def quantum_metrics(request: MetricsRequest, user: Principal = Depends(current_user)) -> MetricsResponse:
     """Run the circuit through the batching pool and return Φ, Γ, Λ, W₂ with the counts."""
-    limit = max_qubits()
+    settings = get_settings()
+    bounds = limits(settings)
     try:
-        circuit = build(
-            request.circuit,
-            qubits=request.qubits,
-            scores=None if request.lattice is None else request.lattice.scores,
-            edges=[] if request.lattice is None else [
-                LatticeEdge(edge.source, edge.target, edge.interactions) for edge in request.lattice.edges
-            ],
-            max_qubits=limit,
-        )
+        validate_name(request.backend)
+        if request.fallback is not None:
+            validate_name(request.fallback)
+        ibm = ibm_access.reaches_ibm(request.backend, request.fallback)
+        if ibm:
+            ibm_access.check_allowed(user.user_id, settings.quantum_ibm_users)
+        if request.shots > settings.quantum_max_shots:
+            raise ApiError(422, "too_many_shots",
+                           f"{request.shots} shots exceed the limit of {settings.quantum_max_shots}")
+        circuit = await builder(settings.quantum_build_threads).build(partial(_circuit, request, bounds),
+                                                                      settings.quantum_build_timeout_s)
+        if ibm:
+            # Spent only for a circuit that built: a refused one never reaches IBM.
+            await ibm_access.spend(await database(), user.user_id, settings.quantum_ibm_daily_circuits)
         result = await run_metrics(circuit, request.shots, request.backend, request.fallback,
-                                   PoolConfig(max_qubits=limit))
-    except (CircuitError, BackendError) as error:
-        # Raised before anything runs: the request itself names something impossible.
-        raise ApiError(422, error.code, error.reason) from error
-    except PoolBusy as error:
-        raise ApiError(503, "quantum_pool_busy", str(error), headers={"Retry-After": "1"}) from error
-    except QuantumJobFailed as error:
-        raise ApiError(502, error.code, error.reason) from error
+                                   PoolConfig(max_qubits=bounds.max_qubits))
+    except QuantumError as error:
+        raise _answer(error, user) from error
     return MetricsResponse(
         phi=result.phi, gamma=result.gamma, lambda_=result.lam, w2=result.w2, counts=result.counts,
         backend_used=result.backend_used, job_id=result.job_id, execution_ms=result.execution_ms,
         fallback_reason=result.fallback_reason,
     )
+
+
+def _circuit(request: MetricsRequest, bounds: CircuitLimits) -> QuantumCircuit:
+    """The request's circuit, built within `bounds` (on a builder thread: even its edge list may be long)."""
+    lattice = request.lattice
+    edges = [] if lattice is None else [LatticeEdge(e.source, e.target, e.interactions) for e in lattice.edges]
+    return build(request.circuit, qubits=request.qubits, scores=None if lattice is None else lattice.scores,
+                 edges=edges, limits=bounds)
+
+
+def _answer(error: QuantumError, user: Principal) -> ApiError:
+    """The HTTP answer to a quantum error: its status, code and reason, with `Retry-After` where retrying helps."""
+    status = _STATUS.get(error.code, 502 if isinstance(error, QuantumJobFailed) else 422)
+    headers = None
+    if isinstance(error, ibm_access.IbmQuotaExhausted):
+        headers = {"Retry-After": str(error.retry_after_s)}
+    elif status == 503:
+        headers = {"Retry-After": str(_RETRY_AFTER_S)}
+    if status >= 500:
+        # What went wrong in detail is in the worker's log; this line ties the request to it.
+        log.warning("quantum request failed", extra={"code": error.code, "user_id": user.user_id})
+    return ApiError(status, error.code, error.reason, headers=headers)

@@ -114,8 +114,9 @@ class LatticeService:
     async def _follow_up(self, session_id: str, chat_id: str, job: asyncio.Future[QuantumResult]) -> None:
         try:
             result = await job
-        except Exception as exc:  # reported to the client instead of lost
-            result = QuantumResult(None, None, f"quantum run failed: {type(exc).__name__}: {exc}")
+        except Exception:  # the client hears that it failed; what failed (any text at all) goes to the log only
+            log.exception("quantum metrics failed", extra={"session_id": session_id, "chat_id": chat_id})
+            result = QuantumResult(None, None, "quantum run failed; the error is logged")
         self.bus.publish(session_id, QuantumMetricsEvent(
             session_id=session_id, chat_id=chat_id, consciousness_metrics=result.metrics,
             quantum_backend_used=result.backend, reason=result.reason))

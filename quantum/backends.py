@@ -19,6 +19,7 @@ its compiled template in an Aer run. Names:
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -39,8 +40,10 @@ from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
 
 from aura.settings import get_settings
 from quantum.devices import UnknownDevice, device_names, fake_device, region
-from quantum.errors import QuantumError
+from quantum.errors import QuantumError, excerpt
 from quantum.templates import CompiledTemplates, Group
+
+log = logging.getLogger(__name__)
 
 DEFAULT_IBM_TIMEOUT_S: Final[float] = 600.0
 _POLL_S: Final[float] = 0.05
@@ -48,7 +51,11 @@ _NAME = re.compile(r"^(aer)(?::([a-z0-9_]+))?$|^(ibm):([A-Za-z0-9_\-]+)$")
 
 
 class BackendError(QuantumError, RuntimeError):
-    """A backend could not run a job; `code` is machine-readable, `reason` says why."""
+    """A backend could not run a job; `code` is machine-readable, `reason` says why.
+
+    Reasons are Aura's own words: what an SDK or simulator said goes to the
+    log, never into a reason, since reasons reach callers.
+    """
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,10 @@ def validate_name(name: str) -> None:
     """Check a backend name without connecting to anything; raise `BackendError` ``unknown_backend``."""
     match = _NAME.match(name)
     if match is None:
-        raise BackendError("unknown_backend", f"{name!r} is not 'aer', 'aer:<fake device>' or 'ibm:<backend>'")
+        raise BackendError("unknown_backend", f"'{excerpt(name)}' is not 'aer', 'aer:<fake device>' or 'ibm:<backend>'")
     device = match.group(2)
     if device is not None and device not in device_names():
-        raise BackendError("unknown_backend", f"{device!r} is not a fake IBM device (e.g. fake_fez)")
+        raise BackendError("unknown_backend", f"'{excerpt(device)}' is not a fake IBM device (e.g. fake_fez)")
 
 
 @cache
@@ -236,7 +243,8 @@ def _run_aer(simulator: AerSimulator, circuits: list[QuantumCircuit], binds: lis
                         runtime_parameter_bind_enable=bound_at_run_time)
     result = job.result()
     if not result.success:
-        raise BackendError("aer_failed", str(result.status))
+        log.error("aer run failed", extra={"job_id": job.job_id(), "status": str(result.status)})
+        raise BackendError("aer_failed", "the Aer simulation failed; the error is logged")
     return job.job_id(), result.results
 
 
@@ -403,8 +411,10 @@ class IBMRuntimeBackend(Backend):
             if self._device_name == "least_busy":
                 return service.least_busy(operational=True, simulator=False)
             return service.backend(self._device_name)
-        except Exception as error:  # the SDK raises many types; the caller needs the reason, not the type
-            raise BackendError("ibm_unavailable", f"{type(error).__name__}: {error}") from error
+        except Exception as error:  # the SDK raises many types; all mean the same to the caller
+            log.exception("IBM Quantum backend unavailable", extra={"device": self._device_name})
+            reason = "IBM Quantum could not provide the backend; the error is logged"
+            raise BackendError("ibm_unavailable", reason) from error
 
     def _close(self) -> None:
         """Forget the Batch so the next job opens a fresh one (after a failure it may be closed)."""
@@ -424,22 +434,26 @@ class IBMRuntimeBackend(Backend):
             job = SamplerV2(mode=batch).run(pubs)
         except Exception as error:
             self._close()
-            raise BackendError("ibm_submit_failed", f"{type(error).__name__}: {error}") from error
+            log.exception("IBM Quantum job not submitted", extra={"backend": self.name})
+            reason = "IBM Quantum did not accept the job; the error is logged"
+            raise BackendError("ibm_submit_failed", reason) from error
         deadline = started + self._timeout_s
         while not job.done():
             if time.perf_counter() > deadline:
+                timeout = BackendError("ibm_timeout", f"the IBM Quantum job was not done after {self._timeout_s:g} s")
                 try:
                     job.cancel()
                 except Exception as error:  # the timeout is the failure to report; cancelling is best effort
-                    raise BackendError("ibm_timeout", f"job {job.job_id()} not done after {self._timeout_s:g} s; "
-                                       f"cancelling failed: {error}") from error
-                raise BackendError("ibm_timeout", f"job {job.job_id()} not done after {self._timeout_s:g} s; cancelled")
+                    log.exception("IBM Quantum job not cancelled", extra={"backend": self.name, "job_id": job.job_id()})
+                    raise timeout from error
+                raise timeout
             time.sleep(_POLL_S)
         try:
             result = job.result()
         except Exception as error:
             self._close()
-            raise BackendError("ibm_job_failed", f"job {job.job_id()}: {type(error).__name__}: {error}") from error
+            log.exception("IBM Quantum job failed", extra={"backend": self.name, "job_id": job.job_id()})
+            raise BackendError("ibm_job_failed", "the IBM Quantum job failed; the error is logged") from error
         elapsed = (time.perf_counter() - started) * 1000.0
         flat = [pub_result.data.meas.get_counts() for pub_result in result]
         return JobResult(job_id=job.job_id(), backend_used=f"ibm:{self._resolved}",

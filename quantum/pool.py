@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -35,19 +36,25 @@ from qiskit import QuantumCircuit
 
 from aura.coalesce import settle
 from quantum.backends import BackendError, backend, validate_name
-from quantum.circuits import DEFAULT_MAX_QUBITS, CircuitError
-from quantum.errors import QuantumError
+from quantum.errors import CircuitError, QuantumError
+from quantum.limits import DEFAULT_MAX_QUBITS
 from quantum.metrics import metric_rows, outcome_distribution
 from quantum.reference import ideal_states
 from quantum.templates import ShapeKey, Shaped, group, shape
+
+log = logging.getLogger(__name__)
 
 NAMESPACE: Final[str] = "aura"
 MAX_SHOTS: Final[int] = 100_000
 _LATENCY_WINDOW: Final[int] = 10_000
 
 
-class PoolBusy(RuntimeError):
-    """A pool worker's queue is full; the caller should retry later."""
+class PoolBusy(QuantumError, RuntimeError):
+    """A pool worker's queue is full; the caller should retry later (code ``quantum_pool_busy``)."""
+
+    def __init__(self, code: str = "quantum_pool_busy",
+                 reason: str = "the quantum pool has too many circuits waiting; retry shortly") -> None:
+        super().__init__(code, reason)
 
 
 class QuantumJobFailed(QuantumError, RuntimeError):
@@ -160,8 +167,7 @@ class QuantumWorker:
             return future
         if self._waiting >= self._config.max_queue:
             self._rejected += 1
-            future.set_exception(
-                PoolBusy(f"{self._name} has {self._waiting} circuits waiting (limit {self._config.max_queue})"))
+            future.set_exception(PoolBusy())
             return future
         self._queues.setdefault(key, deque()).append(_Submission(circuit, shots, future))
         self._waiting += 1
@@ -218,8 +224,10 @@ class QuantumWorker:
             outcomes = await asyncio.to_thread(_execute, key[0], key[1], [(s.circuit, s.shots) for s in batch])
         except BackendError as error:
             outcomes = [QuantumJobFailed(error.code, error.reason)] * len(batch)
-        except Exception as error:  # anything else is still this job's failure, reported to its callers
-            outcomes = [QuantumJobFailed("job_failed", f"{type(error).__name__}: {error}")] * len(batch)
+        except Exception:  # anything else is still this job's failure: its callers get a code, the log the text
+            log.exception("quantum job failed", extra={"worker": self._name, "backend": key[0], "fallback": key[1],
+                                                       "circuits": len(batch)})
+            outcomes = [QuantumJobFailed("job_failed", "the backend job failed; the error is logged")] * len(batch)
         finished = time.perf_counter()
         for submission, outcome in zip(batch, outcomes, strict=True):
             if submission.future.done():  # the caller went away
@@ -351,12 +359,15 @@ class _Sender:
         outcomes: list[MetricsResult | Exception] | list[BaseException]
         try:
             outcomes = await worker(self._config, index).submit_many.remote(*key, [circuit for circuit, _ in pending])
-        except ray.exceptions.RayActorError as error:
-            # The worker died: forget its handle so the next call finds or recreates it by name.
-            _handles.pop(self._config.worker_name(index), None)
-            outcomes = [error] * len(pending)
         except Exception as error:  # the Ray call itself failed: every circuit it carried fails with it
-            outcomes = [error] * len(pending)
+            if isinstance(error, ray.exceptions.RayActorError):
+                # The worker died: forget its handle so the next call finds or recreates it by name.
+                _handles.pop(self._config.worker_name(index), None)
+            log.exception("quantum worker call failed", extra={"worker": self._config.worker_name(index),
+                                                               "backend": key[0], "circuits": len(pending)})
+            failed = QuantumJobFailed("quantum_worker_unavailable",
+                                      "the quantum worker could not take the circuit; retry shortly")
+            outcomes = [failed] * len(pending)
         settle([future for _, future in pending], outcomes)
 
 
@@ -379,7 +390,8 @@ async def run_metrics(circuit: QuantumCircuit, shots: int, backend_name: str, fa
     Calls made together travel to a worker together (see the module
     docstring); each caller still gets its own circuit's result. Raises
     `PoolBusy`, `CircuitError`, `BackendError` or `QuantumJobFailed` (see
-    `QuantumWorker.submit_many`), or Ray's error if a worker died.
+    `QuantumWorker.submit_many`); a worker that could not be called is
+    `QuantumJobFailed` with code ``quantum_worker_unavailable``.
     """
     shaped = _shaped(circuit)
     _check_circuit(shaped, shots, config.max_qubits)

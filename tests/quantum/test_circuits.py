@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from qiskit.quantum_info import Statevector
+from qiskit import qasm2
+from qiskit.quantum_info import Operator, Statevector
 
 from quantum.circuits import CircuitError, LatticeEdge, bell, build, ghz, lattice, measured
+from quantum.limits import CircuitLimits
 
 QASM_BELL = """OPENQASM 2.0;
 include "qelib1.inc";
@@ -63,6 +65,24 @@ def test_custom_qasm_gates_are_expanded_into_standard_gates() -> None:
     assert Statevector(circuit).equiv(Statevector(bell()))
 
 
+def test_nested_gates_with_angles_expand_to_the_same_operator_as_qiskits_own_definitions() -> None:
+    unitary = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+qreg r[1];
+creg c[3];
+gate rot(t) a { rz(t) a; ry(t/2) a; }
+gate pair(t) a, b { rot(t) a; cx a, b; barrier a, b; rot(-t) b; }
+gate twice(t) a, b { pair(t) a, b; pair(2*t) b, a; }
+twice(0.3) q[0], r[0];
+pair(pi/5) q, r[0];
+h q;
+"""
+    circuit = build(unitary + "measure q[0] -> c[0];\nmeasure q[1] -> c[1];\nmeasure r[0] -> c[2];\n")
+    assert set(circuit.count_ops()) == {"rz", "ry", "cx", "barrier", "h"}
+    assert Operator(circuit) == Operator(qasm2.loads(unitary, include_path=()))
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [
@@ -72,6 +92,10 @@ def test_custom_qasm_gates_are_expanded_into_standard_gates() -> None:
         ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nmeasure q->c;\nx q[0];', "not_unitary"),
         ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nif(c==1) x q[0];', "not_unitary"),
         ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[21];\nh q;', "too_many_qubits"),
+        ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\nopaque g a;\ng q[0];', "opaque_gate"),
+        ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\nu1(1e308*10) q[0];', "invalid_angle"),
+        ('OPENQASM 2.0;\ninclude "lib.inc";\nqreg q[1];', "include_not_allowed"),
+        ('OPENQASM 2.0;\ninclude "qelib1.inc";\ngate g a { g a; }\nqreg q[1];\ng q[0];', "invalid_qasm"),
     ],
 )
 def test_unusable_qasm_is_refused_with_a_code(text: str, code: str) -> None:
@@ -89,6 +113,6 @@ def test_named_circuits_and_qubit_counts() -> None:
     with pytest.raises(CircuitError, match="too_many_qubits"):
         build("ghz", qubits=30)
     with pytest.raises(CircuitError, match="too_many_qubits"):
-        build("ghz", qubits=6, max_qubits=5)
+        build("ghz", qubits=6, limits=CircuitLimits(max_qubits=5))
     with pytest.raises(CircuitError, match="lattice_state_missing"):
         build("lattice")

@@ -1,4 +1,7 @@
-"""`POST /v1/quantum/metrics` through FastAPI's TestClient, with the pool on the session Ray cluster."""
+"""`POST /v1/quantum/metrics` through FastAPI's TestClient, with the pool on the session Ray cluster.
+
+The route needs a bearer token; `tests/security/test_quantum.py` covers what it refuses and why.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from aura.auth import mint_token
 from deployments import errors
 from deployments.quantum import router
 
@@ -16,10 +20,11 @@ BELL_QASM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0
 
 @pytest.fixture(scope="module")
 def client(ray_cluster: None) -> Iterator[TestClient]:
+    """A client of the quantum router alone, with a valid token for user `quantum-api`."""
     app = FastAPI()
     errors.install(app)
     app.include_router(router)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers={"Authorization": f"Bearer {mint_token('quantum-api')}"}) as test_client:
         yield test_client
 
 
@@ -67,5 +72,8 @@ def test_unusable_requests_are_422_with_a_code(client: TestClient, payload: dict
 def test_openapi_describes_the_route(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     operation = schema["paths"]["/v1/quantum/metrics"]["post"]
-    assert "422" in operation["responses"] and "503" in operation["responses"]
+    for status in ("401", "403", "413", "422", "429", "502", "503"):
+        assert operation["responses"][status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"}, status
+    assert operation["security"] == [{"HTTPBearer": []}]
     assert "lambda" in schema["components"]["schemas"]["MetricsResponse"]["properties"]
