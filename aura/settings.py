@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     search_per_minute: int = Field(default=120, ge=1, description="Unsigned searches a minute from one client address.")
     user_per_minute: int = Field(default=300, ge=1, description="Requests a minute one user makes to bearer routes.")
     chat_per_minute: int = Field(default=20, ge=1, description="Chats a minute one user may start.")
+    quantum_per_minute: int = Field(default=60, ge=1, description="Quantum metric runs a minute one user may ask for.")
 
     @field_validator("data_dir")
     @classmethod

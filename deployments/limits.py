@@ -1,8 +1,8 @@
 """Rate limits of the routes that agents' signatures do not limit: bearer routes per user, unsigned search per address.
 
 Every bearer request spends a token of its user's bucket (`user_per_minute`);
-chats spend one of a bucket of their own as well (`chat_per_minute`), being
-the expensive kind. An unsigned search spends one of its client address's
+chats and quantum runs spend one of a bucket of their own as well
+(`chat_per_minute`, `quantum_per_minute`), being the expensive kinds. An unsigned search spends one of its client address's
 (`search_per_minute`); a signed one is limited by its agent's DID instead.
 A refusal is a 429 `rate_limited` with `Retry-After`; answers carry the
 `X-RateLimit-*` headers of the bucket that limits them most.
@@ -48,7 +48,8 @@ async def spend(bucket: str, rate: Rate, response: Response | None = None) -> di
 
 def limited_user(kind: str | None = None) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller's principal, once its user bucket (and the `kind` bucket, if any) gave a token."""
-    rates = {"chat": lambda: Rate(get_settings().chat_per_minute)}
+    rates = {"chat": lambda: Rate(get_settings().chat_per_minute),
+             "quantum": lambda: Rate(get_settings().quantum_per_minute)}
     if kind is not None and kind not in rates:
         raise ValueError(f"no rate limit for {kind!r}")
 

@@ -21,7 +21,7 @@ from aura.auth import Principal
 from aura.settings import Settings, get_settings
 from deployments.dependencies import database
 from deployments.errors import ApiError, ErrorBody
-from deployments.lattice_auth import current_user
+from deployments.limits import limited_user
 from quantum import ibm_access
 from quantum.backends import validate_name
 from quantum.building import CircuitBuilder
@@ -33,6 +33,8 @@ from quantum.pool import MAX_SHOTS, PoolConfig, QuantumJobFailed, run_metrics
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/quantum", tags=["quantum"])
+#: Bearer callers, each run spending a token of its user's bucket and of its quantum bucket.
+quantum_user = limited_user("quantum")
 
 _NAME_CHARS = 64  # backend names are short; a longer one is refused before anything looks at it
 
@@ -142,7 +144,7 @@ def builder(threads: int) -> CircuitBuilder:
 
 
 @router.post("/metrics", response_model=MetricsResponse, response_model_by_alias=True, responses=_RESPONSES)
-async def quantum_metrics(request: MetricsRequest, user: Principal = Depends(current_user)) -> MetricsResponse:
+async def quantum_metrics(request: MetricsRequest, user: Principal = Depends(quantum_user)) -> MetricsResponse:
     """Run the circuit through the batching pool and return Φ, Γ, Λ, W₂ with the counts."""
     settings = get_settings()
     bounds = limits(settings)

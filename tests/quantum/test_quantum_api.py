@@ -1,15 +1,15 @@
-"""`POST /v1/quantum/metrics` through FastAPI's TestClient, with the pool on the session Ray cluster.
+"""`POST /v1/quantum/metrics` through the quantum router in process, with the pool on the session Ray cluster.
 
 The route needs a bearer token; `tests/security/test_quantum.py` covers what it refuses and why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from aura.auth import mint_token
 from deployments import errors
@@ -19,17 +19,19 @@ BELL_QASM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0
 
 
 @pytest.fixture(scope="module")
-def client(ray_cluster: None) -> Iterator[TestClient]:
-    """A client of the quantum router alone, with a valid token for user `quantum-api`."""
+async def client(ray_cluster: None, settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the quantum router alone, on the session's event loop, with a token for user `quantum-api`."""
     app = FastAPI()
     errors.install(app)
     app.include_router(router)
-    with TestClient(app, headers={"Authorization": f"Bearer {mint_token('quantum-api')}"}) as test_client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://quantum.test",
+                                 headers={"Authorization": f"Bearer {mint_token('quantum-api')}"},
+                                 timeout=120) as test_client:
         yield test_client
 
 
-def test_bell_metrics(client: TestClient) -> None:
-    response = client.post("/v1/quantum/metrics", json={"circuit": "bell", "shots": 2000, "backend": "aer"})
+async def test_bell_metrics(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/quantum/metrics", json={"circuit": "bell", "shots": 2000, "backend": "aer"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) >= {"phi", "gamma", "lambda", "w2", "counts", "backend_used", "job_id", "execution_ms"}
@@ -39,11 +41,11 @@ def test_bell_metrics(client: TestClient) -> None:
     assert body["backend_used"] == "aer"
 
 
-def test_qasm_and_lattice_circuits(client: TestClient) -> None:
-    response = client.post("/v1/quantum/metrics", json={"circuit": BELL_QASM, "shots": 100, "backend": "aer"})
+async def test_qasm_and_lattice_circuits(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/quantum/metrics", json={"circuit": BELL_QASM, "shots": 100, "backend": "aer"})
     assert response.status_code == 200 and set(response.json()["counts"]) <= {"00", "11"}
     lattice = {"scores": [1.0, 0.0, 0.0], "edges": [{"source": 0, "target": 1, "interactions": 3}]}
-    response = client.post(
+    response = await client.post(
         "/v1/quantum/metrics", json={"circuit": "lattice", "lattice": lattice, "shots": 50, "backend": "aer"}
     )
     assert response.status_code == 200, response.text
@@ -62,15 +64,15 @@ def test_qasm_and_lattice_circuits(client: TestClient) -> None:
         ({"circuit": "bell", "shots": 100_001, "backend": "aer"}, "invalid_request"),
     ],
 )
-def test_unusable_requests_are_422_with_a_code(client: TestClient, payload: dict, code: str) -> None:
-    response = client.post("/v1/quantum/metrics", json=payload)
+async def test_unusable_requests_are_422_with_a_code(client: httpx.AsyncClient, payload: dict, code: str) -> None:
+    response = await client.post("/v1/quantum/metrics", json=payload)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
     assert response.json()["detail"]
 
 
-def test_openapi_describes_the_route(client: TestClient) -> None:
-    schema = client.get("/openapi.json").json()
+async def test_openapi_describes_the_route(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
     operation = schema["paths"]["/v1/quantum/metrics"]["post"]
     for status in ("401", "403", "413", "422", "429", "502", "503"):
         assert operation["responses"][status]["content"]["application/json"]["schema"] == {
