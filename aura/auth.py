@@ -9,38 +9,10 @@ from functools import lru_cache
 
 import jwt
 import typer
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from aura.server_secrets import server_secret
-from aura.settings import Settings, get_settings
+from aura.settings import AuthSettings, Settings, get_settings
 
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"]
-
-
-class AuthSettings(BaseSettings):
-    """How tokens are checked: audience, optional issuer, optional JWKS URL for asymmetric keys."""
-
-    model_config = SettingsConfigDict(env_prefix="AURA_", env_file=".env", extra="ignore")
-
-    jwt_audience: str = Field(default="aura", description="The `aud` every token must carry.")
-    jwt_issuer: str | None = Field(default=None, description="When set, the `iss` every token must carry.")
-    jwks_url: str | None = Field(default=None, description="Verify asymmetric tokens against this JWKS.")
-    token_ttl_s: int = Field(default=24 * 3600, ge=60, description="Lifetime of tokens minted by `aura token`.")
-    jwt_max_lifetime_s: int = Field(
-        default=30 * 24 * 3600, ge=60,
-        description="Longest lifetime (`exp` − `iat`) a token may claim; a token claiming more is refused.")
-    jwt_leeway_s: int = Field(default=30, ge=0, description="Clock skew tolerated on `exp`.")
-    jwt_allow_local: bool = Field(
-        default=False,
-        description="With `jwks_url` set, also accept HS256 tokens signed with this machine's secret "
-                    "(off: only the identity provider's keys sign tokens then).")
-
-    @model_validator(mode="after")
-    def _ttl_within_lifetime(self) -> "AuthSettings":
-        if self.token_ttl_s > self.jwt_max_lifetime_s:
-            raise ValueError("token_ttl_s exceeds jwt_max_lifetime_s: minted tokens would be refused")
-        return self
 
 
 class AuthError(Exception):
@@ -61,7 +33,7 @@ def jwt_secret(settings: Settings) -> str:
     Raises `SecretUnusable` for an empty secret, so a server refuses to start
     rather than refuse every token.
     """
-    return server_secret(settings.data_dir, "jwt_secret", settings.jwt_secret)
+    return server_secret(settings.data_dir, "jwt_secret", settings.auth.jwt_secret)
 
 
 def mint_token(user_id: str, *, ttl_s: int | None = None, settings: Settings | None = None,
@@ -70,7 +42,7 @@ def mint_token(user_id: str, *, ttl_s: int | None = None, settings: Settings | N
     if not user_id.strip():
         raise ValueError("user id is empty")
     settings = settings or get_settings()
-    auth = auth or AuthSettings()
+    auth = auth or settings.auth
     lifetime = ttl_s or auth.token_ttl_s
     if lifetime > auth.jwt_max_lifetime_s:
         raise ValueError(f"a lifetime of {lifetime} s exceeds the {auth.jwt_max_lifetime_s} s tokens may have")
@@ -92,7 +64,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings | None = None, auth: AuthSettings | None = None) -> None:
         self._settings = settings or get_settings()
-        self._auth = auth or AuthSettings()
+        self._auth = auth or self._settings.auth
         # Read now, so a server with an unusable secret fails at start-up, not at every request.
         self._secret = jwt_secret(self._settings)
         self._local = self._auth.jwks_url is None or self._auth.jwt_allow_local

@@ -15,27 +15,9 @@ from dataclasses import dataclass
 
 import asyncpg
 import stripe
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from aura.settings import Settings
+from aura.settings import BillingSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-
-class BillingSettings(BaseSettings):
-    """How the ledger reaches Stripe: meter event names, API base, pacing and retry backoff."""
-
-    model_config = SettingsConfigDict(env_prefix="AURA_", env_file=".env", extra="ignore")
-
-    stripe_event_prefix: str = Field(default="aura_", description="Meter event name = prefix + event type.")
-    stripe_api_base: str | None = Field(default=None, description="Another Stripe API base (a proxy, a test server).")
-    stripe_sync_interval_s: float = Field(default=10.0, gt=0)
-    stripe_batch_size: int = Field(default=100, ge=1, le=1000)
-    stripe_concurrency: int = Field(default=4, ge=1, le=32)
-    stripe_lease_s: float = Field(default=120.0, gt=0, description="How long a claimed row is reserved for one syncer.")
-    stripe_backoff_base_s: float = Field(default=2.0, gt=0)
-    stripe_backoff_max_s: float = Field(default=600.0, gt=0)
 
 
 @dataclass(frozen=True)
@@ -71,7 +53,7 @@ class MeterSync:
     def __init__(self, db: asyncpg.Pool, client: stripe.StripeClient, billing: BillingSettings | None = None) -> None:
         self._db = db
         self._client = client
-        self._billing = billing or BillingSettings()
+        self._billing = billing or get_settings().billing
 
     def _backoff_s(self, attempts: int) -> float:
         return min(self._billing.stripe_backoff_max_s, self._billing.stripe_backoff_base_s * 2 ** max(attempts - 1, 0))
@@ -183,15 +165,14 @@ class BillingSyncService:
 
     async def start(self) -> bool:
         """Start the sync loop if a Stripe key is configured; return whether it runs."""
-        from aura.settings import get_settings
         from aura.store import connect_url, pool
 
         settings = get_settings()
-        if settings.stripe_secret_key is None:
+        billing = settings.billing
+        if billing.stripe_secret_key is None:
             return False
         if self._task is None or self._task.done():
-            billing = BillingSettings()
-            client = stripe_client(settings.stripe_secret_key.get_secret_value(), billing)
+            client = stripe_client(billing.stripe_secret_key.get_secret_value(), billing)
             sync = MeterSync(await pool(connect_url(settings)), client, billing)
             self._task = asyncio.get_running_loop().create_task(sync.run(self._stop))
         return True
@@ -202,7 +183,7 @@ def ensure_billing_sync(settings: Settings) -> bool:
 
     Call from `aura up` (after Ray is up) or lazily from the gateway.
     """
-    if settings.stripe_secret_key is None:
+    if settings.billing.stripe_secret_key is None:
         return False
     import ray
 

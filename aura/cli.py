@@ -33,9 +33,17 @@ app.command("token")(token_cli)
 
 
 @app.command()
-def config() -> None:
-    """Print the effective settings, secrets masked."""
-    typer.echo(json.dumps(get_settings().masked(), indent=2))
+def config(as_json: bool = typer.Option(False, "--json", help="Print a JSON list of name, variable, value, origin.")) -> None:
+    """Print every setting with its variable, its value (secrets masked) and where it came from."""
+    from aura.settings import describe
+
+    lines = describe(get_settings())
+    if as_json:
+        typer.echo(json.dumps([line.model_dump(mode="json") for line in lines], indent=2))
+        return
+    width = max(len(line.name) for line in lines)
+    for line in lines:
+        typer.echo(f"{line.name:<{width}}  {json.dumps(line.value, default=str):<30}  {line.origin:<11}  {line.variable}")
 
 
 @db_app.command("migrate")

@@ -6,29 +6,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 import asyncpg
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel
 
-EventType = Literal["agent_call", "quantum_exec", "message", "autopilot_step"]
-EVENT_TYPES: tuple[EventType, ...] = ("agent_call", "quantum_exec", "message", "autopilot_step")
+from aura.settings import PriceTable, get_settings
+from aura.settings.billing import EventType
 
-
-class PriceTable(BaseSettings):
-    """Unit price in USD of each billable event type (`AURA_PRICE_AGENT_CALL`, ...)."""
-
-    model_config = SettingsConfigDict(env_prefix="AURA_PRICE_", env_file=".env", extra="ignore")
-
-    agent_call: Decimal = Field(default=Decimal("0.01"), ge=0)
-    quantum_exec: Decimal = Field(default=Decimal("0.05"), ge=0)
-    message: Decimal = Field(default=Decimal("0.001"), ge=0)
-    autopilot_step: Decimal = Field(default=Decimal("0.02"), ge=0)
-
-    def price(self, event_type: EventType) -> Decimal:
-        """The unit price of `event_type`."""
-        return getattr(self, event_type)
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
 def ledger_key(user_id: str, request_key: str, part: str) -> str:
@@ -77,7 +63,7 @@ class UsageLedger:
 
     def __init__(self, db: asyncpg.Pool, prices: PriceTable | None = None) -> None:
         self._db = db
-        self.prices = prices or PriceTable()
+        self.prices = prices or get_settings().prices
 
     async def record(self, events: list[UsageEvent]) -> int:
         """Write `events` at today's prices; an idempotency key already present is skipped. Returns rows written."""

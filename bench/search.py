@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 from pgvector.asyncpg import register_vector  # noqa: E402
 
+from aura.settings import get_settings  # noqa: E402
 from aura.store import embedded, migrate  # noqa: E402
 from negotiation.catalog import DEMO_CATALOG, Catalog, read_catalog_file  # noqa: E402
 from negotiation.embedding import embedder_from_settings  # noqa: E402
-from negotiation.settings import negotiation_settings  # noqa: E402
 
 QUERIES = ROOT / "negotiation" / "data" / "search_queries.json"
 
@@ -44,7 +44,7 @@ async def measure(url: str, repeat: int) -> dict:
     await migrate(url)
     db = await asyncpg.create_pool(url, min_size=1, max_size=4, init=register_vector)
     try:
-        catalog = Catalog(db, embedder_from_settings(negotiation_settings()))
+        catalog = Catalog(db, embedder_from_settings(get_settings().negotiation))
         await catalog.load(read_catalog_file(DEMO_CATALOG))
         queries = json.loads(QUERIES.read_text())["queries"]
         at1 = at3 = 0

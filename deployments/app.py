@@ -97,7 +97,7 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
     api.include_router(negotiation_routes.router)
     api.include_router(aura_api.router)
     api.include_router(quantum_routes.router)
-    api.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
+    api.add_middleware(BodyLimit, max_bytes=get_settings().limits.max_body_bytes)
     api.add_middleware(Correlation, start_spans=not recorded, echo_request_id=not behind_serve)
     return api
 

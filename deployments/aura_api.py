@@ -289,5 +289,5 @@ async def aura_health(svc: LatticeService = Depends(service)) -> AuraHealth:
     cells = [CellHealth(role=role, host=svc.directory.groups[role].names[0], alive=ok) for role, ok in alive.items()]
     return AuraHealth(status="ok" if all(alive.values()) else "degraded", provider=svc.provider, cells=cells,
                       quantum_available=svc.quantum.available,
-                      billing="stripe" if get_settings().stripe_secret_key is not None else "ledger_only")
+                      billing="stripe" if get_settings().billing.stripe_secret_key is not None else "ledger_only")
 

@@ -27,7 +27,7 @@ async def service() -> LatticeService:
             db = await database()
             created = LatticeService(db)
             settings = get_settings()
-            if settings.stripe_secret_key is not None:
+            if settings.billing.stripe_secret_key is not None:
                 # Idempotent: finds the cluster's sync actor if another replica started it.
                 await asyncio.to_thread(ensure_billing_sync, settings)
             # Start all six cell hosts at once now rather than one by one inside the first chat.

@@ -131,7 +131,7 @@ async def session_events(websocket: WebSocket, session_id: str | None = None, to
         await websocket.close(code=POLICY_VIOLATION, reason="invalid token")
         return
     try:
-        await spend(f"user:{principal.user_id}", Rate(get_settings().user_per_minute))
+        await spend(f"user:{principal.user_id}", Rate(get_settings().limits.user_per_minute))
     except ApiError:
         await websocket.close(code=TRY_AGAIN_LATER, reason="rate limited")
         return

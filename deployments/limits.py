@@ -48,14 +48,14 @@ async def spend(bucket: str, rate: Rate, response: Response | None = None) -> di
 
 def limited_user(kind: str | None = None) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller's principal, once its user bucket (and the `kind` bucket, if any) gave a token."""
-    rates = {"chat": lambda: Rate(get_settings().chat_per_minute),
-             "quantum": lambda: Rate(get_settings().quantum_per_minute)}
+    rates = {"chat": lambda: Rate(get_settings().limits.chat_per_minute),
+             "quantum": lambda: Rate(get_settings().limits.quantum_per_minute)}
     if kind is not None and kind not in rates:
         raise ValueError(f"no rate limit for {kind!r}")
 
     async def dependency(response: Response, user: Principal = Depends(current_user)) -> Principal:
         settings = get_settings()
-        await spend(f"user:{user.user_id}", Rate(settings.user_per_minute), response)
+        await spend(f"user:{user.user_id}", Rate(settings.limits.user_per_minute), response)
         if kind is not None:
             await spend(f"{kind}:user:{user.user_id}", rates[kind](), response)
         return user
@@ -66,4 +66,4 @@ def limited_user(kind: str | None = None) -> Callable[..., Awaitable[Principal]]
 async def limited_address(request: Request, response: Response) -> None:
     """Spend a token of the client address's search bucket (for unsigned searches)."""
     address = request.client.host if request.client is not None else "unknown"
-    await spend(f"search:ip:{address}", Rate(get_settings().search_per_minute), response)
+    await spend(f"search:ip:{address}", Rate(get_settings().limits.search_per_minute), response)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from aura.settings import get_settings
 from aura.telemetry import current_trace_id, stage
 from deployments.dependencies import IDEMPOTENCY_KEY, database
 from deployments.errors import ApiError, ErrorBody
@@ -14,7 +15,6 @@ from deployments.limits import limited_address
 from negotiation.access import AccessDenied, SignedRequest
 from negotiation.protocol import Deal, DealsPage, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 from negotiation.service import NegotiationError, NegotiationService
-from negotiation.settings import negotiation_settings
 
 router = APIRouter(tags=["negotiation"])
 
@@ -29,7 +29,7 @@ async def _service(request: Request) -> NegotiationService:
         async with _lock:
             found = getattr(request.app.state, "negotiation", None)
             if found is None:
-                found = NegotiationService(await database(), negotiation_settings())
+                found = NegotiationService(await database(), get_settings().negotiation)
                 request.app.state.negotiation = found
     return found
 

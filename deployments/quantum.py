@@ -131,9 +131,9 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 def limits(settings: Settings) -> CircuitLimits:
     """The circuit limits the settings set (`AURA_QUANTUM_MAX_*`)."""
     return CircuitLimits(
-        max_bytes=settings.quantum_max_circuit_bytes, max_qubits=settings.quantum_max_qubits,
-        max_gate_definitions=settings.quantum_max_gate_definitions, max_gates=settings.quantum_max_gates,
-        max_depth=settings.quantum_max_depth, max_lattice_edges=settings.quantum_max_lattice_edges,
+        max_bytes=settings.quantum.max_circuit_bytes, max_qubits=settings.quantum.max_qubits,
+        max_gate_definitions=settings.quantum.max_gate_definitions, max_gates=settings.quantum.max_gates,
+        max_depth=settings.quantum.max_depth, max_lattice_edges=settings.quantum.max_lattice_edges,
     )
 
 
@@ -154,15 +154,15 @@ async def quantum_metrics(request: MetricsRequest, user: Principal = Depends(qua
             validate_name(request.fallback)
         ibm = ibm_access.reaches_ibm(request.backend, request.fallback)
         if ibm:
-            ibm_access.check_allowed(user.user_id, settings.quantum_ibm_users)
-        if request.shots > settings.quantum_max_shots:
+            ibm_access.check_allowed(user.user_id, settings.quantum.ibm_users)
+        if request.shots > settings.quantum.max_shots:
             raise ApiError(422, "too_many_shots",
-                           f"{request.shots} shots exceed the limit of {settings.quantum_max_shots}")
-        circuit = await builder(settings.quantum_build_threads).build(partial(_circuit, request, bounds),
-                                                                      settings.quantum_build_timeout_s)
+                           f"{request.shots} shots exceed the limit of {settings.quantum.max_shots}")
+        circuit = await builder(settings.quantum.build_threads).build(partial(_circuit, request, bounds),
+                                                                      settings.quantum.build_timeout_s)
         if ibm:
             # Spent only for a circuit that built: a refused one never reaches IBM.
-            await ibm_access.spend(await database(), user.user_id, settings.quantum_ibm_daily_circuits)
+            await ibm_access.spend(await database(), user.user_id, settings.quantum.ibm_daily_circuits)
         result = await run_metrics(circuit, request.shots, request.backend, request.fallback,
                                    PoolConfig(max_qubits=bounds.max_qubits))
     except QuantumError as error:

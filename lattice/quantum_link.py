@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from lattice.messages import ROLES
-from lattice.settings import LatticeSettings
+from aura.settings import LatticeSettings, get_settings
 from lattice.topology import LatticeView
 
 
@@ -49,7 +49,7 @@ class QuantumLink:
     """Submits lattice circuits to the cluster's quantum pool."""
 
     def __init__(self, settings: LatticeSettings | None = None) -> None:
-        self._settings = settings or LatticeSettings()
+        self._settings = settings or get_settings().lattice
         self.available = importlib.util.find_spec("quantum.pool") is not None
 
     def unavailable(self) -> QuantumResult:

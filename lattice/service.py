@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from aura.idempotency import IdempotencyStore
-from aura.settings import get_settings
+from aura.settings import LatticeSettings, get_settings
 from aura.usage import UsageEvent, UsageLedger, ledger_key
 from lattice.directory import CellDirectory
 from lattice.events import LatticeUpdate, QuantumMetricsEvent, SessionBus
@@ -24,7 +24,6 @@ from lattice.providers import provider_name
 from lattice.quantum_link import QuantumLink, QuantumResult
 from lattice.relay import relay_handle
 from lattice.sessions import Session, SessionStore
-from lattice.settings import LatticeSettings
 from lattice.topology import LatticeNotifier, LatticeView, build_view
 
 log = logging.getLogger(__name__)
@@ -45,13 +44,13 @@ class LatticeService:
 
     def __init__(self, db: asyncpg.Pool, settings: LatticeSettings | None = None,
                  directory: CellDirectory | None = None, provider: str | None = None) -> None:
-        self.settings = settings or LatticeSettings()
+        self.settings = settings or get_settings().lattice
         self.sessions = SessionStore(db)
         self.usage = UsageLedger(db)
         self.idempotency = IdempotencyStore(db)
         self.bus = SessionBus()
         self.directory = directory or CellDirectory(self.settings.cell_idle_ttl_s, self.settings.cell_persistence)
-        self.provider = provider or provider_name(self.settings, get_settings().anthropic_api_key is not None)
+        self.provider = provider or provider_name(self.settings, self.settings.anthropic_api_key is not None)
         self.notifier = LatticeNotifier(self._publish_lattice, self.bus.watching_lattice)
         self.orchestrator = Orchestrator(self.directory, self.bus, relay_handle(), self.settings.step_timeout_s,
                                          on_change=self.notifier.changed)

@@ -20,8 +20,8 @@ import asyncpg
 
 from aura.coalesce import Coalescer
 from aura.ratelimit import Rate
+from aura.settings import NegotiationSettings
 from negotiation.identity import IdentityError, canonical_did, signing_payload, verify_signature
-from negotiation.settings import NegotiationSettings
 
 _PURGE_EVERY_S = 30.0
 #: Unix seconds as ASCII digits in canonical form (no sign, no leading zeros). `str.isdigit` also

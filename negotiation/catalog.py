@@ -258,7 +258,7 @@ async def seed_demo_catalog(db: asyncpg.Pool) -> int:
     Idempotent: items already present (demo or edited by an operator) are left as they are.
     """
     from negotiation.embedding import embedder_from_settings
-    from negotiation.settings import negotiation_settings
+    from aura.settings import get_settings
 
-    catalog = Catalog(db, embedder_from_settings(negotiation_settings()))
+    catalog = Catalog(db, embedder_from_settings(get_settings().negotiation))
     return await catalog.load(read_catalog_file(DEMO_CATALOG), replace=False)

@@ -25,7 +25,6 @@ def catalog_load(
     from aura.settings import get_settings
     from negotiation.catalog import Catalog, read_catalog_file
     from negotiation.embedding import embedder_from_settings
-    from negotiation.settings import negotiation_settings
 
     try:
         items = read_catalog_file(file)
@@ -40,7 +39,7 @@ def catalog_load(
         # A pool of its own, closed when done, so the command never touches a process-wide pool.
         db = await asyncpg.create_pool(url, min_size=1, max_size=2, init=register_vector)
         try:
-            catalog = Catalog(db, embedder_from_settings(negotiation_settings()))
+            catalog = Catalog(db, embedder_from_settings(settings.negotiation))
             return await catalog.load(items, replace=not keep_existing)
         finally:
             await db.close()

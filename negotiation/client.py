@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -15,6 +16,8 @@ from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, Sear
 
 #: How far ahead of the clock a timestamp may be bumped; the server allows 60 s of skew.
 _MAX_AHEAD_S = 30
+#: Longest wait a 503's `Retry-After` may ask of a resend.
+_MAX_RETRY_WAIT_S = 10.0
 
 
 class ApiCallFailed(Exception):
@@ -26,11 +29,17 @@ class ApiCallFailed(Exception):
 
 
 class NegotiationClient:
-    """Signed calls to `/v1/search`, `/v1/negotiate` and `/v1/deals/{id}` as one agent."""
+    """Signed calls to `/v1/search`, `/v1/negotiate` and `/v1/deals/{id}` as one agent.
+
+    A bid answered 503 (its seller's host restarting, the database away) is sent again up to
+    `resends` times, after the `Retry-After` the answer gives.
+    """
 
     def __init__(self, base_url: str, key: AgentKey | None = None, *,
-                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 30.0) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 30.0,
+                 resends: int = 3) -> None:
         self.key = key or AgentKey.generate()
+        self.resends = resends
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
         self._signed: dict[tuple[str, str, bytes], int] = {}
         self._pruned_at = 0
@@ -67,21 +76,30 @@ class NegotiationClient:
         await self._http.aclose()
 
     async def send(self, method: str, path: str, payload: dict[str, Any] | None = None, *,
-                   timestamp: int | None = None) -> httpx.Response:
-        """One signed request, answered as it came (no status check)."""
+                   timestamp: int | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        """One signed request (with any extra `headers`), answered as it came (no status check)."""
         body = b"" if payload is None else json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         if timestamp is None:
             timestamp = self._stamp(method, path, body)
             ahead = timestamp - time.time() - _MAX_AHEAD_S
             if ahead > 0:  # many identical requests: wait rather than sign beyond the server's clock window
                 await asyncio.sleep(ahead)
-        headers = self.key.sign_headers(method, path, body, timestamp)
+        signed = {**(headers or {}), **self.key.sign_headers(method, path, body, timestamp)}
         if body:
-            headers["Content-Type"] = "application/json"
-        return await self._http.request(method, path, content=body, headers=headers)
+            signed["Content-Type"] = "application/json"
+        return await self._http.request(method, path, content=body, headers=signed)
 
-    async def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-        answer = await self.send(method, path, payload)
+    async def _call(self, method: str, path: str, payload: dict[str, Any] | None = None, *,
+                    resend: bool = False) -> Any:
+        """The answer's JSON, or `ApiCallFailed`; with `resend`, a 503 is sent again (signed anew, same
+        `Idempotency-Key`, so a request the server did carry out is answered as it was, never done twice)."""
+        extra = {"Idempotency-Key": uuid.uuid4().hex} if resend else None
+        answer = await self.send(method, path, payload, headers=extra)
+        for _ in range(self.resends if resend else 0):
+            if answer.status_code != 503:
+                break
+            await asyncio.sleep(min(_MAX_RETRY_WAIT_S, float(answer.headers.get("Retry-After", "1"))))
+            answer = await self.send(method, path, payload, headers=extra)
         if answer.status_code >= 400:
             try:
                 error = answer.json()
@@ -101,7 +119,7 @@ class NegotiationClient:
         request = NegotiateRequest(item_id=item_id, bid_amount=bid_amount, currency=currency, agent_did=self.did,
                                    session_token=session_token, confirmed=confirmed)
         payload = request.model_dump(exclude_none=True)
-        return NegotiateResponse.model_validate(await self._call("POST", "/v1/negotiate", payload))
+        return NegotiateResponse.model_validate(await self._call("POST", "/v1/negotiate", payload, resend=True))
 
     async def deal(self, deal_id: str) -> Deal:
         """One of this agent's deals."""

@@ -65,6 +65,6 @@ def session_curve(secret: str, session_token: str) -> SessionCurve:
 def curve_secret() -> str:
     """This process's curve secret (`AURA_CURVE_SECRET`, or `{data_dir}/curve_secret`), read once."""
     from aura.settings import get_settings
-    from negotiation.settings import negotiation_settings
 
-    return server_secret(get_settings().data_dir, "curve_secret", negotiation_settings().curve_secret)
+    settings = get_settings()
+    return server_secret(settings.data_dir, "curve_secret", settings.negotiation.curve_secret)

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from aura.hashing import feature_vector
-from negotiation.settings import NegotiationSettings
+from aura.settings import NegotiationSettings
 
 _WORD = re.compile(r"[a-z0-9]+")
 

@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from aura.settings import NegotiationSettings, get_settings
+
 from negotiation.catalog import ItemTerms
 from negotiation.guard import Proposal
-from negotiation.settings import NegotiationSettings, negotiation_settings
 
 SYSTEM_PROMPT = (
     "You set prices for a seller in a price negotiation. The user message is a JSON document describing the "
@@ -84,7 +85,7 @@ class LlmConfig:
 @lru_cache(maxsize=1)
 def llm_config() -> LlmConfig | None:
     """This process's Mistral configuration (read once from its own settings), or None without a key."""
-    return LlmConfig.from_settings(negotiation_settings())
+    return LlmConfig.from_settings(get_settings().negotiation)
 
 
 _clients: dict[tuple[str, str | None], Any] = {}

@@ -15,6 +15,7 @@ import asyncpg
 from actors.channel import HostUnreachable
 from actors.host import HostSpec
 from actors.placement import HostGroup
+from aura.settings import NegotiationSettings
 from aura.telemetry import stage
 from negotiation.access import Admission, AgentGate, SignedRequest
 from negotiation.catalog import Catalog, ItemTerms
@@ -29,7 +30,6 @@ from negotiation.protocol import (
 )
 from negotiation.records import NegotiationRecords
 from negotiation.seller import Bid, SellerDecision, session_token
-from negotiation.settings import NegotiationSettings
 
 __all__ = ["NegotiationError", "NegotiationService", "seller_group"]
 

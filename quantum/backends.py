@@ -108,7 +108,7 @@ def backend(name: str, fallback: str | None = None) -> Backend:
 
 def _ibm_timeout_s() -> float:
     """How long an IBM Runtime job may take (`AURA_QUANTUM_IBM_TIMEOUT_S`)."""
-    return get_settings().quantum_ibm_timeout_s
+    return get_settings().quantum.ibm_timeout_s
 
 
 def _pubs(groups: Sequence[Group],
@@ -403,7 +403,7 @@ class IBMRuntimeBackend(Backend):
     def _resolve(self) -> Any:
         if self._device_name in device_names():
             return fake_device(self._device_name)
-        token = get_settings().ibm_quantum_token
+        token = get_settings().quantum.ibm_token
         if token is None or not token.get_secret_value():
             raise BackendError("ibm_not_configured", "no IBM Quantum token: set AURA_IBM_QUANTUM_TOKEN")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
-from lattice.settings import LatticeSettings
+from aura.settings import LatticeSettings
 
 _cache: dict[str, Provider] = {}
 

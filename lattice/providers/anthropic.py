@@ -11,7 +11,6 @@ import anthropic
 from aura.settings import get_settings
 from lattice.prompts import SYSTEM, render_task
 from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
-from lattice.settings import LatticeSettings
 
 
 def to_messages(history: tuple[Turn, ...] | list[Turn], current: str) -> list[dict[str, str]]:
@@ -61,9 +60,9 @@ class AnthropicProvider(Provider):
     @classmethod
     def from_settings(cls, settings: LatticeSettings | None = None, api_key: str | None = None) -> "AnthropicProvider":
         """A provider configured from `AURA_ANTHROPIC_*` and the core settings' API key."""
-        settings = settings or LatticeSettings()
+        settings = settings or get_settings().lattice
         if api_key is None:
-            secret = get_settings().anthropic_api_key
+            secret = settings.anthropic_api_key
             if secret is None:
                 raise ProviderError("the anthropic provider needs ANTHROPIC_API_KEY")
             api_key = secret.get_secret_value()

@@ -13,14 +13,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from aura.auth import AuthError, AuthSettings, TokenVerifier, jwt_secret, mint_token
+from aura.auth import AuthError, TokenVerifier, jwt_secret, mint_token
 from aura.server_secrets import SecretUnusable
-from aura.settings import Settings
+from aura.settings import AuthSettings, Settings
 
 
 @pytest.fixture()
 def local(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path, jwt_secret=None)
+    return Settings(data_dir=tmp_path, auth=AuthSettings(jwt_secret=None))
 
 
 def test_secret_is_generated_once_and_private(local: Settings) -> None:
@@ -28,7 +28,7 @@ def test_secret_is_generated_once_and_private(local: Settings) -> None:
     assert jwt_secret(local) == first and len(first) >= 40
     mode = stat.S_IMODE(os.stat(local.data_dir / "jwt_secret").st_mode)
     assert mode == 0o600
-    assert jwt_secret(Settings(data_dir=local.data_dir, jwt_secret="configured")) == "configured"
+    assert jwt_secret(Settings(data_dir=local.data_dir, auth=AuthSettings(jwt_secret="configured"))) == "configured"
 
 
 def test_minted_token_verifies_and_tampering_fails(local: Settings) -> None:
@@ -36,7 +36,7 @@ def test_minted_token_verifies_and_tampering_fails(local: Settings) -> None:
     verifier = TokenVerifier(local, AuthSettings())
     principal = verifier.verify(token)
     assert principal.user_id == "alice" and principal.expires_at > time.time()
-    other = Settings(data_dir=local.data_dir, jwt_secret="another-secret-entirely-of-forty-characters")
+    other = Settings(data_dir=local.data_dir, auth=AuthSettings(jwt_secret="another-secret-entirely-of-forty-characters"))
     with pytest.raises(AuthError, match="Signature"):
         TokenVerifier(other, AuthSettings()).verify(token)
     with pytest.raises(AuthError, match="malformed"):
@@ -124,4 +124,4 @@ def test_an_empty_secret_stops_the_verifier_from_being_built(local: Settings) ->
     with pytest.raises(SecretUnusable, match="empty"):
         TokenVerifier(local, AuthSettings())
     with pytest.raises(SecretUnusable):
-        TokenVerifier(Settings(data_dir=local.data_dir, jwt_secret=" "), AuthSettings())
+        TokenVerifier(Settings(data_dir=local.data_dir, auth=AuthSettings(jwt_secret=" ")), AuthSettings())

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from aura.billing import BillingSettings, MeterSync, set_customer, stripe_client
+from aura.billing import MeterSync, set_customer, stripe_client
+from aura.settings import BillingSettings
 from aura.usage import UsageEvent, UsageLedger
 
 

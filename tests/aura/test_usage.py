@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from aura.usage import PriceTable, UsageEvent, UsageLedger
+from aura.settings import Settings
+from aura.usage import UsageEvent, UsageLedger
 
 
 async def test_events_are_priced_once_per_key_and_summed_by_type(db) -> None:
@@ -30,7 +31,7 @@ async def test_events_are_priced_once_per_key_and_summed_by_type(db) -> None:
 async def test_price_table_is_configurable_and_types_are_checked(db, monkeypatch) -> None:
     monkeypatch.setenv("AURA_PRICE_AUTOPILOT_STEP", "0.5")
     user = f"user-{uuid.uuid4().hex[:8]}"
-    ledger = UsageLedger(db, PriceTable())
+    ledger = UsageLedger(db, Settings().prices)
     await ledger.record([UsageEvent(user, "autopilot_step", f"{user}:s1", quantity=2)])
     assert (await ledger.summary(user)).total_amount == Decimal("1.0")
     with pytest.raises(ValueError, match="unknown billable"):

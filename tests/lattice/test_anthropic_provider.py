@@ -13,7 +13,7 @@ from starlette.routing import Route
 from lattice.messages import CellTask
 from lattice.providers import Completion, ProviderError, ProviderRequest, Turn
 from lattice.providers.anthropic import AnthropicProvider, to_messages
-from lattice.settings import LatticeSettings
+from aura.settings import LatticeSettings
 
 
 def _sse(text_parts: list[str], stop_reason: str) -> list[str]:

@@ -15,7 +15,7 @@ from deployments.app import build_api
 from negotiation.catalog import Catalog, CatalogItem, seed_demo_catalog
 from negotiation.client import NegotiationClient
 from negotiation.embedding import HashingEmbedder
-from negotiation.settings import negotiation_settings
+from aura.settings import get_settings
 
 #: Test items beside the demo catalog, with known terms.
 TEST_ITEMS = [
@@ -51,14 +51,14 @@ def negotiation_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., N
     def apply(**values: object) -> None:
         for name, value in values.items():
             monkeypatch.setenv(f"AURA_{name.upper()}", str(value))
-        negotiation_settings.cache_clear()
+        get_settings.cache_clear()
 
     monkeypatch.setenv("AURA_RATE_LIMIT_PER_MINUTE", "100000")
     monkeypatch.delenv("AURA_MISTRAL_API_KEY", raising=False)
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
-    negotiation_settings.cache_clear()
+    get_settings.cache_clear()
     yield apply
-    negotiation_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -128,14 +128,14 @@ async def test_a_restarted_seller_follows_the_stored_rows_not_its_lost_or_stale_
     from actors import HostGroup, HostSpec
     from deployments.app import build_api
     from negotiation.service import NegotiationService
-    from negotiation.settings import negotiation_settings
+    from aura.settings import get_settings
 
     sellers = HostGroup.sharded(HostSpec(group=f"seller-desk-{uuid.uuid4().hex[:8]}",
                                          actor_class="negotiation.seller:Seller",
                                          intake="negotiation.desk:NegotiationDesk", persistence=persistence,
                                          flush_interval_s=3600.0, idle_ttl_s=None), coalesce=True)
     app = build_api()
-    app.state.negotiation = NegotiationService(db, negotiation_settings(), sellers)
+    app.state.negotiation = NegotiationService(db, get_settings().negotiation, sellers)
     try:
         async with NegotiationClient("http://test", transport=httpx.ASGITransport(app=app)) as agent:
             first = await agent.negotiate("t_linear", 500)

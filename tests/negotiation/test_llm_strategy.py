@@ -15,7 +15,7 @@ from negotiation.client import NegotiationClient
 from negotiation.curve import curve_secret, session_curve
 from negotiation.guard import mentions_value
 from negotiation.service import NegotiationService, seller_group
-from negotiation.settings import negotiation_settings
+from aura.settings import get_settings
 from tests.negotiation.mistral_stub import MistralStub, Script, start
 
 
@@ -30,7 +30,7 @@ def mistral() -> Iterator[MistralStub]:
 @pytest.fixture(scope="module")
 def llm_sellers(mistral: MistralStub, ray_cluster):
     """Seller hosts of their own whose processes hold the Mistral settings: the key never travels with a bid."""
-    group = seller_group(negotiation_settings(), group=f"seller-llm-{uuid.uuid4().hex[:8]}", env={
+    group = seller_group(get_settings().negotiation, group=f"seller-llm-{uuid.uuid4().hex[:8]}", env={
         "AURA_MISTRAL_API_KEY": "test-key", "AURA_MISTRAL_SERVER_URL": mistral.url, "AURA_LLM_TIMEOUT_MS": "400"})
     yield group
     group.kill()
@@ -41,7 +41,7 @@ async def llm_agent(mistral: MistralStub, llm_sellers, catalog, negotiation_env,
     mistral.script = Script()
     mistral.requests.clear()
     app = build_api()
-    app.state.negotiation = NegotiationService(db, negotiation_settings(), llm_sellers)
+    app.state.negotiation = NegotiationService(db, get_settings().negotiation, llm_sellers)
     async with NegotiationClient("http://test", transport=httpx.ASGITransport(app=app)) as agent:
         yield agent
 

@@ -145,11 +145,11 @@ async def test_malformed_json_is_400(agent: NegotiationClient, transport) -> Non
 async def test_seller_traces_hold_no_floor(agent: NegotiationClient) -> None:
     from negotiation.guard import mentions_value
     from negotiation.service import seller_group
-    from negotiation.settings import negotiation_settings
+    from aura.settings import get_settings
 
     first = await agent.negotiate("t_linear", 500)
     await agent.negotiate("t_linear", 650, session_token=first.session_token)
-    host = seller_group(negotiation_settings()).host_for("t_linear")
+    host = seller_group(get_settings().negotiation).host_for("t_linear")
     trace = await host.export_trace.remote("t_linear")
     assert '"bid": 650.0' in trace  # the steps are there...
     assert "floor" not in trace.lower() and not mentions_value(trace.replace(",", " "), 800.0)  # ...the floor is not

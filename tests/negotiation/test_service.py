@@ -18,7 +18,7 @@ from negotiation.catalog import Catalog
 from negotiation.identity import AgentKey
 from negotiation.protocol import NegotiateRequest
 from negotiation.service import NegotiationError, NegotiationService
-from negotiation.settings import negotiation_settings
+from aura.settings import get_settings
 from tests.negotiation.mistral_stub import Script, start
 
 
@@ -41,7 +41,7 @@ async def test_a_bid_whose_seller_host_stops_is_a_503_and_the_restarted_host_ans
                                          env={"AURA_MISTRAL_API_KEY": "test-key", "AURA_MISTRAL_SERVER_URL": stub.url,
                                               "AURA_LLM_TIMEOUT_MS": "20000"}),
                                 coalesce=True)
-    service = NegotiationService(db, negotiation_settings(), sellers)
+    service = NegotiationService(db, get_settings().negotiation, sellers)
     key = AgentKey.generate()
     try:
         pending = asyncio.create_task(service.negotiate(*_signed_bid(key, "t_llm", 900), None))
