@@ -35,6 +35,8 @@ from typing import Any
 
 from ray import cloudpickle
 
+from aura.errors import AuraError
+
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!IQ")
@@ -53,8 +55,10 @@ Batch = list[tuple[str, Any]]
 Handler = Callable[[Batch], Awaitable[list[Any]]]
 
 
-class HostUnreachable(ConnectionError):
+class HostUnreachable(AuraError, ConnectionError):
     """The channel to a host closed (the host stopped, or its node is unreachable) before a batch was answered."""
+
+    default_code = "host_unreachable"
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,7 @@ class HostChannel:
         """Send `batch` now and return the future of its replies (`HostUnreachable` if the connection closes first)."""
         future: asyncio.Future[list[Any]] = self.loop.create_future()
         if self._closed is not None:
-            future.set_exception(HostUnreachable(f"the channel is closed: {self._closed}"))
+            future.set_exception(HostUnreachable(detail=f"the channel is closed: {self._closed}"))
             return future
         call_id = next(self._ids)
         data = _frame(call_id, batch)  # a batch that cannot be pickled raises here, before anything is sent
@@ -213,7 +217,7 @@ class HostChannel:
         """Close the connection; batches still in flight fail with `HostUnreachable`."""
         self._writer.close()
         self._reading.cancel()
-        self._fail(HostUnreachable("the channel was closed by its caller"))
+        self._fail(HostUnreachable(detail="the channel was closed by its caller"))
 
     async def _read(self) -> None:
         try:
@@ -233,7 +237,7 @@ class HostChannel:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # EOF, reset, or a frame that makes no sense: the connection is done
-            self._fail(HostUnreachable(f"the host closed the channel ({type(exc).__name__})"))
+            self._fail(HostUnreachable(detail=f"the host closed the channel ({type(exc).__name__})"))
             self._writer.close()
 
     def _fail(self, error: HostUnreachable) -> None:

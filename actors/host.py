@@ -28,6 +28,7 @@ import ray
 from actors.actor import LogicalActor
 from actors.channel import ChannelAddress, ChannelListener
 from actors.persistence import StateStore
+from aura.errors import AuraError
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +79,14 @@ class Failure:
     message: str
 
 
-class ActorFailed(Exception):
-    """Raised by `tell` when the logical actor's handler raised."""
+class ActorFailed(AuraError):
+    """Raised by `tell` when the logical actor's handler raised; `failure` says which actor and what error."""
+
+    default_code = "actor_failed"
 
     def __init__(self, failure: Failure) -> None:
-        # The failure is the only argument so the exception pickles across Ray processes.
-        super().__init__(failure)
+        super().__init__(detail=f"{failure.actor_id}: {failure.error}: {failure.message}")
         self.failure = failure
-
-    def __str__(self) -> str:
-        return f"{self.failure.actor_id}: {self.failure.error}: {self.failure.message}"
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,11 @@ class HostGroup:
         try:
             address = await across_restarts(lambda: self.handle(index).channel.remote(), _REOPEN_WAIT_S)
         except RESTART_ERRORS as error:
-            raise HostUnreachable(f"{self.names[index]} did not come back within {_REOPEN_WAIT_S:.0f} s") from error
+            raise HostUnreachable(detail=f"{self.names[index]} did not come back within {_REOPEN_WAIT_S:.0f} s") from error
         try:
             channel = await HostChannel.open(address)
         except (OSError, asyncio.TimeoutError) as error:  # the host stopped again since it answered
-            raise HostUnreachable(f"{self.names[index]} did not take the connection: {error}") from error
+            raise HostUnreachable(detail=f"{self.names[index]} did not take the connection: {error}") from error
         self._channels[index] = channel
         return await channel.call(messages)
 

@@ -9,14 +9,17 @@ from functools import lru_cache
 
 import jwt
 import typer
+from aura.errors import AuraError
 from aura.server_secrets import server_secret
 from aura.settings import AuthSettings, Settings, get_settings
 
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"]
 
 
-class AuthError(Exception):
-    """A token that cannot be accepted; the message says why (never the token itself)."""
+class AuthError(AuraError):
+    """A token that cannot be accepted; the detail says why (never the token itself)."""
+
+    default_code = "invalid_token"
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise AuthError(f"malformed token: {exc}") from None
+            raise AuthError(detail=f"malformed token: {exc}") from None
         algorithm = header.get("alg")
         if algorithm == "HS256" and self._local:
             key: object = self._secret
@@ -86,9 +89,9 @@ class TokenVerifier:
             try:
                 key = _jwks_client(self._auth.jwks_url).get_signing_key_from_jwt(token).key
             except jwt.PyJWTError as exc:
-                raise AuthError(f"no signing key for token: {exc}") from None
+                raise AuthError(detail=f"no signing key for token: {exc}") from None
         else:
-            raise AuthError(f"algorithm {algorithm!r} is not accepted")
+            raise AuthError(detail=f"algorithm {algorithm!r} is not accepted")
         try:
             claims = jwt.decode(
                 token, key, algorithms=[algorithm], audience=self._auth.jwt_audience,
@@ -96,10 +99,10 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "aud"]},
             )
         except jwt.PyJWTError as exc:
-            raise AuthError(str(exc)) from None
+            raise AuthError(detail=str(exc)) from None
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
-            raise AuthError("token has no subject")
+            raise AuthError(detail="token has no subject")
         self._check_lifetime(claims)
         return Principal(user_id=subject, expires_at=int(claims["exp"]))
 
@@ -110,7 +113,7 @@ class TokenVerifier:
         # An `iat` in the future would stretch the allowance; now is the latest a token can have been issued.
         start = min(now, float(issued)) if isinstance(issued, int | float) else now
         if float(claims["exp"]) - start > self._auth.jwt_max_lifetime_s + self._auth.jwt_leeway_s:
-            raise AuthError(f"token lifetime exceeds the {self._auth.jwt_max_lifetime_s} s maximum")
+            raise AuthError(detail=f"token lifetime exceeds the {self._auth.jwt_max_lifetime_s} s maximum")
 
     async def verify_async(self, token: str) -> Principal:
         """`verify` without blocking the event loop when a JWKS fetch may be needed."""

@@ -13,9 +13,13 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from aura.errors import AuraError
 
-class SecretUnusable(RuntimeError):
-    """A secret that exists but cannot be used (an empty value or file); the message names where it is."""
+
+class SecretUnusable(AuraError):
+    """A secret that exists but cannot be used (an empty value or file); the detail names where it is."""
+
+    default_code = "secret_unusable"
 
 
 def server_secret(data_dir: Path, name: str, configured: SecretStr | None) -> str:
@@ -23,7 +27,7 @@ def server_secret(data_dir: Path, name: str, configured: SecretStr | None) -> st
     if configured is not None:
         value = configured.get_secret_value()
         if not value.strip():
-            raise SecretUnusable(f"the configured {name} is empty")
+            raise SecretUnusable(detail=f"the configured {name} is empty")
         return value
     path = data_dir / name
     if not path.exists():
@@ -42,5 +46,5 @@ def server_secret(data_dir: Path, name: str, configured: SecretStr | None) -> st
             draft.unlink()
     value = path.read_text().strip()
     if not value:
-        raise SecretUnusable(f"{path} is empty: delete it to have a new secret generated, or configure one")
+        raise SecretUnusable(detail=f"{path} is empty: delete it to have a new secret generated, or configure one")
     return value

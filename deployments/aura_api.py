@@ -11,17 +11,18 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from aura.auth import Principal
+from aura.errors import AuraError
 from aura.idempotency import Refused, Stored, fingerprint
 from aura.settings import get_settings
 from aura.usage import UsageSummary
 from deployments import lattice_ws
 from deployments.dependencies import IDEMPOTENCY_KEY
-from deployments.errors import ApiError, ErrorBody, excerpt
+from deployments.errors import ErrorBody
 from deployments.limits import limited_user
 from deployments.lattice_service import service
 from lattice.messages import Role
 from lattice.service import LatticeService
-from lattice.sessions import Session, SessionEnded, SessionNotFound, TooManySessions
+from lattice.sessions import Session
 from lattice.topology import LatticeView, agent_id
 
 router = APIRouter(prefix="/v1/aura", tags=["aura"])
@@ -139,33 +140,23 @@ def _session_out(session: Session) -> SessionOut:
 
 
 async def _owned(svc: LatticeService, session_id: str, user: Principal) -> Session:
-    try:
-        return await svc.sessions.get(session_id, user.user_id)
-    except SessionNotFound:
-        raise ApiError(404, "session_not_found", f"no session {excerpt(session_id)}") from None
+    return await svc.sessions.get(session_id, user.user_id)
 
 
 @router.post("/sessions", response_model=SessionOut, status_code=201, responses={429: {"model": ErrorBody}})
 async def create_session(user: Principal = Depends(current_user),
                          svc: LatticeService = Depends(service)) -> SessionOut:
     """Start a chat session owned by the caller (at most `max_sessions_per_user` active ones)."""
-    try:
-        return _session_out(await svc.sessions.create(user.user_id, svc.settings.max_sessions_per_user))
-    except TooManySessions as full:
-        raise ApiError(429, "too_many_sessions", f"{full.limit} sessions are active; end one first",
-                       {"Retry-After": "60"}) from None
+    return _session_out(await svc.sessions.create(user.user_id, svc.settings.max_sessions_per_user))
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionOut)
 async def end_session(session_id: str, user: Principal = Depends(current_user),
                       svc: LatticeService = Depends(service)) -> SessionOut:
     """End a session; later chats in it answer 409 and its WebSockets close."""
-    try:
-        ended = await svc.sessions.end(session_id, user.user_id)
-        svc.bus.close_session(session_id)
-        return _session_out(ended)
-    except SessionNotFound:
-        raise ApiError(404, "session_not_found", f"no session {excerpt(session_id)}") from None
+    ended = await svc.sessions.end(session_id, user.user_id)
+    svc.bus.close_session(session_id)
+    return _session_out(ended)
 
 
 #: How long a chat's `Idempotency-Key` is held for its first sending before a resend may run it anew.
@@ -190,8 +181,8 @@ async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc:
         return JSONResponse(claim.response, status_code=claim.status_code, headers={"Idempotent-Replayed": "true"})
     if isinstance(claim, Refused):
         if claim.reason == "key_reused":
-            raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another request")
-        raise ApiError(409, "request_in_progress", "a chat with this Idempotency-Key is running",
+            raise AuraError("idempotency_key_reused", "this Idempotency-Key was used for another request")
+        raise AuraError("request_in_progress", "a chat with this Idempotency-Key is running",
                        {"Retry-After": "5"})
     try:
         answer = await _chat(body, user, svc, idempotency_key)
@@ -203,12 +194,7 @@ async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc:
 
 
 async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempotency_key: str | None) -> ChatResponse:
-    try:
-        session = await svc.sessions.active(body.session_id, user.user_id)
-    except SessionNotFound:
-        raise ApiError(404, "session_not_found", f"no session {excerpt(body.session_id)}") from None
-    except SessionEnded:
-        raise ApiError(409, "session_ended", f"session {excerpt(body.session_id)} has ended") from None
+    session = await svc.sessions.active(body.session_id, user.user_id)
     result = await svc.chat(session, body.prompt, agents_enabled=body.agents_enabled,
                             max_iterations=body.max_iterations, temperature=body.temperature,
                             quantum_enhanced=body.quantum_enhanced, idempotency_key=idempotency_key)
@@ -272,7 +258,7 @@ async def get_usage(start_date: datetime | None = None, end_date: datetime | Non
                     user: Principal = Depends(current_user), svc: LatticeService = Depends(service)) -> UsageSummary:
     """The caller's billable usage in [start_date, end_date), priced by the configured table."""
     if start_date is not None and end_date is not None and end_date <= start_date:
-        raise ApiError(422, "invalid_period", "end_date must be after start_date")
+        raise AuraError("invalid_period", "end_date must be after start_date")
     return await svc.usage.summary(user.user_id, _utc(start_date), _utc(end_date))
 
 

@@ -1,7 +1,14 @@
-"""One error shape for the whole API: `{"code": ..., "detail": ...}` with a machine-readable code."""
+"""One error shape for the whole API, `{"code": ..., "detail": ...}`, and the one table from codes to statuses.
+
+Errors below this floor carry a machine-readable code and know nothing of
+HTTP (`aura.errors.AuraError`); here each code gets its status. A code
+missing from the table answers 500 and is logged, and a test reads the
+source for every code and checks the table has it.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,8 +17,42 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from aura.errors import AuraError
+
+log = logging.getLogger(__name__)
+
+
+def _codes(status: int, names: str) -> dict[str, int]:
+    return dict.fromkeys(names.split(), status)
+
+
+#: The status of every code an answer can carry.
+STATUS: dict[str, int] = {
+    **_codes(400, "malformed_json malformed_body negotiation_refused"),
+    **_codes(401, "unauthenticated invalid_token missing_headers clock_skew bad_did bad_signature replayed "
+                  "access_denied"),
+    **_codes(403, "agent_mismatch ibm_not_allowed"),
+    **_codes(404, "not_found session_not_found deal_not_found unknown_item"),
+    **_codes(405, "method_not_allowed"),
+    **_codes(409, "session_ended idempotency_key_reused request_in_progress session_conflict"),
+    **_codes(410, "session_expired"),
+    **_codes(413, "body_too_large circuit_text_too_large"),
+    **_codes(422, "invalid_request invalid_period invalid_scenario unknown_currency currency_mismatch invalid_qasm "
+                  "include_not_allowed not_unitary opaque_gate invalid_angle invalid_lattice lattice_state_missing "
+                  "qubits_mismatch too_few_qubits too_many_qubits too_many_clbits too_many_edges "
+                  "too_many_gate_definitions too_many_gates too_deep too_many_shots invalid_shots "
+                  "circuit_build_timeout unknown_backend unknown_device unsupported_circuit circuit_too_large"),
+    **_codes(429, "rate_limited too_many_sessions ibm_quota_exhausted"),
+    **_codes(500, "internal_error secret_unusable actor_failed step_failed output_rejected provider_error "
+                  "quantum_error llm_failure"),
+    **_codes(502, "job_failed aer_failed ibm_job_failed ibm_submit_failed ibm_timeout ibm_unavailable "
+                  "ibm_not_configured"),
+    **_codes(503, "seller_unavailable decisions_unavailable quantum_pool_busy quantum_worker_unavailable "
+                  "circuit_builder_busy host_unreachable"),
+}
+
 #: Codes of the answers Starlette gives itself (no such route, wrong method, a body it cannot read).
-_HTTP_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+_STARLETTE_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
 class ErrorBody(BaseModel):
@@ -21,18 +62,9 @@ class ErrorBody(BaseModel):
     detail: Any = None
 
 
-class ApiError(Exception):
-    """Raise from a route to answer `status` with a machine-readable `code`."""
-
-    def __init__(self, status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{status} {code}: {detail}")
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
-
-
-def excerpt(text: str, limit: int = 40) -> str:
-    """A caller's input as it may appear in an error detail: printable ASCII only, at most `limit` characters."""
-    shown = "".join(c if " " <= c <= "~" else "?" for c in text[:limit])
-    return shown + ("..." if len(text) > limit else "")
+def status_of(code: str) -> int:
+    """The HTTP status of an answer carrying `code` (500 for a code the table lacks)."""
+    return STATUS.get(code, 500)
 
 
 def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -43,14 +75,20 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     """Register the handlers that turn errors into `ErrorBody` answers."""
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        body = ErrorBody(code=exc.code, detail=exc.detail).model_dump()
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    @app.exception_handler(AuraError)
+    async def _aura(_: Request, exc: AuraError) -> JSONResponse:
+        status = status_of(exc.code)
+        if exc.code not in STATUS:
+            log.error("an error code has no status", extra={"code": exc.code})
+        if status >= 500:
+            # What failed in detail is in this log line (with the request id), not in the answer.
+            log.warning("request failed", extra={"code": exc.code, "error": type(exc).__name__})
+        body = ErrorBody(code=exc.code, detail=exc.detail if exc.code in STATUS else None)
+        return JSONResponse(body.model_dump(), status_code=status, headers=exc.headers)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        code = _STARLETTE_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return JSONResponse(ErrorBody(code=code, detail=exc.detail).model_dump(), status_code=exc.status_code,
                             headers=exc.headers)
 

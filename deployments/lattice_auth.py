@@ -8,7 +8,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from aura.auth import AuthError, Principal, TokenVerifier
-from deployments.errors import ApiError
+from aura.errors import AuraError
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT whose `sub` is the user id (`aura token --user ID`).")
 
@@ -23,8 +23,8 @@ async def current_user(credentials: HTTPAuthorizationCredentials | None = Depend
     """The principal of the request's bearer token; 401 when it is missing or invalid."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "unauthenticated", "a bearer token is required", headers=challenge)
+        raise AuraError("unauthenticated", "a bearer token is required", headers=challenge)
     try:
         return await verifier().verify_async(credentials.credentials)
     except AuthError as exc:
-        raise ApiError(401, "invalid_token", str(exc), headers=challenge) from None
+        raise AuraError("invalid_token", exc.detail, headers=challenge) from None

@@ -23,9 +23,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 
 from aura.auth import AuthError, Principal
+from aura.errors import AuraError
 from aura.ratelimit import Rate
 from aura.settings import get_settings
-from deployments.errors import ApiError
 from deployments.lattice_auth import verifier
 from deployments.lattice_service import service
 from deployments.limits import spend
@@ -132,7 +132,7 @@ async def session_events(websocket: WebSocket, session_id: str | None = None, to
         return
     try:
         await spend(f"user:{principal.user_id}", Rate(get_settings().limits.user_per_minute))
-    except ApiError:
+    except AuraError:
         await websocket.close(code=TRY_AGAIN_LATER, reason="rate limited")
         return
     svc = await service()

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request, Response
 
 from aura.auth import Principal
+from aura.errors import AuraError
 from aura.ratelimit import Rate, RateLimiter
 from aura.settings import get_settings
 from deployments.dependencies import database
-from deployments.errors import ApiError
 from deployments.lattice_auth import current_user
 
 _limiter: RateLimiter | None = None
@@ -40,7 +40,7 @@ async def spend(bucket: str, rate: Rate, response: Response | None = None) -> di
     """Spend a token of `bucket`, or raise 429 `rate_limited`; the headers are set on `response` when given."""
     verdict = await (await rate_limiter()).take(bucket, rate)
     if not verdict.allowed:
-        raise ApiError(429, "rate_limited", f"more than {rate.per_minute} requests a minute", verdict.headers)
+        raise AuraError("rate_limited", f"more than {rate.per_minute} requests a minute", verdict.headers)
     if response is not None:
         response.headers.update(verdict.headers)
     return verdict.headers

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from aura.settings import get_settings
 from aura.telemetry import current_trace_id, stage
 from deployments.dependencies import IDEMPOTENCY_KEY, database
-from deployments.errors import ApiError, ErrorBody
+from deployments.errors import ErrorBody
 from deployments.limits import limited_address
-from negotiation.access import AccessDenied, SignedRequest
+from negotiation.access import SignedRequest
 from negotiation.protocol import Deal, DealsPage, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 from negotiation.service import NegotiationError, NegotiationService
 
@@ -34,25 +34,15 @@ async def _service(request: Request) -> NegotiationService:
     return found
 
 
-def _denied(denied: AccessDenied) -> ApiError:
-    return ApiError(denied.status, denied.code, denied.detail, denied.headers)
-
-
 async def signed_request(request: Request) -> SignedRequest:
     """This request's signature headers, to be verified and admitted by whoever handles it (401 if absent)."""
-    try:
-        return SignedRequest.from_headers(request.method, request.url.path, request.headers, await request.body())
-    except AccessDenied as denied:
-        raise _denied(denied) from None
+    return SignedRequest.from_headers(request.method, request.url.path, request.headers, await request.body())
 
 
 async def _admit(request: Request, response: Response, service: NegotiationService) -> str:
     signed = await signed_request(request)
     with stage("admit"):
-        try:
-            admission = await service.gate.admit_ticket(service.gate.verify(signed))
-        except AccessDenied as denied:
-            raise _denied(denied) from None
+        admission = await service.gate.admit_ticket(service.gate.verify(signed))
     response.headers.update(admission.headers)
     return admission.agent_did
 
@@ -69,10 +59,11 @@ async def optional_agent(request: Request, response: Response) -> str | None:
     return await _admit(request, response, await _service(request))
 
 
-def _refused(error: NegotiationError, response: Response) -> ApiError:
-    # An admitted agent's refusal carries the rate-limit headers like any answer.
-    limits = error.headers or {k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")}
-    return ApiError(error.status, error.code, error.detail, limits)
+def _with_limits(error: NegotiationError, response: Response) -> NegotiationError:
+    """An admitted agent's refusal, carrying its rate-limit headers like any answer."""
+    if not error.headers:
+        error.headers = {k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")}
+    return error
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=_AUTH_ERRORS)
@@ -100,13 +91,7 @@ async def negotiate(body: NegotiateRequest, request: Request, response: Response
     After a 503, send the bid again (signed anew) with the same `Idempotency-Key`: if the first sending
     was decided, its answer comes back and nothing is decided twice.
     """
-    try:
-        answer, admission = await (await _service(request)).negotiate(signed, body, current_trace_id(),
-                                                                       idempotency_key)
-    except AccessDenied as denied:
-        raise _denied(denied) from None
-    except NegotiationError as error:
-        raise _refused(error, response) from None
+    answer, admission = await (await _service(request)).negotiate(signed, body, current_trace_id(), idempotency_key)
     response.headers.update(admission.headers)
     return answer
 
@@ -126,4 +111,4 @@ async def deal(request: Request, response: Response, deal_id: str = Path(min_len
     try:
         return await (await _service(request)).deal(deal_id, agent)
     except NegotiationError as error:
-        raise _refused(error, response) from None
+        raise _with_limits(error, response) from None

@@ -9,7 +9,6 @@ errors carry a code; this module alone turns codes into HTTP statuses.
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache, partial
 from typing import Annotated
 
@@ -20,17 +19,15 @@ from qiskit import QuantumCircuit
 from aura.auth import Principal
 from aura.settings import Settings, get_settings
 from deployments.dependencies import database
-from deployments.errors import ApiError, ErrorBody
+from deployments.errors import ErrorBody
 from deployments.limits import limited_user
 from quantum import ibm_access
 from quantum.backends import validate_name
 from quantum.building import CircuitBuilder
 from quantum.circuits import LatticeEdge, build
-from quantum.errors import QuantumError
+from quantum.errors import CircuitError
 from quantum.limits import CircuitLimits
-from quantum.pool import MAX_SHOTS, PoolConfig, QuantumJobFailed, run_metrics
-
-log = logging.getLogger(__name__)
+from quantum.pool import MAX_SHOTS, PoolConfig, run_metrics
 
 router = APIRouter(prefix="/v1/quantum", tags=["quantum"])
 #: Bearer callers, each run spending a token of its user's bucket and of its quantum bucket.
@@ -99,17 +96,6 @@ class MetricsResponse(BaseModel):
     fallback_reason: str | None = None
 
 
-# Statuses of the codes that are not a plain 422 (a request that names something impossible).
-_STATUS = {
-    "circuit_text_too_large": 413,
-    "ibm_not_allowed": 403,
-    "ibm_quota_exhausted": 429,
-    "circuit_builder_busy": 503,
-    "quantum_pool_busy": 503,
-    "quantum_worker_unavailable": 503,
-}
-_RETRY_AFTER_S = 1  # how soon a busy pool or builder is worth asking again
-
 _RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody, "description": description} for status, description in {
         401: "No bearer token (`unauthenticated`) or an invalid one (`invalid_token`).",
@@ -148,25 +134,21 @@ async def quantum_metrics(request: MetricsRequest, user: Principal = Depends(qua
     """Run the circuit through the batching pool and return Φ, Γ, Λ, W₂ with the counts."""
     settings = get_settings()
     bounds = limits(settings)
-    try:
-        validate_name(request.backend)
-        if request.fallback is not None:
-            validate_name(request.fallback)
-        ibm = ibm_access.reaches_ibm(request.backend, request.fallback)
-        if ibm:
-            ibm_access.check_allowed(user.user_id, settings.quantum.ibm_users)
-        if request.shots > settings.quantum.max_shots:
-            raise ApiError(422, "too_many_shots",
-                           f"{request.shots} shots exceed the limit of {settings.quantum.max_shots}")
-        circuit = await builder(settings.quantum.build_threads).build(partial(_circuit, request, bounds),
-                                                                      settings.quantum.build_timeout_s)
-        if ibm:
-            # Spent only for a circuit that built: a refused one never reaches IBM.
-            await ibm_access.spend(await database(), user.user_id, settings.quantum.ibm_daily_circuits)
-        result = await run_metrics(circuit, request.shots, request.backend, request.fallback,
-                                   PoolConfig(max_qubits=bounds.max_qubits))
-    except QuantumError as error:
-        raise _answer(error, user) from error
+    validate_name(request.backend)
+    if request.fallback is not None:
+        validate_name(request.fallback)
+    ibm = ibm_access.reaches_ibm(request.backend, request.fallback)
+    if ibm:
+        ibm_access.check_allowed(user.user_id, settings.quantum.ibm_users)
+    if request.shots > settings.quantum.max_shots:
+        raise CircuitError("too_many_shots", f"{request.shots} shots exceed the limit of {settings.quantum.max_shots}")
+    circuit = await builder(settings.quantum.build_threads).build(partial(_circuit, request, bounds),
+                                                                  settings.quantum.build_timeout_s)
+    if ibm:
+        # Spent only for a circuit that built: a refused one never reaches IBM.
+        await ibm_access.spend(await database(), user.user_id, settings.quantum.ibm_daily_circuits)
+    result = await run_metrics(circuit, request.shots, request.backend, request.fallback,
+                               PoolConfig(max_qubits=bounds.max_qubits))
     return MetricsResponse(
         phi=result.phi, gamma=result.gamma, lambda_=result.lam, w2=result.w2, counts=result.counts,
         backend_used=result.backend_used, job_id=result.job_id, execution_ms=result.execution_ms,
@@ -180,17 +162,3 @@ def _circuit(request: MetricsRequest, bounds: CircuitLimits) -> QuantumCircuit:
     edges = [] if lattice is None else [LatticeEdge(e.source, e.target, e.interactions) for e in lattice.edges]
     return build(request.circuit, qubits=request.qubits, scores=None if lattice is None else lattice.scores,
                  edges=edges, limits=bounds)
-
-
-def _answer(error: QuantumError, user: Principal) -> ApiError:
-    """The HTTP answer to a quantum error: its status, code and reason, with `Retry-After` where retrying helps."""
-    status = _STATUS.get(error.code, 502 if isinstance(error, QuantumJobFailed) else 422)
-    headers = None
-    if isinstance(error, ibm_access.IbmQuotaExhausted):
-        headers = {"Retry-After": str(error.retry_after_s)}
-    elif status == 503:
-        headers = {"Retry-After": str(_RETRY_AFTER_S)}
-    if status >= 500:
-        # What went wrong in detail is in the worker's log; this line ties the request to it.
-        log.warning("quantum request failed", extra={"code": error.code, "user_id": user.user_id})
-    return ApiError(status, error.code, error.reason, headers=headers)

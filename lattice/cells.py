@@ -18,6 +18,7 @@ from ray.actor import ActorHandle
 from actors.actor import LogicalActor
 from actors.loop import W2Loop
 from actors.w2 import wasserstein2
+from aura.errors import AuraError
 from lattice.analysis.code import code_blocks, python_code
 from lattice.messages import CellTask, Feedback, Role, StepResult
 from lattice.providers import Completion, ProviderRequest, Turn, get_provider
@@ -36,12 +37,16 @@ _MEMORY_CHARS = 4000
 _relay: ActorHandle | None = None
 
 
-class StepFailed(Exception):
+class StepFailed(AuraError):
     """The provider failed this step (the host counts it against the cell's Γ-resistance)."""
 
+    default_code = "step_failed"
 
-class OutputRejected(Exception):
+
+class OutputRejected(AuraError):
     """The reviewer rejected this cell's output: a failed operation for Γ-resistance, by definition."""
+
+    default_code = "output_rejected"
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ class Cell(LogicalActor):
         steps = int(self.memory.notes.get("steps", 0)) + 1
         if error is not None:
             self._note("error", steps=steps, inputs_from=inputs, last_error=f"{type(error).__name__}: {error}"[:500])
-            raise StepFailed(f"{type(error).__name__}: {error}")
+            raise StepFailed(detail=f"{type(error).__name__}: {error}")
         verdict = None
         if self.role == "reviewer":
             subject = task.subject if task.subject is not None else task.prompt
@@ -194,7 +199,7 @@ class Cell(LogicalActor):
         self.record_outcome(score)
         self.memory.notes["last_review"] = feedback.verdict.decision
         if feedback.verdict.decision == "needs_changes":
-            raise OutputRejected(f"step {feedback.step_id}: {len(feedback.verdict.findings)} findings")
+            raise OutputRejected(detail=f"step {feedback.step_id}: {len(feedback.verdict.findings)} findings")
         return score
 
 

@@ -8,20 +8,34 @@ from datetime import datetime
 
 import asyncpg
 
+from aura.errors import AuraError, excerpt
 
-class SessionNotFound(Exception):
+
+class SessionNotFound(AuraError):
     """No such session for this user (someone else's session is indistinguishable from a missing one)."""
 
+    default_code = "session_not_found"
 
-class SessionEnded(Exception):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(detail=f"no session {excerpt(session_id)}")
+
+
+class SessionEnded(AuraError):
     """The session was ended and takes no more chats."""
 
+    default_code = "session_ended"
 
-class TooManySessions(Exception):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(detail=f"session {excerpt(session_id)} has ended")
+
+
+class TooManySessions(AuraError):
     """The user holds as many active sessions as a user may."""
 
+    default_code = "too_many_sessions"
+
     def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+        super().__init__(detail=f"{limit} sessions are active; end one first", headers={"Retry-After": "60"})
         self.limit = limit
 
 

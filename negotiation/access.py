@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from aura.coalesce import Coalescer
+from aura.errors import AuraError
 from aura.ratelimit import Rate
 from aura.settings import NegotiationSettings
 from negotiation.identity import IdentityError, canonical_did, signing_payload, verify_signature
@@ -34,16 +35,11 @@ SELECT req, is_fresh, tokens_left, is_allowed FROM admit_requests($1::text[], $2
 """
 
 
-class AccessDenied(Exception):
-    """A request that is not admitted: HTTP `status`, machine-readable `code`, and headers to send."""
+class AccessDenied(AuraError):
+    """A request that is not admitted: a machine-readable `code` (`missing_headers`, `clock_skew`, `bad_did`,
+    `bad_signature`, `replayed`, `rate_limited`) and the headers to send with the refusal."""
 
-    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{status} {code}: {detail}")
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
-
-    def __reduce__(self) -> tuple:
-        # Refusals made on a seller host travel back to the gateway pickled, on the host's channel.
-        return AccessDenied, (self.status, self.code, self.detail, self.headers)
+    default_code = "access_denied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +88,7 @@ class SignedRequest:
         """The request's signature headers, or AccessDenied (401 missing_headers) when one is absent."""
         did, stamp, signature = headers.get("x-agent-id"), headers.get("x-timestamp"), headers.get("x-signature")
         if not did or not stamp or not signature:
-            raise AccessDenied(401, "missing_headers", "X-Agent-ID, X-Timestamp and X-Signature are required")
+            raise AccessDenied("missing_headers", "X-Agent-ID, X-Timestamp and X-Signature are required")
         return cls(method, path, did, stamp, signature, body)
 
 
@@ -104,15 +100,15 @@ def verify_request(request: SignedRequest, clock_skew_s: int) -> Ticket:
     """
     stamp = request.timestamp
     if _UNIX_SECONDS.fullmatch(stamp) is None:
-        raise AccessDenied(401, "clock_skew", "X-Timestamp must be Unix seconds in ASCII digits")
+        raise AccessDenied("clock_skew", "X-Timestamp must be Unix seconds in ASCII digits")
     if abs(time.time() - int(stamp)) > clock_skew_s:
-        raise AccessDenied(401, "clock_skew", f"X-Timestamp is more than {clock_skew_s} s from the server clock")
+        raise AccessDenied("clock_skew", f"X-Timestamp is more than {clock_skew_s} s from the server clock")
     try:
         verify_signature(request.agent_did, request.signature,
                          signing_payload(request.method, request.path, stamp, request.body))
         agent = canonical_did(request.agent_did)
     except IdentityError as exc:
-        raise AccessDenied(401, exc.code, str(exc)) from None
+        raise AccessDenied(exc.code, str(exc)) from None
     return Ticket(agent, request.signature.lower())
 
 
@@ -135,11 +131,11 @@ class Admissions:
 
     def _outcome(self, ticket: Ticket, row: asyncpg.Record) -> Admission | AccessDenied:
         if not row["is_fresh"]:
-            return AccessDenied(401, "replayed", "this signature was already used")
+            return AccessDenied("replayed", "this signature was already used")
         tokens = float(row["tokens_left"] or 0.0)
         headers = self._rate.headers(tokens)
         if not row["is_allowed"]:
-            return AccessDenied(429, "rate_limited", f"more than {self.limits.per_minute} requests per minute",
+            return AccessDenied("rate_limited", f"more than {self.limits.per_minute} requests per minute",
                                 {"Retry-After": str(self._rate.retry_after(tokens)), **headers})
         return Admission(ticket.agent_did, headers)
 

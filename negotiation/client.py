@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from aura.errors import AuraError
+
 from negotiation.identity import AgentKey
 from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 
@@ -20,12 +22,15 @@ _MAX_AHEAD_S = 30
 _MAX_RETRY_WAIT_S = 10.0
 
 
-class ApiCallFailed(Exception):
-    """A non-2xx answer: its status, machine-readable `code` and detail."""
+class ApiCallFailed(AuraError):
+    """A non-2xx answer the API gave this client: its HTTP status, machine-readable `code`, detail and headers."""
 
     def __init__(self, status: int, code: str, detail: Any, headers: httpx.Headers) -> None:
-        super().__init__(f"{status} {code}: {detail}")
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+        super().__init__(code, detail, dict(headers))
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.detail}"
 
 
 class NegotiationClient:

@@ -82,7 +82,7 @@ def idempotency_scope(agent_did: str) -> str:
 
 
 def _unavailable() -> NegotiationError:
-    return NegotiationError(503, "decisions_unavailable",
+    return NegotiationError("decisions_unavailable",
                             "the decision could not be stored; nothing was agreed, send the bid again",
                             {"Retry-After": "1"})
 
@@ -172,7 +172,7 @@ class NegotiationDesk:
                 if attempt == 0:
                     await self._restore(records, deliver, [work[i] for i in stale])
         for i, pending in work.items():
-            replies[i] = NegotiationError(409, "session_conflict", "the session changed while this bid was decided; "
+            replies[i] = NegotiationError("session_conflict", "the session changed while this bid was decided; "
                                           "send it again", pending.admission.headers)
 
     @staticmethod
@@ -198,10 +198,10 @@ class NegotiationDesk:
             if isinstance(outcome, Stored):
                 replies[i] = Answer(decision_from(outcome.response), pending.admission, replayed=True)
             elif outcome.reason == "key_reused":
-                replies[i] = NegotiationError(409, "idempotency_key_reused", "this Idempotency-Key was used for "
+                replies[i] = NegotiationError("idempotency_key_reused", "this Idempotency-Key was used for "
                                               "another request", pending.admission.headers)
             else:
-                replies[i] = NegotiationError(409, "request_in_progress", "a bid with this Idempotency-Key is "
+                replies[i] = NegotiationError("request_in_progress", "a bid with this Idempotency-Key is "
                                               "being decided; send it again", {"Retry-After": "1"})
             del work[i]
 
@@ -252,7 +252,7 @@ class NegotiationDesk:
                 outcomes[i] = denied
             except Exception:  # whatever a header holds, it fails its own bid, never the batch
                 log.exception("a bid's signature headers could not be checked")
-                outcomes[i] = AccessDenied(401, "bad_signature", "the signature headers could not be read")
+                outcomes[i] = AccessDenied("bad_signature", "the signature headers could not be read")
             else:
                 verified.setdefault(signed.limits, []).append((i, ticket))
         for limits, group in verified.items():

@@ -20,6 +20,8 @@ from typing import Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from aura.errors import AuraError
+
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
 _ED25519_MULTICODEC = b"\xed\x01"
@@ -27,12 +29,10 @@ _HEX_DID = re.compile(r"^did:key:([0-9a-fA-F]{64})$")
 _SIGNATURE = re.compile(r"^[0-9a-fA-F]{128}$")
 
 
-class IdentityError(ValueError):
-    """A DID or signature that cannot be read or does not verify; `code` is the API's error code."""
+class IdentityError(AuraError, ValueError):
+    """A DID or signature that cannot be read or does not verify (`bad_did`, `bad_signature`)."""
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
+    default_code = "bad_signature"
 
 
 def b58encode(data: bytes) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from aura.errors import AuraError
 from aura.settings import NegotiationSettings, get_settings
 
 from negotiation.catalog import ItemTerms
@@ -53,11 +54,16 @@ class LlmDecision(BaseModel):
     message: str = Field(max_length=600)
 
 
-class LlmFailure(Exception):
-    """The model's answer could not be used; `reason` is counted (timeout, provider_error, bad_json, illegal_action...)."""
+class LlmFailure(AuraError):
+    """The model's answer could not be used; `reason` is counted (timeout, provider_error, bad_json, illegal_action...).
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
+    It never reaches a caller: the seller falls back to `concession` and records the reason.
+    """
+
+    default_code = "llm_failure"
+
+    def __init__(self, *, reason: str, detail: str = "") -> None:
+        super().__init__(detail=f"{reason}: {detail}" if detail else reason)
         self.reason = reason
 
 
@@ -133,7 +139,7 @@ def _content(answer: Any) -> str:
     if isinstance(content, list):  # content chunks: keep the text ones
         content = "".join(getattr(chunk, "text", "") or "" for chunk in content)
     if not isinstance(content, str) or not content.strip():
-        raise LlmFailure("empty_answer")
+        raise LlmFailure(reason="empty_answer")
     return content
 
 
@@ -158,22 +164,22 @@ async def llm_proposal(config: LlmConfig, terms: ItemTerms, bid: float, document
             config.timeout_ms / 1000 + 0.5,
         )
     except (asyncio.TimeoutError, TimeoutError) as exc:
-        raise LlmFailure("timeout", type(exc).__name__) from None
+        raise LlmFailure(reason="timeout", detail=type(exc).__name__) from None
     except Exception as exc:  # the SDK raises many types (HTTP status, connection, validation); all mean "no answer"
         name = type(exc).__name__
-        raise LlmFailure("timeout" if "timeout" in name.lower() else "provider_error", name) from None
+        raise LlmFailure(reason="timeout" if "timeout" in name.lower() else "provider_error", detail=name) from None
     try:
         decision = LlmDecision.model_validate_json(_content(answer))
     except ValidationError as exc:
-        raise LlmFailure("bad_json", f"{exc.error_count()} errors") from None
+        raise LlmFailure(reason="bad_json", detail=f"{exc.error_count()} errors") from None
     if decision.action == "accept":
         if not (terms.floor_price <= decision.price <= bid):
-            raise LlmFailure("illegal_price", "accepted price outside [floor, bid]")
+            raise LlmFailure(reason="illegal_price", detail="accepted price outside [floor, bid]")
         return Proposal("accept", decision.price, decision.message)
     if decision.action == "counter":
         if not (math.isfinite(decision.price) and terms.floor_price < decision.price <= terms.base_price):
-            raise LlmFailure("illegal_price", "counter outside (floor, list price]")
+            raise LlmFailure(reason="illegal_price", detail="counter outside (floor, list price]")
         if decision.price <= bid:
-            raise LlmFailure("illegal_action", "counter at or below the bid")
+            raise LlmFailure(reason="illegal_action", detail="counter at or below the bid")
         return Proposal("counter", decision.price, decision.message, "bid_too_low")
     return Proposal("reject", None, decision.message, "seller_declined")

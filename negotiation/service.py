@@ -15,6 +15,7 @@ import asyncpg
 from actors.channel import HostUnreachable
 from actors.host import HostSpec
 from actors.placement import HostGroup
+from aura.errors import excerpt
 from aura.settings import NegotiationSettings
 from aura.telemetry import stage
 from negotiation.access import Admission, AgentGate, SignedRequest
@@ -78,11 +79,11 @@ class NegotiationService:
         """Active items closest to the query."""
         return SearchResponse(results=await self.catalog.search(request.query, request.limit, request.min_similarity))
 
-    async def _refuse(self, signed: SignedRequest, status: int, code: str, detail: str) -> NegotiationError:
+    async def _refuse(self, signed: SignedRequest, code: str, detail: str) -> NegotiationError:
         # A bid refused before any seller sees it is still a request: it is verified and admitted
         # here first, so a forger, a replay or a rate-limited agent hears that rather than the refusal.
         admission = await self.gate.admit_ticket(self.gate.verify(signed))
-        return NegotiationError(status, code, detail, admission.headers)
+        return NegotiationError(code, detail, admission.headers)
 
     async def negotiate(self, signed: SignedRequest, request: NegotiateRequest, trace_id: str | None,
                         idempotency_key: str | None = None) -> tuple[NegotiateResponse, Admission]:
@@ -93,15 +94,15 @@ class NegotiationService:
         """
         buyer_did = signed.agent_did
         if request.agent_did is not None and not _same_agent(request.agent_did, buyer_did):
-            raise await self._refuse(signed, 403, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
+            raise await self._refuse(signed, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
         currency = request.currency.upper()
         if not is_currency(currency):
-            raise await self._refuse(signed, 422, "unknown_currency", f"{request.currency!r} is not an ISO 4217 currency")
+            raise await self._refuse(signed, "unknown_currency", f"{excerpt(request.currency)!r} is not an ISO 4217 currency")
         terms = await self.catalog.terms(request.item_id)
         if terms is None:
-            raise await self._refuse(signed, 404, "unknown_item", f"no active item {request.item_id!r}")
+            raise await self._refuse(signed, "unknown_item", f"no active item {excerpt(request.item_id)!r}")
         if currency != terms.currency:
-            raise await self._refuse(signed, 422, "currency_mismatch", f"this item is priced in {terms.currency}")
+            raise await self._refuse(signed, "currency_mismatch", f"this item is priced in {terms.currency}")
         token = request.session_token or session_token()
         bid = Bid(
             session_token=token, new_session=request.session_token is None, buyer_did=buyer_did, terms=terms,
@@ -116,18 +117,18 @@ class NegotiationService:
                     terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key))
             except HostUnreachable:
                 # The seller's host stopped with this bid in flight; Ray is bringing it back.
-                raise NegotiationError(503, "seller_unavailable", "the item's seller is restarting; send the bid again",
+                raise NegotiationError("seller_unavailable", "the item's seller is restarting; send the bid again",
                                        {"Retry-After": "1"}) from None
         decision, admission = answer.decision, answer.admission
         if decision.status == "session_not_found":
-            raise NegotiationError(404, "session_not_found", "no open session with this token for this item and agent",
+            raise NegotiationError("session_not_found", "no open session with this token for this item and agent",
                                    admission.headers)
         if decision.status == "session_expired":
-            raise NegotiationError(410, "session_expired",
+            raise NegotiationError("session_expired",
                                    f"the session ended at {utc_datetime(decision.valid_until).isoformat()}",
                                    admission.headers)
         if decision.status == "too_many_sessions":
-            raise NegotiationError(429, "too_many_sessions", "this item's seller holds as many open sessions as it "
+            raise NegotiationError("too_many_sessions", "this item's seller holds as many open sessions as it "
                                    "may (for this agent, or in all); continue one or wait for some to end",
                                    {"Retry-After": "30", **admission.headers})
         return self._response(decision, terms, bid, currency), admission
@@ -158,7 +159,7 @@ class NegotiationService:
         """The deal if this buyer made it; 404 for unknown and foreign deals alike."""
         found = await self.records.deal(deal_id, buyer_did)
         if found is None:
-            raise NegotiationError(404, "deal_not_found", "no such deal for this agent")
+            raise NegotiationError("deal_not_found", "no such deal for this agent")
         return found
 
     async def deals(self, buyer_did: str, limit: int, before: datetime | None) -> DealsPage:

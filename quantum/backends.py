@@ -40,7 +40,8 @@ from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
 
 from aura.settings import get_settings
 from quantum.devices import UnknownDevice, device_names, fake_device, region
-from quantum.errors import QuantumError, excerpt
+from aura.errors import excerpt
+from quantum.errors import QuantumError
 from quantum.templates import CompiledTemplates, Group
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ _NAME = re.compile(r"^(aer)(?::([a-z0-9_]+))?$|^(ibm):([A-Za-z0-9_\-]+)$")
 
 
 class BackendError(QuantumError, RuntimeError):
-    """A backend could not run a job; `code` is machine-readable, `reason` says why.
+    """A backend could not run a job; `code` is machine-readable, `detail` says why.
 
     Reasons are Aura's own words: what an SDK or simulator said goes to the
     log, never into a reason, since reasons reach callers.
@@ -476,5 +477,5 @@ class FallbackBackend(Backend):
             return replace(
                 result,
                 backend_used=f"{result.backend_used} (fallback for {self._primary.name})",
-                fallback_reason=error.reason,
+                fallback_reason=error.detail,
             )

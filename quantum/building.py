@@ -22,11 +22,12 @@ from quantum.errors import CircuitError, QuantumError
 
 
 class BuilderBusy(QuantumError):
-    """Every build thread is taken; the caller should retry shortly (code ``circuit_builder_busy``)."""
+    """Every build thread is taken; the caller should retry shortly."""
 
-    def __init__(self, code: str = "circuit_builder_busy",
-                 reason: str = "every circuit builder is busy; retry shortly") -> None:
-        super().__init__(code, reason)
+    default_code = "circuit_builder_busy"
+
+    def __init__(self) -> None:
+        super().__init__(detail="every circuit builder is busy; retry shortly", headers={"Retry-After": "1"})
 
 
 class CircuitBuilder:

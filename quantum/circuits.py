@@ -17,7 +17,8 @@ from qiskit import QuantumCircuit, qasm2
 from qiskit.circuit import Barrier, Gate, Instruction, Measure
 from qiskit.circuit.library import get_standard_gate_name_mapping
 
-from quantum.errors import CircuitError, excerpt
+from aura.errors import excerpt
+from quantum.errors import CircuitError
 from quantum.limits import CircuitLimits
 from quantum.qasm_scan import scan
 

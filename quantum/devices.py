@@ -21,9 +21,13 @@ from qiskit_aer.noise.device import basic_device_gate_errors, basic_device_reado
 from qiskit_ibm_runtime import fake_provider
 from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
+from quantum.errors import QuantumError
 
-class UnknownDevice(ValueError):
-    """No fake IBM device has this name."""
+
+class UnknownDevice(QuantumError, ValueError):
+    """No fake IBM device has this name (or none of its regions fits the circuit)."""
+
+    default_code = "unknown_device"
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ def fake_device(name: str) -> FakeBackendV2:
     """The fake IBM device called `name` (e.g. ``fake_fez``), loaded once per process."""
     attribute = device_names().get(name)
     if attribute is None:
-        raise UnknownDevice(f"no fake IBM device named {name!r}")
+        raise UnknownDevice(detail=f"no fake IBM device named {name!r}")
     return getattr(fake_provider, attribute)()
 
 
@@ -68,7 +72,7 @@ def region(name: str, num_qubits: int) -> Region:
     """
     device = fake_device(name)
     if num_qubits > device.num_qubits:
-        raise UnknownDevice(f"{name} has {device.num_qubits} qubits, the circuit needs {num_qubits}")
+        raise UnknownDevice(detail=f"{name} has {device.num_qubits} qubits, the circuit needs {num_qubits}")
     target = device.target
     couplers = _coupler_errors(target)
     readout = {q: _error(target, "measure", (q,)) for q in range(target.num_qubits)}
@@ -80,7 +84,7 @@ def region(name: str, num_qubits: int) -> Region:
                 outside = b if a in chosen else a
                 frontier[outside] = min(error, frontier.get(outside, error))
         if not frontier:
-            raise UnknownDevice(f"{name} has no connected region of {num_qubits} qubits")
+            raise UnknownDevice(detail=f"{name} has no connected region of {num_qubits} qubits")
         chosen.append(min(frontier, key=lambda q: frontier[q] + readout[q]))
     physical = tuple(chosen)
     small = _restrict(target, physical)

@@ -29,14 +29,18 @@ RETURNING circuits
 
 
 class IbmNotAllowed(QuantumError):
-    """The user is not on the operator's list of those who may use IBM Quantum (code ``ibm_not_allowed``)."""
+    """The user is not on the operator's list of those who may use IBM Quantum."""
+
+    default_code = "ibm_not_allowed"
 
 
 class IbmQuotaExhausted(QuantumError):
-    """The user has run the day's IBM circuits (code ``ibm_quota_exhausted``); retry after `retry_after_s`."""
+    """The user has run the day's IBM circuits; the quota renews after `retry_after_s`."""
 
-    def __init__(self, code: str, reason: str, retry_after_s: int) -> None:
-        super().__init__(code, reason)
+    default_code = "ibm_quota_exhausted"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail=detail, headers={"Retry-After": str(retry_after_s)})
         self.retry_after_s = retry_after_s
 
 
@@ -59,6 +63,5 @@ async def spend(db: asyncpg.Pool, user_id: str, daily_circuits: int, circuits: i
         if spent is not None:
             return
     tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
-    reason = f"the quota of {daily_circuits} IBM Quantum circuits a day is spent; it renews at 00:00 UTC"
-    raise IbmQuotaExhausted("ibm_quota_exhausted", reason,
-                            retry_after_s=max(1, math.ceil((tomorrow - now).total_seconds())))
+    detail = f"the quota of {daily_circuits} IBM Quantum circuits a day is spent; it renews at 00:00 UTC"
+    raise IbmQuotaExhausted(detail, retry_after_s=max(1, math.ceil((tomorrow - now).total_seconds())))

@@ -50,15 +50,19 @@ _LATENCY_WINDOW: Final[int] = 10_000
 
 
 class PoolBusy(QuantumError, RuntimeError):
-    """A pool worker's queue is full; the caller should retry later (code ``quantum_pool_busy``)."""
+    """A pool worker's queue is full, or a worker cannot be reached; the caller should retry shortly."""
 
-    def __init__(self, code: str = "quantum_pool_busy",
-                 reason: str = "the quantum pool has too many circuits waiting; retry shortly") -> None:
-        super().__init__(code, reason)
+    default_code = "quantum_pool_busy"
+
+    def __init__(self, code: str | None = None,
+                 detail: str = "the quantum pool has too many circuits waiting; retry shortly") -> None:
+        super().__init__(code, detail, headers={"Retry-After": "1"})
 
 
 class QuantumJobFailed(QuantumError, RuntimeError):
-    """The backend job carrying a circuit failed; `code` is machine-readable, `reason` says why."""
+    """The backend job carrying a circuit failed; `code` is machine-readable, `detail` says why."""
+
+    default_code = "job_failed"
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,7 @@ class QuantumWorker:
         try:
             outcomes = await asyncio.to_thread(_execute, key[0], key[1], [(s.circuit, s.shots) for s in batch])
         except BackendError as error:
-            outcomes = [QuantumJobFailed(error.code, error.reason)] * len(batch)
+            outcomes = [QuantumJobFailed(error.code, error.detail)] * len(batch)
         except Exception:  # anything else is still this job's failure: its callers get a code, the log the text
             log.exception("quantum job failed", extra={"worker": self._name, "backend": key[0], "fallback": key[1],
                                                        "circuits": len(batch)})
@@ -365,8 +369,7 @@ class _Sender:
                 _handles.pop(self._config.worker_name(index), None)
             log.exception("quantum worker call failed", extra={"worker": self._config.worker_name(index),
                                                                "backend": key[0], "circuits": len(pending)})
-            failed = QuantumJobFailed("quantum_worker_unavailable",
-                                      "the quantum worker could not take the circuit; retry shortly")
+            failed = PoolBusy("quantum_worker_unavailable", "the quantum worker could not take the circuit; retry shortly")
             outcomes = [failed] * len(pending)
         settle([future for _, future in pending], outcomes)
 

@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from quantum.errors import CircuitError, excerpt
+from aura.errors import excerpt
+from quantum.errors import CircuitError
 from quantum.limits import CircuitLimits
 
 ALLOWED_INCLUDE: Final[str] = "qelib1.inc"

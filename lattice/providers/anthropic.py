@@ -64,7 +64,7 @@ class AnthropicProvider(Provider):
         if api_key is None:
             secret = settings.anthropic_api_key
             if secret is None:
-                raise ProviderError("the anthropic provider needs ANTHROPIC_API_KEY")
+                raise ProviderError(detail="the anthropic provider needs ANTHROPIC_API_KEY")
             api_key = secret.get_secret_value()
         client = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=settings.anthropic_base_url, timeout=settings.anthropic_timeout_s,
@@ -98,7 +98,7 @@ class AnthropicProvider(Provider):
                 return
             except anthropic.APIError as exc:
                 if produced or not _midstream(exc) or attempt >= self._max_retries:
-                    raise ProviderError(f"anthropic: {type(exc).__name__}: {exc}") from exc
+                    raise ProviderError(detail=f"anthropic: {type(exc).__name__}: {exc}") from exc
                 attempt += 1
                 completion.notes.append(f"retried after {type(exc).__name__}")
                 await asyncio.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))

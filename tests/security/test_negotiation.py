@@ -78,7 +78,7 @@ async def test_in_one_batch_a_malformed_bid_fails_alone(catalog: Catalog, settin
                   target_score=0.5)
         batch.append(("t_linear", SignedBid(signed.request, signed.limits, bid, "USD", None)))
     replies = await host.tell_many(batch)
-    assert isinstance(replies[3], AccessDenied) and (replies[3].status, replies[3].code) == (401, "clock_skew")
+    assert isinstance(replies[3], AccessDenied) and replies[3].code == "clock_skew"
     assert all(isinstance(r, Answer) and r.decision.status == "countered" for i, r in enumerate(replies) if i != 3)
 
 

@@ -320,10 +320,11 @@ async def test_a_listed_user_runs_on_ibm_until_the_daily_quota_held_in_postgres_
     assert aer.status_code == 200  # the quota is of IBM circuits only
 
 
-async def test_a_failed_job_answers_502_with_a_fixed_reason(client: httpx.AsyncClient, token) -> None:
-    # fake_manila has 5 qubits: the job fails in the worker, after the request was accepted.
+async def test_a_circuit_larger_than_its_device_is_a_422(client: httpx.AsyncClient, token) -> None:
+    # fake_manila has 5 qubits: the job fails in the worker, after the request was accepted; the request named
+    # something impossible, so it is the caller's 4xx, not a backend's 5xx.
     answer, _ = await metrics(client, token(), circuit="ghz", qubits=6, backend="aer:fake_manila")
-    assert answer.status_code == 502 and answer.json()["code"] == "circuit_too_large"
+    assert answer.status_code == 422 and answer.json()["code"] == "circuit_too_large"
 
 
 async def test_an_exception_inside_a_job_reaches_the_caller_as_a_code_and_a_fixed_reason(ray_cluster: None) -> None:
@@ -335,4 +336,4 @@ async def test_an_exception_inside_a_job_reaches_the_caller_as_a_code_and_a_fixe
     with pytest.raises(QuantumJobFailed) as raised:
         await run_metrics(circuit, 10, "aer", config=PoolConfig(prefix="test:quantum-security", size=1))
     assert raised.value.code == "job_failed"
-    assert "nan" not in raised.value.reason.lower() and "Error" not in raised.value.reason
+    assert "nan" not in raised.value.detail.lower() and "Error" not in raised.value.detail
