@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import inspect
 import logging
 import os
@@ -29,6 +28,7 @@ from actors.actor import LogicalActor
 from actors.channel import ChannelAddress, ChannelListener
 from actors.persistence import StateStore
 from aura.errors import AuraError
+from aura.loading import load
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,8 @@ class Intake(Protocol):
     async def __call__(self, messages: list[tuple[str, Any]], deliver: Deliver) -> list[Any]: ...
 
 
-def _import(path: str) -> Any:
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def _actor_class(path: str) -> type[LogicalActor]:
-    cls = _import(path)
+    cls = load(path)
     if not (isinstance(cls, type) and issubclass(cls, LogicalActor)):
         raise TypeError(f"{path} is not a LogicalActor subclass")
     return cls
@@ -148,7 +143,7 @@ class Host:
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         self._cls = _actor_class(spec.actor_class)
-        self._intake: Intake | None = None if spec.intake is None else _import(spec.intake)()
+        self._intake: Intake | None = None if spec.intake is None else load(spec.intake)()
         self._async = inspect.iscoroutinefunction(self._cls.receive)
         self._actors: dict[str, LogicalActor] = {}
         # Only actors with a message in flight have a lock, so idle actors cost nothing here.

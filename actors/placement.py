@@ -14,10 +14,9 @@ from ray.actor import ActorHandle
 
 from actors.channel import HostChannel, HostUnreachable
 from actors.host import ActorFailed, Failure, HostSpec, RayHost
+from aura.cluster import NAMESPACE
 from aura.coalesce import Coalescer
 
-#: Hosts live in one Ray namespace, so every job and Serve replica finds the same ones.
-NAMESPACE = "aura"
 
 #: Ray restarts a killed host; calls made while it restarts fail with these and are worth retrying.
 RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jwt
-import typer
 from aura.errors import AuraError
 from aura.server_secrets import server_secret
 from aura.settings import AuthSettings, Settings, get_settings
@@ -120,15 +119,3 @@ class TokenVerifier:
         if self._auth.jwks_url is None:
             return self.verify(token)
         return await asyncio.to_thread(self.verify, token)
-
-
-def token_cli(
-    user: str = typer.Option(..., "--user", help="The user id the token speaks for (its `sub`)."),
-    ttl: int = typer.Option(0, "--ttl", help="Lifetime in seconds (default: AURA_TOKEN_TTL_S, 24 h)."),
-) -> None:
-    """Mint a development bearer token for USER, signed with this machine's HS256 secret."""
-    try:
-        typer.echo(mint_token(user, ttl_s=ttl or None))
-    except ValueError as exc:
-        typer.echo(f"cannot mint a token: {exc}", err=True)
-        raise typer.Exit(2) from None

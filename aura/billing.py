@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import stripe
+from aura.cluster import NAMESPACE
 from aura.settings import BillingSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ def ensure_billing_sync(settings: Settings) -> bool:
     import ray
 
     actor = ray.remote(BillingSyncService).options(
-        name="aura:billing:sync", namespace="aura", get_if_exists=True, lifetime="detached",
+        name="aura:billing:sync", namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
         max_restarts=-1, num_cpus=0,
     ).remote()
     return bool(ray.get(actor.start.remote()))

@@ -1,6 +1,6 @@
 """Logical actors on one host against dedicated Ray actors: activation, memory, messages/s.
 
-    uv run python bench/actors.py [--actors 100000] [--dedicated 4]
+    uv run python -m bench.actors [--actors 100000] [--dedicated 4]
 
 Targets (issue 2): ≥ 100 k logical actors activated in ≤ 1 s per host,
 ≤ 2 KB per idle actor, ≥ 50 k messages/s per host with `tell_many`.
@@ -18,15 +18,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+
+import psutil
+import ray
+
+from actors import HostGroup, HostSpec, LogicalActor
+from aura.store import embedded, migrate
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import aura.runtime  # noqa: E402,F401  (before ray: keeps Ray from rebuilding the venv)
-import psutil  # noqa: E402
-import ray  # noqa: E402
-
-from actors import HostGroup, HostSpec, LogicalActor  # noqa: E402
-from aura.store import embedded, migrate  # noqa: E402
 
 BATCH = 10_000
 

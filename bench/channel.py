@@ -22,15 +22,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+
+import psutil
+import ray
+
+from actors import HostGroup, HostSpec
+from actors.channel import HostChannel
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import aura.runtime  # noqa: E402,F401  (before ray: keeps Ray from rebuilding the venv)
-import psutil  # noqa: E402
-import ray  # noqa: E402
-
-from actors import HostGroup, HostSpec  # noqa: E402
-from actors.channel import HostChannel  # noqa: E402
 
 Send = Callable[[list[tuple[str, Any]]], Awaitable[list[Any]]]
 

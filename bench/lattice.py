@@ -6,7 +6,7 @@ Measures what Aura itself costs, not what a model costs:
 - chunk latency: provider yields a chunk in the cell actor → the WebSocket client has it;
 - 50 chat sessions at once: wall time, per-chat p50 / p99, steps per second.
 
-Run: `uv run python bench/lattice.py [--chats 40] [--concurrent 50]` (starts its own Ray and embedded
+Run: `uv run python -m bench.lattice [--chats 40] [--concurrent 50]` (starts its own Ray and embedded
 PostgreSQL in a temporary data directory, removed at the end).
 """
 
@@ -26,13 +26,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's directory comes first on the path and its own name would
-# shadow the `lattice` package; the repository root goes there instead.
-if sys.path and Path(sys.path[0] or ".").resolve() == _ROOT / "bench":
-    sys.path[0] = str(_ROOT)
 
-from lattice.providers.base import Completion, Provider, ProviderRequest  # noqa: E402
+from lattice.providers.base import Completion, Provider, ProviderRequest
+
+_ROOT = Path(__file__).resolve().parent.parent
 
 CHUNKS = 3
 
@@ -164,7 +161,6 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="aura-bench-"))
     os.environ["AURA_DATA_DIR"] = str(data_dir)
     os.environ["AURA_LATTICE_PROVIDER"] = "bench.lattice:InstantProvider"
-    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
     import ray
 

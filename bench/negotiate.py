@@ -1,6 +1,6 @@
 """Signed `POST /v1/negotiate` through Ray Serve, beside a bare FastAPI + uvicorn app running the same seller code.
 
-    uv run python bench/negotiate.py [--levels 1 8 32] [--seconds 6] [--rounds 1]
+    uv run python -m bench.negotiate [--levels 1 8 32] [--seconds 6] [--rounds 1]
 
 Starts its own embedded PostgreSQL (in a temporary directory), Ray and Serve
 through `aura.runtime`, seeds the demo catalog, and starts the bare app in a
@@ -48,24 +48,23 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import aura.runtime  # noqa: E402  (before ray: keeps Ray from rebuilding the venv)
-import httpx  # noqa: E402
-import psutil  # noqa: E402
+import httpx
+import psutil
 
-from aura.settings import Settings  # noqa: E402
-from aura.store import connect_url  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
+from aura.settings import Settings
+from aura.store import connect_url
+from fastapi import FastAPI
 
-from negotiation.catalog import DEMO_CATALOG, CatalogItem, ItemTerms, read_catalog_file  # noqa: E402
-from negotiation.client import NegotiationClient  # noqa: E402
-from negotiation.protocol import (  # noqa: E402
+from negotiation.catalog import DEMO_CATALOG, CatalogItem, ItemTerms, read_catalog_file
+from negotiation.client import NegotiationClient
+from negotiation.protocol import (
     AcceptedData, CounteredData, NegotiateRequest, NegotiateResponse, RejectedData,
 )
-from negotiation.seller import Bid, Seller, session_token  # noqa: E402
-from negotiation.service import utc_datetime  # noqa: E402
+from negotiation.seller import Bid, Seller, session_token
+from negotiation.service import utc_datetime
+
+ROOT = Path(__file__).resolve().parent.parent
 
 #: Items whose list price needs no high-value confirmation (default threshold 2000).
 ITEMS = [i for i in read_catalog_file(DEMO_CATALOG) if i.base_price <= 2000 and i.active]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aura.runtime import init_ray  # before Ray: workers keep this interpreter, no per-run virtualenv
+from deployments.runtime import init_ray
 import ray
 from qiskit import QuantumCircuit
 

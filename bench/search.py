@@ -1,6 +1,6 @@
 """Catalog search quality and latency: recall@3 over the labelled query set, and search latency.
 
-    uv run python bench/search.py [--repeat 20]
+    uv run python -m bench.search [--repeat 20]
 
 Starts an embedded PostgreSQL in a temporary directory, loads the demo
 catalog with the embedder the settings select (offline hashing embedder
@@ -20,16 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+
+import asyncpg
+from pgvector.asyncpg import register_vector
+
+from aura.settings import get_settings
+from aura.store import embedded, migrate
+from negotiation.catalog import DEMO_CATALOG, Catalog, read_catalog_file
+from negotiation.embedding import embedder_from_settings
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import asyncpg  # noqa: E402
-from pgvector.asyncpg import register_vector  # noqa: E402
-
-from aura.settings import get_settings  # noqa: E402
-from aura.store import embedded, migrate  # noqa: E402
-from negotiation.catalog import DEMO_CATALOG, Catalog, read_catalog_file  # noqa: E402
-from negotiation.embedding import embedder_from_settings  # noqa: E402
 
 QUERIES = ROOT / "negotiation" / "data" / "search_queries.json"
 

@@ -18,15 +18,13 @@ import os
 import threading
 import time
 
-os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # workers use this interpreter; see negotiation/simulate/__main__.py
+import numpy as np
+import psutil
+import ray
 
-import numpy as np  # noqa: E402
-import psutil  # noqa: E402
-import ray  # noqa: E402
-
-from negotiation.simulate import engine, population  # noqa: E402
-from negotiation.simulate.scenario import Scenario, load  # noqa: E402
-from negotiation.strategies import Strategy  # noqa: E402
+from negotiation.simulate import engine, population
+from negotiation.simulate.scenario import Scenario, load
+from negotiation.strategies import Strategy
 
 DEADLINE = 100
 MIX = {"boulware": 1, "linear": 1, "conceder": 1, "adaptive": 1}

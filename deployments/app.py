@@ -16,11 +16,10 @@ from aura.settings import get_settings
 from aura.telemetry import (
     configure_logging, configure_tracing, current_trace_id, records_spans, request_id, request_span, stage_timings,
 )
-from deployments import aura_api, errors, health
-from deployments import negotiation as negotiation_routes
-from deployments import quantum as quantum_routes
+from aura.auth import TokenVerifier
+from deployments import errors, health, lattice, negotiation, quantum
 from deployments.body_limit import BodyLimit
-from deployments.lattice_auth import verifier
+from deployments.replica import Replica
 
 
 #: The headers W3C trace context (and baggage) propagation reads.
@@ -94,9 +93,12 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
                   telemetry={"operation_spans": False, "tracing": recorded, "metrics": recorded, "logs": recorded})
     errors.install(api)
     api.include_router(health.router)
-    api.include_router(negotiation_routes.router)
-    api.include_router(aura_api.router)
-    api.include_router(quantum_routes.router)
+    api.include_router(negotiation.router)
+    api.include_router(lattice.router)
+    api.include_router(quantum.router)
+    api.state.replica = Replica()
+    # Built now, so a secret that cannot sign tokens fails the app (and `aura up`), not every request.
+    api.state.replica.provide("verifier", TokenVerifier())
     api.add_middleware(BodyLimit, max_bytes=get_settings().limits.max_body_bytes)
     api.add_middleware(Correlation, start_spans=not recorded, echo_request_id=not behind_serve)
     return api
@@ -119,8 +121,6 @@ class Gateway:
         settings = get_settings()
         configure_logging(settings.log_level)
         configure_tracing("aura-gateway")
-        # A secret that cannot sign tokens fails the replica here, where `aura up` reports it, not at every request.
-        verifier()
         # Everything loaded so far (Ray, FastAPI, OpenTelemetry: a few hundred thousand objects) lives as
         # long as the process; kept out of the collector, a full collection pauses requests for a few ms
         # rather than ~100 ms.

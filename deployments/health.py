@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from aura import __version__
-from deployments.dependencies import database
+from deployments.replica import database
 
 router = APIRouter(tags=["health"])
 

@@ -10,35 +10,27 @@ A refusal is a 429 `rate_limited` with `Retry-After`; answers carry the
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request, Response
+from starlette.requests import HTTPConnection
 
 from aura.auth import Principal
 from aura.errors import AuraError
 from aura.ratelimit import Rate, RateLimiter
 from aura.settings import get_settings
-from deployments.dependencies import database
-from deployments.lattice_auth import current_user
-
-_limiter: RateLimiter | None = None
-_lock = asyncio.Lock()
+from deployments.auth import current_user
+from deployments.replica import database, replica
 
 
-async def rate_limiter() -> RateLimiter:
-    """This replica's limiter (created on first use)."""
-    global _limiter
-    if _limiter is None:
-        async with _lock:
-            if _limiter is None:
-                _limiter = RateLimiter(await database())
-    return _limiter
+async def _limiter() -> RateLimiter:
+    return RateLimiter(await database())
 
 
-async def spend(bucket: str, rate: Rate, response: Response | None = None) -> dict[str, str]:
+async def spend(connection: HTTPConnection, bucket: str, rate: Rate, response: Response | None = None
+                ) -> dict[str, str]:
     """Spend a token of `bucket`, or raise 429 `rate_limited`; the headers are set on `response` when given."""
-    verdict = await (await rate_limiter()).take(bucket, rate)
+    verdict = await (await replica(connection).get("rate_limiter", _limiter)).take(bucket, rate)
     if not verdict.allowed:
         raise AuraError("rate_limited", f"more than {rate.per_minute} requests a minute", verdict.headers)
     if response is not None:
@@ -53,11 +45,11 @@ def limited_user(kind: str | None = None) -> Callable[..., Awaitable[Principal]]
     if kind is not None and kind not in rates:
         raise ValueError(f"no rate limit for {kind!r}")
 
-    async def dependency(response: Response, user: Principal = Depends(current_user)) -> Principal:
+    async def dependency(request: Request, response: Response, user: Principal = Depends(current_user)) -> Principal:
         settings = get_settings()
-        await spend(f"user:{user.user_id}", Rate(settings.limits.user_per_minute), response)
+        await spend(request, f"user:{user.user_id}", Rate(settings.limits.user_per_minute), response)
         if kind is not None:
-            await spend(f"{kind}:user:{user.user_id}", rates[kind](), response)
+            await spend(request, f"{kind}:user:{user.user_id}", rates[kind](), response)
         return user
 
     return dependency
@@ -66,4 +58,4 @@ def limited_user(kind: str | None = None) -> Callable[..., Awaitable[Principal]]
 async def limited_address(request: Request, response: Response) -> None:
     """Spend a token of the client address's search bucket (for unsigned searches)."""
     address = request.client.host if request.client is not None else "unknown"
-    await spend(f"search:ip:{address}", Rate(get_settings().limits.search_per_minute), response)
+    await spend(request, f"search:ip:{address}", Rate(get_settings().limits.search_per_minute), response)

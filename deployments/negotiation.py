@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from aura.settings import get_settings
 from aura.telemetry import current_trace_id, stage
-from deployments.dependencies import IDEMPOTENCY_KEY, database
+from deployments.replica import IDEMPOTENCY_KEY, database, replica
 from deployments.errors import ErrorBody
 from deployments.limits import limited_address
 from negotiation.access import SignedRequest
@@ -19,19 +18,15 @@ from negotiation.service import NegotiationError, NegotiationService
 router = APIRouter(tags=["negotiation"])
 
 _AUTH_ERRORS = {401: {"model": ErrorBody}, 429: {"model": ErrorBody}}
-_lock = asyncio.Lock()
 
 
-async def _service(request: Request) -> NegotiationService:
-    """This app instance's service, built on first use with the settings of that moment."""
-    found = getattr(request.app.state, "negotiation", None)
-    if found is None:
-        async with _lock:
-            found = getattr(request.app.state, "negotiation", None)
-            if found is None:
-                found = NegotiationService(await database(), get_settings().negotiation)
-                request.app.state.negotiation = found
-    return found
+async def negotiation_service(request: Request) -> NegotiationService:
+    """The negotiation service of the app serving `request` (built on first use)."""
+
+    async def build() -> NegotiationService:
+        return NegotiationService(await database(), get_settings().negotiation)
+
+    return await replica(request).get("negotiation", build)
 
 
 async def signed_request(request: Request) -> SignedRequest:
@@ -49,14 +44,14 @@ async def _admit(request: Request, response: Response, service: NegotiationServi
 
 async def signed_agent(request: Request, response: Response) -> str:
     """The DID of the agent that signed this request (401/429 otherwise)."""
-    return await _admit(request, response, await _service(request))
+    return await _admit(request, response, await negotiation_service(request))
 
 
 async def optional_agent(request: Request, response: Response) -> str | None:
     """The signing agent's DID if the request is signed, None for an anonymous one."""
     if "x-agent-id" not in request.headers:
         return None
-    return await _admit(request, response, await _service(request))
+    return await _admit(request, response, await negotiation_service(request))
 
 
 def _with_limits(error: NegotiationError, response: Response) -> NegotiationError:
@@ -75,7 +70,7 @@ async def search(body: SearchRequest, request: Request, response: Response,
     """
     if agent is None:
         await limited_address(request, response)
-    return await (await _service(request)).search(body)
+    return await (await negotiation_service(request)).search(body)
 
 
 @router.post(
@@ -91,7 +86,7 @@ async def negotiate(body: NegotiateRequest, request: Request, response: Response
     After a 503, send the bid again (signed anew) with the same `Idempotency-Key`: if the first sending
     was decided, its answer comes back and nothing is decided twice.
     """
-    answer, admission = await (await _service(request)).negotiate(signed, body, current_trace_id(), idempotency_key)
+    answer, admission = await (await negotiation_service(request)).negotiate(signed, body, current_trace_id(), idempotency_key)
     response.headers.update(admission.headers)
     return answer
 
@@ -101,7 +96,7 @@ async def deals(request: Request, response: Response, limit: int = Query(default
                 before: datetime | None = Query(default=None, description="Only deals made before this time."),
                 agent: str = Depends(signed_agent)) -> DealsPage:
     """The signing agent's deals, newest first, a page at a time."""
-    return await (await _service(request)).deals(agent, limit, before)
+    return await (await negotiation_service(request)).deals(agent, limit, before)
 
 
 @router.get("/v1/deals/{deal_id}", response_model=Deal, responses={**_AUTH_ERRORS, 404: {"model": ErrorBody}})
@@ -109,6 +104,6 @@ async def deal(request: Request, response: Response, deal_id: str = Path(min_len
                agent: str = Depends(signed_agent)) -> Deal:
     """A deal, shown only to the agent that made it (404 to anyone else)."""
     try:
-        return await (await _service(request)).deal(deal_id, agent)
+        return await (await negotiation_service(request)).deal(deal_id, agent)
     except NegotiationError as error:
         raise _with_limits(error, response) from None

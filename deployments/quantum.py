@@ -9,16 +9,17 @@ errors carry a code; this module alone turns codes into HTTP statuses.
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from qiskit import QuantumCircuit
 
 from aura.auth import Principal
 from aura.settings import Settings, get_settings
-from deployments.dependencies import database
+from deployments.replica import database, replica
 from deployments.errors import ErrorBody
 from deployments.limits import limited_user
 from quantum import ibm_access
@@ -123,14 +124,16 @@ def limits(settings: Settings) -> CircuitLimits:
     )
 
 
-@lru_cache(maxsize=1)
-def builder(threads: int) -> CircuitBuilder:
-    """This replica's circuit builder with `threads` threads (`AURA_QUANTUM_BUILD_THREADS`)."""
-    return CircuitBuilder(threads)
+def _builder(threads: int) -> Callable[[], Awaitable[CircuitBuilder]]:
+    async def build() -> CircuitBuilder:
+        return CircuitBuilder(threads)
+
+    return build
 
 
 @router.post("/metrics", response_model=MetricsResponse, response_model_by_alias=True, responses=_RESPONSES)
-async def quantum_metrics(request: MetricsRequest, user: Principal = Depends(quantum_user)) -> MetricsResponse:
+async def quantum_metrics(request: MetricsRequest, http: Request,
+                          user: Principal = Depends(quantum_user)) -> MetricsResponse:
     """Run the circuit through the batching pool and return Φ, Γ, Λ, W₂ with the counts."""
     settings = get_settings()
     bounds = limits(settings)
@@ -142,8 +145,10 @@ async def quantum_metrics(request: MetricsRequest, user: Principal = Depends(qua
         ibm_access.check_allowed(user.user_id, settings.quantum.ibm_users)
     if request.shots > settings.quantum.max_shots:
         raise CircuitError("too_many_shots", f"{request.shots} shots exceed the limit of {settings.quantum.max_shots}")
-    circuit = await builder(settings.quantum.build_threads).build(partial(_circuit, request, bounds),
-                                                                  settings.quantum.build_timeout_s)
+    # The replica's circuit builder: `AURA_QUANTUM_BUILD_THREADS` threads of its own.
+    threads = settings.quantum.build_threads
+    builder = await replica(http).get(f"circuit_builder:{threads}", _builder(threads))
+    circuit = await builder.build(partial(_circuit, request, bounds), settings.quantum.build_timeout_s)
     if ibm:
         # Spent only for a circuit that built: a refused one never reaches IBM.
         await ibm_access.spend(await database(), user.user_id, settings.quantum.ibm_daily_circuits)

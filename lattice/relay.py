@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import ray
 from ray.actor import ActorHandle
 
+from aura.cluster import NAMESPACE
+
 RELAY_NAME = "aura:lattice:relay"
-NAMESPACE = "aura"
 _ABANDONED_S = 600.0
 
 

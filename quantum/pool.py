@@ -34,6 +34,7 @@ import numpy as np
 import ray
 from qiskit import QuantumCircuit
 
+from aura.cluster import NAMESPACE
 from aura.coalesce import settle
 from quantum.backends import BackendError, backend, validate_name
 from quantum.errors import CircuitError, QuantumError
@@ -44,7 +45,6 @@ from quantum.templates import ShapeKey, Shaped, group, shape
 
 log = logging.getLogger(__name__)
 
-NAMESPACE: Final[str] = "aura"
 MAX_SHOTS: Final[int] = 100_000
 _LATENCY_WINDOW: Final[int] = 10_000
 

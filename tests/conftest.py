@@ -9,11 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from aura.runtime import init_ray  # first: it keeps Ray from rebuilding the venv for workers
-import ray
-
 from aura.settings import Settings, get_settings
 from aura.store import close_pool, embedded, migrate, pool
+from deployments.runtime import init_ray
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +77,8 @@ def ray_cluster(settings: Settings) -> Iterator[None]:
         logging_level="WARNING",
     )
     yield
+    import ray  # after deployments (above), which keeps Ray from rebuilding the venv for workers
+
     ray.shutdown()
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-
 from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
+from aura.loading import load
 from aura.settings import LatticeSettings
 
 _cache: dict[str, Provider] = {}
@@ -31,8 +30,7 @@ def get_provider(name: str) -> Provider:
 
         found = AnthropicProvider.from_settings()
     elif ":" in name:
-        module, _, attr = name.partition(":")
-        cls = getattr(importlib.import_module(module), attr)
+        cls = load(name)
         if not (isinstance(cls, type) and issubclass(cls, Provider)):
             raise TypeError(f"{name} is not a Provider subclass")
         found = cls()

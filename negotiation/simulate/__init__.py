@@ -4,5 +4,6 @@ Modules: `scenario` (what to simulate), `population` (the parties and who
 meets whom), `rounds` (alternating offers over arrays), `learning` (per-party
 W2 loops), `shard` (the Ray actor holding parties), `engine` (the driver),
 `metrics` and `summary` (what came out), `outputs` (files and plots),
-`record` (the database), `cli` (the command).
+`record` (the database), `run` (one run, start to finish). The command,
+`aura simulate`, is `deployments.cli.simulate`.
 """

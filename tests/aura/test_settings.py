@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from aura.cli import app
+from deployments.cli import app
 from aura.settings import Settings, describe, get_settings
 from aura.settings.sources import variables
 

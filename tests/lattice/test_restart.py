@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import ray
 
-from actors.placement import NAMESPACE
+from aura.cluster import NAMESPACE
 
 
-async def test_killed_cell_host_comes_back_with_its_memory(client, auth, new_session) -> None:
+async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth, new_session) -> None:
     session_id = await new_session("rita")
     first = await client.post("/v1/aura/chat", headers=auth("rita"), json={
         "prompt": "Review:\n```python\ndef f(x=[]):\n    return x\n```", "session_id": session_id})
     assert first.status_code == 200, first.text
-    from deployments.lattice_service import service
-
-    svc = await service()
+    svc = api_app.state.replica.built("lattice")
     before = await svc.directory.snapshot("engineer", session_id)
     assert before["memory"]["notes"]["steps"] == 1
     first_step = next(r["metrics"]["step_id"] for r in first.json()["agent_responses"] if r["agent_type"] == "engineer")

@@ -102,10 +102,8 @@ async def test_quantum_metrics_come_in_the_response_or_follow_on_the_websocket(a
 
 async def test_a_client_that_falls_behind_gets_the_queued_events_then_an_error_and_1013(api_app, serve,
                                                                                         new_session) -> None:
-    from deployments.lattice_service import service
-
     session_id = await new_session("sam")
-    svc = await service()
+    svc = api_app.state.replica.built("lattice")
     size = svc.settings.ws_queue_size
     async with serve(api_app) as base:
         url = f"{base.replace('http', 'ws')}/v1/aura/ws?session_id={session_id}&token={mint_token('sam')}"

@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from negotiation.agent import BuyerAgent, BuyerPlan
-from negotiation.cli import catalog_load
+from deployments.cli.negotiation import catalog_load
 from negotiation.identity import AgentKey
 
 

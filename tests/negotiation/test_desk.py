@@ -135,7 +135,7 @@ async def test_a_restarted_seller_follows_the_stored_rows_not_its_lost_or_stale_
                                          intake="negotiation.desk:NegotiationDesk", persistence=persistence,
                                          flush_interval_s=3600.0, idle_ttl_s=None), coalesce=True)
     app = build_api()
-    app.state.negotiation = NegotiationService(db, get_settings().negotiation, sellers)
+    app.state.replica.provide("negotiation", NegotiationService(db, get_settings().negotiation, sellers))
     try:
         async with NegotiationClient("http://test", transport=httpx.ASGITransport(app=app)) as agent:
             first = await agent.negotiate("t_linear", 500)

@@ -41,7 +41,7 @@ async def llm_agent(mistral: MistralStub, llm_sellers, catalog, negotiation_env,
     mistral.script = Script()
     mistral.requests.clear()
     app = build_api()
-    app.state.negotiation = NegotiationService(db, get_settings().negotiation, llm_sellers)
+    app.state.replica.provide("negotiation", NegotiationService(db, get_settings().negotiation, llm_sellers))
     async with NegotiationClient("http://test", transport=httpx.ASGITransport(app=app)) as agent:
         yield agent
 

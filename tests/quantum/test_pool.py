@@ -9,7 +9,8 @@ import ray
 from qiskit import QuantumCircuit
 
 from quantum.circuits import CircuitError, bell, ghz
-from quantum.pool import NAMESPACE, PoolBusy, PoolConfig, pool_stats, run_metrics
+from aura.cluster import NAMESPACE
+from quantum.pool import PoolBusy, PoolConfig, pool_stats, run_metrics
 
 
 # One worker shared by the tests below (each Ray actor is a process that imports Qiskit);

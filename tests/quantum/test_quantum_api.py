@@ -1,4 +1,4 @@
-"""`POST /v1/quantum/metrics` through the quantum router in process, with the pool on the session Ray cluster.
+"""`POST /v1/quantum/metrics` through the app in process, with the pool on the session Ray cluster.
 
 The route needs a bearer token; `tests/security/test_quantum.py` covers what it refuses and why.
 """
@@ -9,22 +9,17 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from aura.auth import mint_token
-from deployments import errors
-from deployments.quantum import router
+from deployments.app import build_api
 
 BELL_QASM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n'
 
 
 @pytest.fixture(scope="module")
 async def client(ray_cluster: None, settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the quantum router alone, on the session's event loop, with a token for user `quantum-api`."""
-    app = FastAPI()
-    errors.install(app)
-    app.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://quantum.test",
+    """A client of the app on the session's event loop, with a token for user `quantum-api`."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://quantum.test",
                                  headers={"Authorization": f"Bearer {mint_token('quantum-api')}"},
                                  timeout=120) as test_client:
         yield test_client

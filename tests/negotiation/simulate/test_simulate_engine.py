@@ -9,11 +9,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import ray
-import typer
 from typer.testing import CliRunner
 
+from deployments.cli import app
 from negotiation.simulate import engine, record
-from negotiation.simulate.cli import main, simulate
 from negotiation.simulate.scenario import load
 from negotiation.simulate.summary import metrics_of
 
@@ -93,7 +92,7 @@ def test_cli_writes_outputs_and_records_the_run(ray_cluster, settings, database_
     scenario_file.write_text(json.dumps(SCENARIO))
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        _app(), [str(scenario_file), "--shards", "2", "--output-dir", str(out), "--json", "--no-progress"]
+        app, ["simulate", str(scenario_file), "--shards", "2", "--output-dir", str(out), "--json", "--no-progress"]
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -119,15 +118,9 @@ def test_cli_writes_outputs_and_records_the_run(ray_cluster, settings, database_
     assert row["scenario"]["seed"] == 11
 
 
-def test_cli_rejects_a_bad_scenario_before_running(capsys):
-    code = main(["--buyers", "-3", "--seller-strategies", "boulware=1,haggler=2", "--no-record"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "buyers: Input should be greater than or equal to 1" in err
-    assert "seller.strategies: unknown strategy 'haggler'" in err
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-    app.command()(simulate)
-    return app
+def test_cli_rejects_a_bad_scenario_before_running():
+    result = CliRunner().invoke(app, ["simulate", "--buyers", "-3", "--seller-strategies", "boulware=1,haggler=2",
+                                      "--no-record"])
+    assert result.exit_code == 2
+    assert "buyers: Input should be greater than or equal to 1" in result.stderr
+    assert "seller.strategies: unknown strategy 'haggler'" in result.stderr

@@ -1,7 +1,7 @@
 """Two Ray nodes on this machine (a head and a joined worker node): the shard hosts land on both.
 
 This cluster is separate from the session's, so it is started with `ray start`
-and driven by `python -m negotiation.simulate` in a subprocess with
+and driven by `python -m deployments simulate` in a subprocess with
 RAY_ADDRESS set, the way `ray job submit` runs it. Only the processes this
 test started are stopped (never `ray stop`, which would stop every Ray on the
 machine, the session's included).
@@ -118,7 +118,7 @@ def test_shards_are_placed_on_both_nodes(tmp_path):
         nodes = json.loads(joined.stdout)
 
         run = subprocess.run(
-            [sys.executable, "-m", "negotiation.simulate", "--buyers", "20", "--sellers", "4", "--negotiations", "400",
+            [sys.executable, "-m", "deployments", "simulate", "--buyers", "20", "--sellers", "4", "--negotiations", "400",
              "--epochs", "2", "--shards", "2", "--no-record", "--no-progress", "--json",
              "--output-dir", str(tmp_path / "out")],
             env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=300,

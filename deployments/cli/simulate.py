@@ -1,31 +1,20 @@
-"""`aura simulate` / `python -m negotiation.simulate`: run a scenario on Ray and write its results.
+"""`aura simulate` (also `python -m deployments simulate` under `ray job submit`): a scenario run on Ray.
 
 Joins the Ray cluster at RAY_ADDRESS (so `ray job submit` works) or, with
 none set, starts a local Ray for the run and shuts it down afterwards; in a
-process already connected to Ray it uses that connection.
+process already connected to Ray it uses that connection. Ray, the engine,
+Parquet and plotting load only when a simulation runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-import time
-import traceback
-import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-import click
 import typer
 
 from aura.settings import get_settings
-from negotiation.simulate.scenario import Scenario, ScenarioError, load
-
-if TYPE_CHECKING:
-    from negotiation.simulate.summary import Summary
-
-# Ray, the engine, Parquet and plotting load inside the functions that run a simulation,
-# so that `aura --help` and every other command start in a fraction of a second.
+from negotiation.simulate.scenario import ScenarioError, load
 
 
 def _price_range(text: str, flag: str) -> dict[str, float]:
@@ -73,52 +62,6 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-async def _record(step: str, run_id: uuid.UUID, *args: Any) -> None:
-    import asyncpg
-
-    from aura.store import connect_url, migrate
-    from negotiation.simulate import record
-
-    # One short connection per step: each step runs in its own event loop.
-    url = connect_url(get_settings())
-    if step == "started":
-        await migrate(url)
-    connection = await asyncpg.connect(url)
-    try:
-        await getattr(record, step)(connection, run_id, *args)
-    finally:
-        await connection.close()
-
-
-def execute(scenario: Scenario, shards: int | None, progress: bool = True, record_run: bool = True) -> Summary:
-    """Run `scenario` in the connected Ray cluster, write its outputs and (optionally) record it; return the summary."""
-    import ray
-    from tqdm import tqdm
-
-    from negotiation.simulate import engine, outputs
-    from negotiation.simulate.summary import summarise
-
-    run_id = uuid.uuid4()
-    count = shards if shards is not None else max(1, int(ray.cluster_resources().get("CPU", 1)))
-    directory = scenario.output_dir or get_settings().data_dir / "simulations" / str(run_id)
-    if record_run:
-        asyncio.run(_record("started", run_id, scenario, count, str(directory)))
-    try:
-        with tqdm(total=scenario.negotiations, unit="neg", unit_scale=True, disable=not progress, file=sys.stderr) as bar:
-            began = time.perf_counter()
-            result = engine.run(scenario, count, progress=lambda epoch, size: bar.update(size))
-            wall = time.perf_counter() - began
-        summary = summarise(result, str(run_id), count, wall, str(directory))
-        outputs.write(result, summary, Path(directory))
-    except BaseException:
-        if record_run:
-            asyncio.run(_record("failed", run_id, traceback.format_exc(limit=5)))
-        raise
-    if record_run:
-        asyncio.run(_record("finished", run_id, summary.model_dump_json()))
-    return summary
-
-
 def simulate(
     scenario_file: Annotated[
         Path | None, typer.Argument(help="Scenario file (YAML or JSON); flags override its fields.", show_default=False)
@@ -157,6 +100,8 @@ def simulate(
     if started_ray:
         # With RAY_ADDRESS (or under `ray job submit`) this joins that cluster; otherwise it starts one.
         ray.init(address=get_settings().ray_address, logging_level="WARNING", log_to_driver=False)
+    from negotiation.simulate.run import execute
+
     try:
         summary = execute(scenario, shards, progress=progress, record_run=record_run)
     finally:
@@ -170,17 +115,3 @@ def simulate(
             f"{run.negotiations} negotiations, {run.agreements} agreements ({run.agreement_rate:.1%}) "
             f"in {summary.wall_seconds:.2f} s on {summary.shards} shards; outputs in {summary.output_dir}"
         )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run `simulate` with command-line arguments `argv` (default: the process's); return the exit code."""
-    app = typer.Typer(add_completion=False)
-    app.command()(simulate)
-    try:
-        code = typer.main.get_command(app).main(
-            args=argv, prog_name="python -m negotiation.simulate", standalone_mode=False
-        )
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    return code if isinstance(code, int) else 0

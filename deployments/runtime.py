@@ -10,16 +10,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-# Workers run this project's own interpreter. Under `uv run`, Ray would otherwise rebuild
-# the project into a fresh virtualenv for the workers (seconds per start, nothing gained).
-# Ray reads this when it is first imported, so it is set before that import.
-os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+import ray
+from ray import serve
 
-import ray  # noqa: E402
-from ray import serve  # noqa: E402
-
-from aura.settings import Settings  # noqa: E402
-from aura.store import connect_url, embedded, migrate  # noqa: E402
+from aura.cluster import NAMESPACE
+from aura.settings import Settings
+from aura.store import connect_url, embedded, migrate
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +121,7 @@ def start_ray(settings: Settings, database_url: str) -> str | None:
     env = {"AURA_DATABASE_URL": database_url, "AURA_DATA_DIR": str(settings.data_dir), **serve_environment(settings)}
     context = init_ray(
         address=settings.ray_address,
-        namespace="aura",
+        namespace=NAMESPACE,
         include_dashboard=settings.ray_address is None,
         dashboard_host="127.0.0.1",
         dashboard_port=settings.dashboard_port,
@@ -143,7 +139,7 @@ def start_serve(settings: Settings) -> None:
     proxy, which cannot be turned off without turning off the replica's own
     server too, listens on a free port of its own choosing.
     """
-    from deployments.app import app
+    from deployments.app import app  # the Serve application imports every app's routes: only when serving
 
     proxy_port = settings.serve_port if settings.serve_ingress == "proxy" else 0
     serve.start(http_options={"host": settings.serve_host, "port": proxy_port})

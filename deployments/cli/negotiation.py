@@ -1,7 +1,4 @@
-"""Command-line entry points of the negotiation service: `aura catalog load` and `aura agent`.
-
-Both are plain typer-compatible functions; `aura.cli` registers them.
-"""
+"""`aura catalog load` and `aura agent`: the negotiation service's catalog, and a buyer against the running API."""
 
 from __future__ import annotations
 
@@ -9,8 +6,6 @@ import asyncio
 from pathlib import Path
 
 import typer
-
-from negotiation.agent import BuyerAgent, BuyerPlan
 
 
 def catalog_load(
@@ -21,7 +16,7 @@ def catalog_load(
     import asyncpg
     from pgvector.asyncpg import register_vector
 
-    from aura.runtime import start_database
+    from deployments.runtime import start_database
     from aura.settings import get_settings
     from negotiation.catalog import Catalog, read_catalog_file
     from negotiation.embedding import embedder_from_settings
@@ -56,8 +51,9 @@ def agent(
     opening: float = typer.Option(0.6, "--opening", min=0.05, max=1.0, help="First bid as a share of the budget."),
 ) -> None:
     """An autonomous buyer: search, bid, answer counters within the budget, and print each step."""
-    from aura.runtime import Endpoints
     from aura.settings import get_settings
+    from deployments.runtime import Endpoints
+    from negotiation.agent import BuyerAgent, BuyerPlan
     from negotiation.identity import AgentKey
 
     settings = get_settings()

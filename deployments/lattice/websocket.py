@@ -26,8 +26,8 @@ from aura.auth import AuthError, Principal
 from aura.errors import AuraError
 from aura.ratelimit import Rate
 from aura.settings import get_settings
-from deployments.lattice_auth import verifier
-from deployments.lattice_service import service
+from deployments.auth import verifier
+from deployments.lattice.service import lattice_service
 from deployments.limits import spend
 from lattice.events import Connected, ErrorEvent, LatticeUpdate, Pong, SessionClosed, Subscription
 from lattice.service import LatticeService
@@ -126,16 +126,16 @@ async def session_events(websocket: WebSocket, session_id: str | None = None, to
         await websocket.close(code=POLICY_VIOLATION, reason="session_id and a token are required")
         return
     try:
-        principal = await verifier().verify_async(given)
+        principal = await verifier(websocket).verify_async(given)
     except AuthError:
         await websocket.close(code=POLICY_VIOLATION, reason="invalid token")
         return
     try:
-        await spend(f"user:{principal.user_id}", Rate(get_settings().limits.user_per_minute))
+        await spend(websocket, f"user:{principal.user_id}", Rate(get_settings().limits.user_per_minute))
     except AuraError:
         await websocket.close(code=TRY_AGAIN_LATER, reason="rate limited")
         return
-    svc = await service()
+    svc = await lattice_service(websocket)
     try:
         session = await svc.sessions.get(session_id, principal.user_id)
     except SessionNotFound:

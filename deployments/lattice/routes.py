@@ -1,4 +1,4 @@
-"""The `/v1/aura` API: sessions, chat with the six cells, the lattice, messages, traces, usage and health."""
+"""The lattice's HTTP routes under `/v1/aura`: sessions, chat with the six cells, lattice, messages, traces, usage, health."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from aura.errors import AuraError
 from aura.idempotency import Refused, Stored, fingerprint
 from aura.settings import get_settings
 from aura.usage import UsageSummary
-from deployments import lattice_ws
-from deployments.dependencies import IDEMPOTENCY_KEY
 from deployments.errors import ErrorBody
 from deployments.limits import limited_user
-from deployments.lattice_service import service
+from deployments.lattice import websocket
+from deployments.lattice.service import lattice_service
+from deployments.replica import IDEMPOTENCY_KEY
 from lattice.messages import Role
 from lattice.service import LatticeService
 from lattice.sessions import Session
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1/aura", tags=["aura"])
 #: Bearer callers, each request spending a token of its user's bucket; chats also spend one of their own.
 current_user = limited_user()
 chatting_user = limited_user("chat")
-router.include_router(lattice_ws.router)
+router.include_router(websocket.router)
 
 
 class SessionOut(BaseModel):
@@ -145,14 +145,14 @@ async def _owned(svc: LatticeService, session_id: str, user: Principal) -> Sessi
 
 @router.post("/sessions", response_model=SessionOut, status_code=201, responses={429: {"model": ErrorBody}})
 async def create_session(user: Principal = Depends(current_user),
-                         svc: LatticeService = Depends(service)) -> SessionOut:
+                         svc: LatticeService = Depends(lattice_service)) -> SessionOut:
     """Start a chat session owned by the caller (at most `max_sessions_per_user` active ones)."""
     return _session_out(await svc.sessions.create(user.user_id, svc.settings.max_sessions_per_user))
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionOut)
 async def end_session(session_id: str, user: Principal = Depends(current_user),
-                      svc: LatticeService = Depends(service)) -> SessionOut:
+                      svc: LatticeService = Depends(lattice_service)) -> SessionOut:
     """End a session; later chats in it answer 409 and its WebSockets close."""
     ended = await svc.sessions.end(session_id, user.user_id)
     svc.bus.close_session(session_id)
@@ -165,7 +165,7 @@ _CHAT_LEASE_S = 1800.0
 
 @router.post("/chat", response_model=ChatResponse, response_model_by_alias=True,
              responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
-async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc: LatticeService = Depends(service),
+async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc: LatticeService = Depends(lattice_service),
                idempotency_key: str | None = IDEMPOTENCY_KEY) -> Any:
     """Run the prompt through the selected workflow of cells; live progress goes to the session's WebSocket.
 
@@ -224,7 +224,7 @@ async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempot
 
 @router.get("/sessions/{session_id}/lattice", response_model=LatticeView)
 async def get_lattice(session_id: str, user: Principal = Depends(current_user),
-                      svc: LatticeService = Depends(service)) -> LatticeView:
+                      svc: LatticeService = Depends(lattice_service)) -> LatticeView:
     """The session's six cells: role vectors, signatures, positions, links, and the lattice's coherence."""
     return await svc.lattice(await _owned(svc, session_id, user))
 
@@ -232,7 +232,7 @@ async def get_lattice(session_id: str, user: Principal = Depends(current_user),
 @router.get("/sessions/{session_id}/messages", response_model=MessagesOut)
 async def get_messages(session_id: str, limit: int = Query(default=50, ge=1, le=500),
                        before: int | None = Query(default=None, ge=1, description="A message id: older ones only."),
-                       user: Principal = Depends(current_user), svc: LatticeService = Depends(service)) -> MessagesOut:
+                       user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)) -> MessagesOut:
     """The session's messages, newest first, a page at a time."""
     session = await _owned(svc, session_id, user)
     found = await svc.sessions.messages(session.session_id, limit + 1, before)
@@ -245,7 +245,7 @@ async def get_messages(session_id: str, limit: int = Query(default=50, ge=1, le=
 @router.get("/sessions/{session_id}/traces", response_model=TracesOut,
             responses={200: {"content": {"application/x-ndjson": {}}}})
 async def get_traces(session_id: str, format: Literal["json", "jsonl"] = "json",
-                     user: Principal = Depends(current_user), svc: LatticeService = Depends(service)) -> Any:
+                     user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)) -> Any:
     """Every step of every cell in the session: inputs, outputs, timing, errors."""
     events = await svc.traces(await _owned(svc, session_id, user))
     if format == "jsonl":
@@ -255,7 +255,7 @@ async def get_traces(session_id: str, format: Literal["json", "jsonl"] = "json",
 
 @router.get("/usage", response_model=UsageSummary)
 async def get_usage(start_date: datetime | None = None, end_date: datetime | None = None,
-                    user: Principal = Depends(current_user), svc: LatticeService = Depends(service)) -> UsageSummary:
+                    user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)) -> UsageSummary:
     """The caller's billable usage in [start_date, end_date), priced by the configured table."""
     if start_date is not None and end_date is not None and end_date <= start_date:
         raise AuraError("invalid_period", "end_date must be after start_date")
@@ -269,7 +269,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 @router.get("/health", response_model=AuraHealth)
-async def aura_health(svc: LatticeService = Depends(service)) -> AuraHealth:
+async def aura_health(svc: LatticeService = Depends(lattice_service)) -> AuraHealth:
     """Whether every cell host answers, which provider runs, and what quantum and billing can do."""
     alive = await svc.directory.alive()
     cells = [CellHealth(role=role, host=svc.directory.groups[role].names[0], alive=ok) for role, ok in alive.items()]

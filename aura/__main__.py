@@ -1,5 +1,0 @@
-"""`python -m aura` runs the `aura` command line."""
-
-from aura.cli import app
-
-app()
