@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from actors.gamma import GammaResistance
+from actors.resistance import GammaResistance
 from actors.loop import W2Loop
 from actors.memory import Memory
 from actors.trace import TraceLog
@@ -18,7 +18,7 @@ from actors.trace import TraceLog
 class LogicalActor:
     """Base class of every logical actor (a cell, a seller, a buyer...)."""
 
-    __slots__ = ("actor_id", "last_active", "_memory", "_loop", "_gamma", "_trace")
+    __slots__ = ("actor_id", "last_active", "_memory", "_loop", "_resistance", "_trace")
 
     #: Stable name of the actor type; saved states are keyed by (kind, id).
     kind: ClassVar[str] = "actor"
@@ -26,14 +26,14 @@ class LogicalActor:
     traced: ClassVar[bool] = True
     memory_window: ClassVar[int] = 32
     trace_limit: ClassVar[int] = 256
-    gamma_alpha: ClassVar[float] = 0.1
+    resistance_alpha: ClassVar[float] = 0.1
 
     def __init__(self, actor_id: str) -> None:
         self.actor_id = actor_id
         self.last_active = 0.0
         self._memory: Memory | None = None
         self._loop: W2Loop | None = None
-        self._gamma: GammaResistance | None = None
+        self._resistance: GammaResistance | None = None
         self._trace: TraceLog | None = None
 
     def receive(self, message: Any) -> Any:
@@ -64,11 +64,11 @@ class LogicalActor:
         return self._loop
 
     @property
-    def gamma(self) -> GammaResistance:
+    def resistance(self) -> GammaResistance:
         """Γ-resistance over this actor's operations."""
-        if self._gamma is None:
-            self._gamma = GammaResistance(self.gamma_alpha)
-        return self._gamma
+        if self._resistance is None:
+            self._resistance = GammaResistance(self.resistance_alpha)
+        return self._resistance
 
     @property
     def trace(self) -> TraceLog:
@@ -100,7 +100,7 @@ class LogicalActor:
         return {
             "memory": None if self._memory is None else self._memory.state(),
             "loop": None if self._loop is None else self._loop.state(),
-            "gamma": None if self._gamma is None else self._gamma.state(),
+            "resistance": None if self._resistance is None else self._resistance.state(),
             "trace": None if self._trace is None else self._trace.state(),
             "own": self.save_state(),
         }
@@ -113,8 +113,10 @@ class LogicalActor:
             actor._memory = Memory(**snapshot["memory"])
         if snapshot.get("loop") is not None:
             actor._loop = W2Loop.from_state(snapshot["loop"])
-        if snapshot.get("gamma") is not None:
-            actor._gamma = GammaResistance(**snapshot["gamma"])
+        # Snapshots saved before Γ-resistance had its own name call it "gamma".
+        resistance = snapshot.get("resistance", snapshot.get("gamma"))
+        if resistance is not None:
+            actor._resistance = GammaResistance(**resistance)
         if snapshot.get("trace") is not None:
             actor._trace = TraceLog.from_state(snapshot["trace"])
         actor.load_state(snapshot.get("own") or {})

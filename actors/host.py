@@ -219,7 +219,7 @@ class Host:
         """Book-keeping shared by the sync and async paths; returns what the caller receives."""
         now = time.monotonic()
         actor.last_active = now
-        actor.gamma.record(error is not None)
+        actor.resistance.record(error is not None)
         self._counts["messages"] += 1
         if error is not None:
             self._counts["failures"] += 1

@@ -184,7 +184,7 @@ class Cell(LogicalActor):
             "latency_ms": round(latency_ms, 3),
             "first_chunk_ms": None if first_chunk_ms is None else round(first_chunk_ms, 3),
             "chunks": len(parts), "input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens,
-            "gamma_resistance": round(self.gamma.value, 4),
+            "gamma_resistance": round(self.resistance.value, 4),
             "w2": window_w2(loop.state() if loop else None), "signals": score.signals,
             "stream": None if publisher is None else (publisher.failed or "ok"), "notes": completion.notes,
         }

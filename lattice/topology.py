@@ -92,7 +92,7 @@ def build_view(session_id: str, snapshots: dict[Role, dict], total_interactions:
         snapshot = snapshots[role]
         notes = (snapshot.get("memory") or {}).get("notes") or {}
         loop = snapshot.get("loop")
-        gamma = snapshot.get("gamma") or {}
+        resistance = snapshot.get("resistance") or {}
         w2 = window_w2(loop)
         active = steps[role] > 0
         if active and w2 is not None:
@@ -103,7 +103,7 @@ def build_view(session_id: str, snapshots: dict[Role, dict], total_interactions:
             agent_id=agent_id(role, session_id), agent_type=role,
             status=notes.get("status", "idle") if active or notes.get("status") == "working" else "idle",
             vector=RoleVector(role=role, weight=round(steps[role] / total_steps, 4) if total_steps else 0.0,
-                              gamma_resistance=round(1.0 - float(gamma.get("failure_rate", 0.0)), 4),
+                              gamma_resistance=round(1.0 - float(resistance.get("failure_rate", 0.0)), 4),
                               w2=None if w2 is None else round(w2, 6)),
             signature=Signature(**signature.__dict__), position=_position(role),
             connections=[agent_id(r, session_id) for r in notes.get("inputs_from", [])],

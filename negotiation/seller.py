@@ -286,14 +286,14 @@ class Seller(LogicalActor):
         try:
             proposal = await llm_proposal(config, bid.terms, bid.amount, document)
         except LlmFailure as failure:
-            self.gamma.record(True)
+            self.resistance.record(True)
             self._count("llm_fallbacks")
             self._count(f"llm_fallback_{failure.reason}")
             if self.traced:
                 self.trace.record(self.actor_id, "llm", outputs={"fallback": failure.reason},
                                   duration_ms=(time.monotonic() - started) * 1000, error=failure.reason)
             return None, failure.reason
-        self.gamma.record(False)
+        self.resistance.record(False)
         return proposal, None
 
 

@@ -4,7 +4,7 @@
 - `quantum.qasm_scan`: what an OpenQASM 2 program includes, declares and expands to, before it is parsed.
 - `quantum.building`: circuit builds on threads of their own, within a time budget.
 - `quantum.ibm_access`: who may run on IBM Quantum, and their daily quota.
-- `quantum.metrics`: the metric definitions of DESIGN.md.
+- `quantum.metrics`: the metric definitions of docs/definitions.md.
 - `quantum.backends`: ``aer``, ``aer:<fake device>``, ``ibm:<backend>``.
 - `quantum.pool`: workers ``aura:quantum:<i>`` and `run_metrics`, the client call.
 

@@ -1,4 +1,4 @@
-"""Φ, Γ, Λ and W₂: defined statistics of circuit runs (DESIGN.md, "Quantum metrics").
+"""Φ, Γ, Λ and W₂: defined statistics of circuit runs (docs/definitions.md, "The quantum metrics").
 
 Each metric compares or summarises two distributions over the 2ⁿ outcomes of
 an n-qubit circuit: the measured distribution p (counts / shots) and the

@@ -17,10 +17,9 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import Literal
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from aura.auth import AuthError, Principal
 from aura.errors import AuraError
@@ -30,6 +29,7 @@ from deployments.auth import verifier
 from deployments.lattice.service import lattice_service
 from deployments.limits import spend
 from lattice.events import Connected, ErrorEvent, LatticeUpdate, Pong, SessionClosed, Subscription
+from lattice.protocol import ClientMessage
 from lattice.service import LatticeService
 from lattice.sessions import SessionNotFound
 
@@ -43,12 +43,6 @@ SUBPROTOCOL = "aura.v1"
 BEARER_PREFIX = "bearer."
 #: How often a connection checks that its session is still active (another replica may have ended it).
 _RECHECK_S = 30.0
-
-
-class ClientMessage(BaseModel):
-    """What a client may send."""
-
-    type: Literal["ping", "subscribe_lattice", "unsubscribe_lattice"]
 
 
 def _credentials(websocket: WebSocket, query_token: str | None) -> tuple[str | None, str | None]:

@@ -45,12 +45,12 @@ async def test_each_actor_keeps_its_own_state(counters: HostGroup) -> None:
     assert await counters.tell("a", 2) == 7
 
 
-async def test_a_failing_handler_raises_for_tell_and_lowers_gamma(counters: HostGroup) -> None:
+async def test_a_failing_handler_raises_for_tell_and_lowers_its_resistance(counters: HostGroup) -> None:
     with pytest.raises(ActorFailed, match="asked to fail"):
         await counters.tell("fragile", "fail")
     snapshot = await counters.host_for("fragile").snapshot.remote("fragile")
-    assert snapshot["gamma"]["failures"] == 1
-    assert snapshot["gamma"]["failure_rate"] > 0
+    assert snapshot["resistance"]["failures"] == 1
+    assert snapshot["resistance"]["failure_rate"] > 0
 
 
 async def test_tell_many_answers_in_order_with_failures_in_place(counters: HostGroup) -> None:
