@@ -6,6 +6,15 @@ from actors.host import ActorFailed, Failure, Host, HostSpec, HostStats
 from actors.placement import NAMESPACE, HostGroup, across_restarts, host_index
 
 __all__ = [
-    "ActorFailed", "Failure", "Host", "HostGroup", "HostSpec", "HostStats", "HostUnreachable", "LogicalActor",
-    "NAMESPACE", "across_restarts", "host_index",
+    "ActorFailed",
+    "Failure",
+    "Host",
+    "HostGroup",
+    "HostSpec",
+    "HostStats",
+    "HostUnreachable",
+    "LogicalActor",
+    "NAMESPACE",
+    "across_restarts",
+    "host_index",
 ]

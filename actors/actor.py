@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from actors.resistance import GammaResistance
 from actors.loop import W2Loop
 from actors.memory import Memory
+from actors.resistance import GammaResistance
 from actors.trace import TraceLog
 
 
@@ -84,8 +84,12 @@ class LogicalActor:
             return None
         w2 = loop.record(score)
         if w2 is not None and self.traced:
-            self.trace.record(self.actor_id, "w2_step", inputs={"window": len(loop.window)},
-                              outputs={"w2": w2, "theta": loop.theta.tolist()})
+            self.trace.record(
+                self.actor_id,
+                "w2_step",
+                inputs={"window": len(loop.window)},
+                outputs={"w2": w2, "theta": loop.theta.tolist()},
+            )
         return w2
 
     def save_state(self) -> dict:
@@ -106,7 +110,7 @@ class LogicalActor:
         }
 
     @classmethod
-    def restore(cls, actor_id: str, snapshot: dict) -> "LogicalActor":
+    def restore(cls, actor_id: str, snapshot: dict) -> LogicalActor:
         """An actor rebuilt from `snapshot()`."""
         actor = cls(actor_id)
         if snapshot.get("memory") is not None:

@@ -142,7 +142,9 @@ class ChannelListener:
                 self._unauthenticated.pop(writer, None)
             if not hmac.compare_digest(presented, self._token):
                 self.refused += 1
-                log.warning("channel connection refused: wrong token", extra={"peer": writer.get_extra_info("peername")})
+                log.warning(
+                    "channel connection refused: wrong token", extra={"peer": writer.get_extra_info("peername")}
+                )
                 return
             _keep_alive(writer)
             while True:
@@ -151,7 +153,7 @@ class ChannelListener:
                 answer = asyncio.get_running_loop().create_task(self._answer(writer, call_id, payload))
                 self._tasks.add(answer)
                 answer.add_done_callback(self._tasks.discard)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             return  # the caller went away (or never said who it was)
         except ValueError:
             log.exception("channel connection dropped: a frame over the size limit")

@@ -154,7 +154,7 @@ class Host:
         self._store: StateStore | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._listener: ChannelListener | None = None
-        self._counts = defaultdict(int)
+        self._counts: defaultdict[str, int] = defaultdict(int)
 
     async def _state_store(self) -> StateStore | None:
         if self.spec.persistence == "none":
@@ -214,8 +214,9 @@ class Host:
         if pending:
             await asyncio.gather(*pending)
 
-    def _finish(self, actor: LogicalActor, message: Any, reply: Any, error: BaseException | None,
-                started: float) -> Any:
+    def _finish(
+        self, actor: LogicalActor, message: Any, reply: Any, error: BaseException | None, started: float
+    ) -> Any:
         """Book-keeping shared by the sync and async paths; returns what the caller receives."""
         now = time.monotonic()
         actor.last_active = now
@@ -226,8 +227,11 @@ class Host:
             reply = Failure(actor.actor_id, type(error).__name__, str(error))
         if actor.traced:
             actor.trace.record(
-                actor.actor_id, type(message).__name__, inputs=actor.describe(message),
-                outputs=None if error else actor.describe(reply), duration_ms=(now - started) * 1000,
+                actor.actor_id,
+                type(message).__name__,
+                inputs=actor.describe(message),
+                outputs=None if error else actor.describe(reply),
+                duration_ms=(now - started) * 1000,
                 error=None if error is None else f"{type(error).__name__}: {error}",
             )
         if self.spec.persistence != "none":
@@ -395,10 +399,15 @@ class Host:
     async def stats(self) -> HostStats:
         """This host's counters."""
         return HostStats(
-            name=self.name, active=len(self._actors), activations=self._counts["activations"],
-            deactivations=self._counts["deactivations"], messages=self._counts["messages"],
-            failures=self._counts["failures"], saves=self._counts["saves"],
-            channel_batches=0 if self._listener is None else self._listener.batches, pid=os.getpid(),
+            name=self.name,
+            active=len(self._actors),
+            activations=self._counts["activations"],
+            deactivations=self._counts["deactivations"],
+            messages=self._counts["messages"],
+            failures=self._counts["failures"],
+            saves=self._counts["saves"],
+            channel_batches=0 if self._listener is None else self._listener.batches,
+            pid=os.getpid(),
             node_id=ray.get_runtime_context().get_node_id() if ray.is_initialized() else "",
         )
 

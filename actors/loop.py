@@ -109,12 +109,20 @@ class W2Loop:
     def step_now(self) -> float:
         """Measure W2(window, target), move θ one step, and record the W2 in the history."""
         w2 = wasserstein2(np.fromiter(self.window, float), self.target_values, None, self.target_weights)
+        direction, min_step = self._derived()
         last = np.array([self.last_w2])
         coordinate = np.array([self.coordinate])
         # One-row views, so step_rows writes through to this loop's arrays.
         step_rows(
-            self.theta[None, :], self.direction[None, :], self.step[None, :], last, np.array([w2]),
-            coordinate, self.lower[None, :], self.upper[None, :], self.min_step[None, :],
+            self.theta[None, :],
+            direction[None, :],
+            self.step[None, :],
+            last,
+            np.array([w2]),
+            coordinate,
+            self.lower[None, :],
+            self.upper[None, :],
+            min_step[None, :],
         )
         self.last_w2, self.coordinate = float(last[0]), int(coordinate[0])
         self.history.append(w2)
@@ -122,21 +130,35 @@ class W2Loop:
             del self.history[: len(self.history) - self.history_size]
         return w2
 
+    def _derived(self) -> tuple[NDArray, NDArray]:
+        """The direction and step floor `__post_init__` fills in when they are not given."""
+        assert self.direction is not None and self.min_step is not None
+        return self.direction, self.min_step
+
     def state(self) -> dict:
         """A JSON-ready snapshot."""
+        direction, min_step = self._derived()
         return {
-            "theta": self.theta.tolist(), "lower": self.lower.tolist(), "upper": self.upper.tolist(),
-            "step": self.step.tolist(), "min_step": self.min_step.tolist(),
-            "direction": self.direction.tolist(), "target_values": self.target_values.tolist(),
+            "theta": self.theta.tolist(),
+            "lower": self.lower.tolist(),
+            "upper": self.upper.tolist(),
+            "step": self.step.tolist(),
+            "min_step": min_step.tolist(),
+            "direction": direction.tolist(),
+            "target_values": self.target_values.tolist(),
             "target_weights": None if self.target_weights is None else self.target_weights.tolist(),
-            "every": self.every, "window_size": self.window_size, "history_size": self.history_size,
-            "window": list(self.window), "history": list(self.history),
+            "every": self.every,
+            "window_size": self.window_size,
+            "history_size": self.history_size,
+            "window": list(self.window),
+            "history": list(self.history),
             "last_w2": None if np.isnan(self.last_w2) else self.last_w2,
-            "coordinate": self.coordinate, "seen": self.seen,
+            "coordinate": self.coordinate,
+            "seen": self.seen,
         }
 
     @classmethod
-    def from_state(cls, state: dict) -> "W2Loop":
+    def from_state(cls, state: dict) -> W2Loop:
         """Rebuild a loop from `state()`."""
         values = dict(state)
         values["last_w2"] = float("nan") if values.get("last_w2") is None else values["last_w2"]

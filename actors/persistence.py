@@ -75,9 +75,17 @@ def _columns(rows: dict[str, _Row]) -> tuple[list, ...]:
     """The save statement's arrays: heads, then items, then trims, each a column per field."""
     items = [(actor_id, *item) for actor_id, row in rows.items() for item in row.items]
     trims = [(actor_id, *trim) for actor_id, row in rows.items() for trim in row.trims]
-    return (list(rows), [row.head for row in rows.values()],
-            [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items],
-            [t[0] for t in trims], [t[1] for t in trims], [t[2] for t in trims])
+    return (
+        list(rows),
+        [row.head for row in rows.values()],
+        [i[0] for i in items],
+        [i[1] for i in items],
+        [i[2] for i in items],
+        [i[3] for i in items],
+        [t[0] for t in trims],
+        [t[1] for t in trims],
+        [t[2] for t in trims],
+    )
 
 
 class StateStore:
@@ -112,10 +120,11 @@ class StateStore:
         if not actor_ids:
             return {}
         # One snapshot of the database for heads and items, so a save in between cannot split them.
-        async with self._db.acquire() as connection, connection.transaction(isolation="repeatable_read",
-                                                                            readonly=True):
-            states = {row["actor_id"]: json.loads(row["state"])
-                      for row in await connection.fetch(_LOAD_HEADS, self.kind, actor_ids)}
+        async with self._db.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
+            states = {
+                row["actor_id"]: json.loads(row["state"])
+                for row in await connection.fetch(_LOAD_HEADS, self.kind, actor_ids)
+            }
             # Only actors whose heads count items have rows: many actors (counters, tallies) have none,
             # and a head saved before logs had rows holds its items itself (and counts none).
             counts = {i: c for i, c in ((i, _counts(state)) for i, state in states.items()) if any(c)}
@@ -125,12 +134,13 @@ class StateStore:
             items[row["actor_id"], row["log"]].append((row["seq"], json.loads(row["item"])))
         for actor_id, saved in counts.items():
             state = states[actor_id]
-            for part, appended in zip(LOGS, saved):
+            for part, appended in zip(LOGS, saved, strict=True):
                 section = state.get(part.section)
                 if section is not None:
                     oldest = appended - section[part.bound]
-                    section[part.items] = [item for seq, item in items[actor_id, part.section]
-                                           if oldest < seq <= appended]
+                    section[part.items] = [
+                        item for seq, item in items[actor_id, part.section] if oldest < seq <= appended
+                    ]
             self._mark(actor_id, saved)
         return states
 
@@ -176,15 +186,17 @@ class StateStore:
         head = dict(snapshot)
         items: list[tuple[str, int, str]] = []
         trims: list[tuple[str, int]] = []
-        for part, done in zip(LOGS, saved):
+        for part, done in zip(LOGS, saved, strict=True):
             section = snapshot.get(part.section)
             if section is None:
                 continue
             logged, appended, bound = section[part.items], section["appended"], section[part.bound]
             new = min(len(logged), appended - done)
             first = appended - len(logged) + 1  # the number of logged[0]
-            items.extend((part.section, first + index, json.dumps(logged[index]))
-                         for index in range(len(logged) - new, len(logged)))
+            items.extend(
+                (part.section, first + index, json.dumps(logged[index]))
+                for index in range(len(logged) - new, len(logged))
+            )
             if new > 0 and appended > bound:
                 trims.append((part.section, appended - bound))
             head[part.section] = {**section, part.items: []}

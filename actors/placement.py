@@ -7,7 +7,7 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import ray
 from ray.actor import ActorHandle
@@ -16,7 +16,6 @@ from actors.channel import HostChannel, HostUnreachable
 from actors.host import ActorFailed, Failure, HostSpec, RayHost
 from aura.cluster import NAMESPACE
 from aura.coalesce import Coalescer
-
 
 #: Ray restarts a killed host; calls made while it restarts fail with these and are worth retrying.
 RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
@@ -77,12 +76,12 @@ class HostGroup:
         self._channels: list[HostChannel | None] = [None] * len(names)
 
     @classmethod
-    def sharded(cls, spec: HostSpec, coalesce: bool = False) -> "HostGroup":
+    def sharded(cls, spec: HostSpec, coalesce: bool = False) -> HostGroup:
         """`spec.size` hosts named `aura:<group>:0..n-1`, actors placed by stable hash of their id."""
         return cls(spec, [f"aura:{spec.group}:{i}" for i in range(spec.size)], coalesce)
 
     @classmethod
-    def dedicated(cls, spec: HostSpec, key: str) -> "HostGroup":
+    def dedicated(cls, spec: HostSpec, key: str) -> HostGroup:
         """One Ray actor of its own, named `aura:<group>:<key>`, for one logical actor (or one role)."""
         return cls(spec, [f"aura:{spec.group}:{key}"])
 
@@ -90,16 +89,20 @@ class HostGroup:
         """The Ray handle of host `index`, creating the host if it does not exist yet."""
         found = self._handles[index]
         if found is None:
-            found = RayHost.options(
-                name=self.names[index],
-                namespace=NAMESPACE,
-                get_if_exists=True,
-                lifetime="detached",
-                max_restarts=self.spec.max_restarts,
-                num_cpus=self.spec.num_cpus,
-                max_concurrency=1000,
-                runtime_env={"env_vars": self.spec.env} if self.spec.env else None,
-            ).remote(self.spec, self.names[index])
+            # Ray types a created actor as the handle or the class; it is the handle.
+            found = cast(
+                ActorHandle,
+                RayHost.options(
+                    name=self.names[index],
+                    namespace=NAMESPACE,
+                    get_if_exists=True,
+                    lifetime="detached",
+                    max_restarts=self.spec.max_restarts,
+                    num_cpus=self.spec.num_cpus,
+                    max_concurrency=1000,
+                    runtime_env={"env_vars": self.spec.env} if self.spec.env else None,
+                ).remote(self.spec, self.names[index]),
+            )
             self._handles[index] = found
         return found
 
@@ -141,10 +144,12 @@ class HostGroup:
         try:
             address = await across_restarts(lambda: self.handle(index).channel.remote(), _REOPEN_WAIT_S)
         except RESTART_ERRORS as error:
-            raise HostUnreachable(detail=f"{self.names[index]} did not come back within {_REOPEN_WAIT_S:.0f} s") from error
+            raise HostUnreachable(
+                detail=f"{self.names[index]} did not come back within {_REOPEN_WAIT_S:.0f} s"
+            ) from error
         try:
             channel = await HostChannel.open(address)
-        except (OSError, asyncio.TimeoutError) as error:  # the host stopped again since it answered
+        except (TimeoutError, OSError) as error:  # the host stopped again since it answered
             raise HostUnreachable(detail=f"{self.names[index]} did not take the connection: {error}") from error
         self._channels[index] = channel
         return await channel.call(messages)
@@ -159,10 +164,10 @@ class HostGroup:
             index: self.handle(index).tell_many.remote([messages[p] for p in positions])
             for index, positions in by_host.items()
         }
-        answers = await asyncio.gather(*calls.values())
+        answers: list[list[Any]] = await asyncio.gather(*calls.values())
         replies: list[Any] = [None] * len(messages)
-        for index, answer in zip(calls, answers):
-            for position, reply in zip(by_host[index], answer):
+        for index, answer in zip(calls, answers, strict=True):
+            for position, reply in zip(by_host[index], answer, strict=True):
                 replies[position] = reply
         return replies
 
@@ -179,4 +184,3 @@ class HostGroup:
         self._handles = [None] * len(self.names)
         self._batches = [None] * len(self.names)
         self._channels = [None] * len(self.names)
-

@@ -36,4 +36,9 @@ class GammaResistance:
 
     def state(self) -> dict:
         """A JSON-ready snapshot."""
-        return {"alpha": self.alpha, "failure_rate": self.failure_rate, "operations": self.operations, "failures": self.failures}
+        return {
+            "alpha": self.alpha,
+            "failure_rate": self.failure_rate,
+            "operations": self.operations,
+            "failures": self.failures,
+        }

@@ -27,8 +27,15 @@ class TraceEvent:
         Written out field by field: `dataclasses.asdict` deep-copies inputs and outputs,
         which made every snapshot of a long trace cost milliseconds.
         """
-        return {"ts": self.ts, "actor_id": self.actor_id, "step": self.step, "inputs": self.inputs,
-                "outputs": self.outputs, "duration_ms": self.duration_ms, "error": self.error}
+        return {
+            "ts": self.ts,
+            "actor_id": self.actor_id,
+            "step": self.step,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+        }
 
 
 @dataclass(slots=True)
@@ -47,8 +54,16 @@ class TraceLog:
         self.events = deque(self.events, maxlen=self.limit)
         self.appended = max(self.appended, len(self.events))
 
-    def record(self, actor_id: str, step: str, *, inputs: Any = None, outputs: Any = None,
-               duration_ms: float = 0.0, error: str | None = None) -> TraceEvent:
+    def record(
+        self,
+        actor_id: str,
+        step: str,
+        *,
+        inputs: Any = None,
+        outputs: Any = None,
+        duration_ms: float = 0.0,
+        error: str | None = None,
+    ) -> TraceEvent:
         """Append one event, stamped now."""
         event = TraceEvent(time.time(), actor_id, step, inputs, outputs, round(duration_ms, 3), error)
         self.events.append(event)
@@ -64,6 +79,6 @@ class TraceLog:
         return {"limit": self.limit, "events": [e.as_dict() for e in self.events], "appended": self.appended}
 
     @classmethod
-    def from_state(cls, state: dict) -> "TraceLog":
+    def from_state(cls, state: dict) -> TraceLog:
         """Rebuild a log from `state()`."""
         return cls(state["limit"], deque(TraceEvent(**e) for e in state["events"]), state.get("appended", 0))

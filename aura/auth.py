@@ -6,8 +6,10 @@ import asyncio
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jwt
+
 from aura.errors import AuraError
 from aura.server_secrets import server_secret
 from aura.settings import AuthSettings, Settings, get_settings
@@ -38,8 +40,9 @@ def jwt_secret(settings: Settings) -> str:
     return server_secret(settings.data_dir, "jwt_secret", settings.auth.jwt_secret)
 
 
-def mint_token(user_id: str, *, ttl_s: int | None = None, settings: Settings | None = None,
-               auth: AuthSettings | None = None) -> str:
+def mint_token(
+    user_id: str, *, ttl_s: int | None = None, settings: Settings | None = None, auth: AuthSettings | None = None
+) -> str:
     """An HS256 token for `user_id` with the configured audience (and issuer), valid `ttl_s` seconds."""
     if not user_id.strip():
         raise ValueError("user id is empty")
@@ -83,7 +86,7 @@ class TokenVerifier:
             raise AuthError(detail=f"malformed token: {exc}") from None
         algorithm = header.get("alg")
         if algorithm == "HS256" and self._local:
-            key: object = self._secret
+            key: Any = self._secret
         elif algorithm in _ASYMMETRIC and self._auth.jwks_url:
             try:
                 key = _jwks_client(self._auth.jwks_url).get_signing_key_from_jwt(token).key
@@ -93,8 +96,12 @@ class TokenVerifier:
             raise AuthError(detail=f"algorithm {algorithm!r} is not accepted")
         try:
             claims = jwt.decode(
-                token, key, algorithms=[algorithm], audience=self._auth.jwt_audience,
-                issuer=self._auth.jwt_issuer, leeway=self._auth.jwt_leeway_s,
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self._auth.jwt_audience,
+                issuer=self._auth.jwt_issuer,
+                leeway=self._auth.jwt_leeway_s,
                 options={"require": ["exp", "sub", "aud"]},
             )
         except jwt.PyJWTError as exc:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import stripe
+from stripe._base_address import BaseAddresses  # the SDK's type of `base_addresses`, not re-exported
+
 from aura.cluster import NAMESPACE
 from aura.settings import BillingSettings, Settings, get_settings
 
@@ -44,7 +47,7 @@ class _Claimed:
 
 def stripe_client(secret_key: str, billing: BillingSettings) -> stripe.StripeClient:
     """The SDK client; its own network retries are on too (they reuse the idempotency key)."""
-    bases = {"api": billing.stripe_api_base} if billing.stripe_api_base else None
+    bases: BaseAddresses | None = {"api": billing.stripe_api_base} if billing.stripe_api_base else None
     return stripe.StripeClient(secret_key, base_addresses=bases, max_network_retries=2)
 
 
@@ -69,16 +72,28 @@ class MeterSync:
                FROM due WHERE u.event_id = due.event_id
                RETURNING u.event_id, u.idempotency_key, u.event_type, u.quantity, u.user_id,
                          extract(epoch FROM u.created_at)::bigint AS ts, u.stripe_attempts""",
-            self._billing.stripe_batch_size, self._billing.stripe_lease_s,
+            self._billing.stripe_batch_size,
+            self._billing.stripe_lease_s,
         )
         users = list({r["user_id"] for r in rows})
         customers = {
             r["user_id"]: r["stripe_customer_id"]
             for r in await self._db.fetch(
-                "SELECT user_id, stripe_customer_id FROM billing_customers WHERE user_id = ANY($1::text[])", users)
+                "SELECT user_id, stripe_customer_id FROM billing_customers WHERE user_id = ANY($1::text[])", users
+            )
         }
-        return [_Claimed(r["event_id"], r["idempotency_key"], r["event_type"], r["quantity"], r["ts"],
-                         r["stripe_attempts"], customers.get(r["user_id"])) for r in rows]
+        return [
+            _Claimed(
+                r["event_id"],
+                r["idempotency_key"],
+                r["event_type"],
+                r["quantity"],
+                r["ts"],
+                r["stripe_attempts"],
+                customers.get(r["user_id"]),
+            )
+            for r in rows
+        ]
 
     async def _send(self, row: _Claimed) -> str | None:
         """Send one event; None on success, else the error to record."""
@@ -108,7 +123,9 @@ class MeterSync:
         await self._db.execute(
             """UPDATE usage_events SET stripe_attempts = stripe_attempts + 1, stripe_error = $2,
                       stripe_lease_until = now() + make_interval(secs => $3) WHERE event_id = $1""",
-            row.event_id, error, self._backoff_s(row.attempts + 1),
+            row.event_id,
+            error,
+            self._backoff_s(row.attempts + 1),
         )
 
     async def sync_once(self) -> SyncReport:
@@ -139,8 +156,10 @@ class MeterSync:
                 log.exception("stripe sync pass failed; retrying next interval")
                 report = SyncReport(0, 0, 0, 0)
             if report.claimed:
-                log.info("stripe sync", extra={"sent": report.sent, "failed": report.failed,
-                                               "no_customer": report.no_customer})
+                log.info(
+                    "stripe sync",
+                    extra={"sent": report.sent, "failed": report.failed, "no_customer": report.no_customer},
+                )
             if report.claimed < self._billing.stripe_batch_size:
                 try:
                     await asyncio.wait_for(stop.wait(), self._billing.stripe_sync_interval_s)
@@ -153,7 +172,8 @@ async def set_customer(db: asyncpg.Pool, user_id: str, stripe_customer_id: str) 
     await db.execute(
         """INSERT INTO billing_customers (user_id, stripe_customer_id) VALUES ($1, $2)
            ON CONFLICT (user_id) DO UPDATE SET stripe_customer_id = EXCLUDED.stripe_customer_id""",
-        user_id, stripe_customer_id,
+        user_id,
+        stripe_customer_id,
     )
 
 
@@ -188,8 +208,16 @@ def ensure_billing_sync(settings: Settings) -> bool:
         return False
     import ray
 
-    actor = ray.remote(BillingSyncService).options(
-        name="aura:billing:sync", namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
-        max_restarts=-1, num_cpus=0,
-    ).remote()
+    actor: Any = (  # Ray types a created actor as the handle or the class; it is the handle
+        ray.remote(BillingSyncService)
+        .options(
+            name="aura:billing:sync",
+            namespace=NAMESPACE,
+            get_if_exists=True,
+            lifetime="detached",
+            max_restarts=-1,
+            num_cpus=0,
+        )
+        .remote()
+    )
     return bool(ray.get(actor.start.remote()))

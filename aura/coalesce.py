@@ -43,8 +43,12 @@ class Coalescer(Generic[Item, Result]):
     time.
     """
 
-    def __init__(self, send: Callable[[list[Item]], Awaitable[list[Result | BaseException]]],
-                 max_batch: int = 256, in_flight: int = 1) -> None:
+    def __init__(
+        self,
+        send: Callable[[list[Item]], Awaitable[Sequence[Result | BaseException]]],
+        max_batch: int = 256,
+        in_flight: int = 1,
+    ) -> None:
         if max_batch < 1 or in_flight < 1:
             raise ValueError("max_batch and in_flight must be at least 1")
         self._send = send
@@ -65,7 +69,7 @@ class Coalescer(Generic[Item, Result]):
 
     def _dispatch(self) -> None:
         while self._queue and self._running < self._in_flight:
-            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch:]
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             self._running += 1
             self.batches += 1
             self.items += len(batch)
@@ -73,7 +77,7 @@ class Coalescer(Generic[Item, Result]):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _start(self, items: list[Item]) -> Awaitable[list[Result | BaseException]]:
+    def _start(self, items: list[Item]) -> Awaitable[Sequence[Result | BaseException]]:
         try:
             return self._send(items)
         except Exception as exc:  # raised by `send` itself: the batch's callers hear it from `_flush`
@@ -81,8 +85,9 @@ class Coalescer(Generic[Item, Result]):
             failed.set_exception(exc)
             return failed
 
-    async def _flush(self, batch: list[tuple[Item, asyncio.Future[Result]]],
-                     pending: Awaitable[list[Result | BaseException]]) -> None:
+    async def _flush(
+        self, batch: list[tuple[Item, asyncio.Future[Result]]], pending: Awaitable[Sequence[Result | BaseException]]
+    ) -> None:
         try:
             results = await pending
         except BaseException as exc:  # every caller of this batch must hear about it, cancellation included

@@ -22,8 +22,7 @@ class AuraError(Exception):
     #: The code of instances that are not given one.
     default_code: ClassVar[str] = "error"
 
-    def __init__(self, code: str | None = None, detail: Any = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, code: str | None = None, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
         self.code = code or self.default_code
         self.detail = detail
         self.headers = dict(headers) if headers else None
@@ -36,8 +35,9 @@ class AuraError(Exception):
         return f"{self.code}: {self.detail}" if self.detail is not None else self.code
 
 
-def _rebuild(cls: type[AuraError], code: str, detail: Any, headers: dict[str, str] | None,
-             state: dict[str, Any]) -> AuraError:
+def _rebuild(
+    cls: type[AuraError], code: str, detail: Any, headers: dict[str, str] | None, state: dict[str, Any]
+) -> AuraError:
     """An unpickled error: built without its constructor (subclasses have their own), then given its state."""
     error = cls.__new__(cls)
     Exception.__init__(error, code, detail)

@@ -66,7 +66,9 @@ class IdempotencyStore:
             return None
         row = await self._db.fetchrow(
             "SELECT fingerprint, state, status_code, response FROM idempotent_requests WHERE scope = $1 AND key = $2",
-            scope, key)
+            scope,
+            key,
+        )
         if row is None:  # released by its runner between the two statements: try once more
             return await self.claim(scope, key, digest, lease_s)
         return settled(row, digest)
@@ -76,12 +78,17 @@ class IdempotencyStore:
         await self._db.execute(
             """UPDATE idempotent_requests SET state = 'done', status_code = $3, response = $4::jsonb,
                       locked_until = NULL WHERE scope = $1 AND key = $2""",
-            scope, key, status_code, json.dumps(response))
+            scope,
+            key,
+            status_code,
+            json.dumps(response),
+        )
 
     async def release(self, scope: str, key: str) -> None:
         """Give a claim back after its request failed, so a resend runs it again."""
         await self._db.execute(
-            "DELETE FROM idempotent_requests WHERE scope = $1 AND key = $2 AND state = 'running'", scope, key)
+            "DELETE FROM idempotent_requests WHERE scope = $1 AND key = $2 AND state = 'running'", scope, key
+        )
 
     async def _purge(self) -> None:
         now = time.monotonic()
@@ -89,8 +96,8 @@ class IdempotencyStore:
             return
         self._last_purge = now
         await self._db.execute(
-            "DELETE FROM idempotent_requests WHERE created_at < now() - make_interval(secs => $1)",
-            RETENTION_S)
+            "DELETE FROM idempotent_requests WHERE created_at < now() - make_interval(secs => $1)", RETENTION_S
+        )
 
 
 def settled(row: asyncpg.Record | dict[str, Any], digest: str) -> Stored | Refused:

@@ -42,8 +42,11 @@ class Rate:
     def headers(self, tokens: float) -> dict[str, str]:
         """The `X-RateLimit-*` headers of a bucket holding `tokens` after a request."""
         full_in = math.ceil(max(0.0, self.capacity - tokens) / self.per_second)
-        return {"X-RateLimit-Limit": str(self.per_minute), "X-RateLimit-Remaining": str(max(0, math.floor(tokens))),
-                "X-RateLimit-Reset": str(full_in)}
+        return {
+            "X-RateLimit-Limit": str(self.per_minute),
+            "X-RateLimit-Remaining": str(max(0, math.floor(tokens))),
+            "X-RateLimit-Reset": str(full_in),
+        }
 
     def retry_after(self, tokens: float) -> int:
         """Seconds until a bucket holding `tokens` holds one whole token."""
@@ -72,9 +75,12 @@ class RateLimiter:
 
     async def _take_many(self, requests: list[tuple[str, Rate]]) -> list[Verdict | BaseException]:
         await self._purge()
-        rows = await self._db.fetch(_TAKE, [bucket for bucket, _ in requests],
-                                    [float(rate.capacity) for _, rate in requests],
-                                    [rate.per_second for _, rate in requests])
+        rows = await self._db.fetch(
+            _TAKE,
+            [bucket for bucket, _ in requests],
+            [float(rate.capacity) for _, rate in requests],
+            [rate.per_second for _, rate in requests],
+        )
         found = {row["req"]: row for row in rows}
         verdicts: list[Verdict | BaseException] = []
         for i, (_, rate) in enumerate(requests, start=1):
@@ -91,5 +97,4 @@ class RateLimiter:
         if now - self._last_purge < _PURGE_EVERY_S:
             return
         self._last_purge = now
-        await self._db.execute("DELETE FROM rate_buckets WHERE updated_at < now() - make_interval(secs => $1)",
-                               _IDLE_S)
+        await self._db.execute("DELETE FROM rate_buckets WHERE updated_at < now() - make_interval(secs => $1)", _IDLE_S)

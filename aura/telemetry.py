@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -23,7 +23,8 @@ from aura import __version__
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("aura_request_id", default=None)
 #: Named durations (ms) of the current request's stages, reported in its `Server-Timing` header.
 stage_timings: contextvars.ContextVar[list[tuple[str, float]] | None] = contextvars.ContextVar(
-    "aura_stage_timings", default=None)
+    "aura_stage_timings", default=None
+)
 
 #: Starts `request_span`s; a proxy until `configure_tracing` installs the provider, then that provider's.
 _requests = trace.get_tracer(__name__, __version__)
@@ -56,7 +57,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -95,8 +96,9 @@ def configure_tracing(service: str) -> TracerProvider:
     """
     exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
     sampler = None if records_spans() else ALWAYS_OFF
-    provider = TracerProvider(sampler=sampler,
-                              resource=Resource.create({"service.name": service, "service.version": __version__}))
+    provider = TracerProvider(
+        sampler=sampler, resource=Resource.create({"service.name": service, "service.version": __version__})
+    )
     if exporting:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -114,6 +116,10 @@ def request_span(method: str, carrier: Mapping[str, str]) -> Iterator[None]:
     few ids rather than of a recorded span.
     """
     with _requests.start_as_current_span(
-            method, context=propagate.extract(carrier), kind=trace.SpanKind.SERVER,
-            record_exception=False, set_status_on_exception=False):
+        method,
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.SERVER,
+        record_exception=False,
+        set_status_on_exception=False,
+    ):
         yield

@@ -77,14 +77,20 @@ class UsageLedger:
         prices = [self.prices.price(e.event_type) for e in events]
         written = await self._db.fetchval(
             """WITH rows AS (
-                   INSERT INTO usage_events (idempotency_key, user_id, event_type, quantity, unit_price, amount, session_id)
+                   INSERT INTO usage_events
+                       (idempotency_key, user_id, event_type, quantity, unit_price, amount, session_id)
                    SELECT k, u, t, q, p, p * q, s
-                   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::text[]) AS x(k, u, t, q, p, s)
+                   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::text[])
+                       AS x(k, u, t, q, p, s)
                    ON CONFLICT (idempotency_key) DO NOTHING
                    RETURNING 1)
                SELECT count(*) FROM rows""",
-            [e.idempotency_key for e in events], [e.user_id for e in events], [e.event_type for e in events],
-            [e.quantity for e in events], prices, [e.session_id for e in events],
+            [e.idempotency_key for e in events],
+            [e.user_id for e in events],
+            [e.event_type for e in events],
+            [e.quantity for e in events],
+            prices,
+            [e.session_id for e in events],
         )
         return int(written)
 
@@ -96,9 +102,13 @@ class UsageLedger:
                WHERE user_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2)
                      AND ($3::timestamptz IS NULL OR created_at < $3)
                GROUP BY event_type ORDER BY event_type""",
-            user_id, start, end,
+            user_id,
+            start,
+            end,
         )
-        lines = [UsageLine(event_type=r["event_type"], events=r["events"], quantity=r["quantity"], amount=r["amount"])
-                 for r in rows]
+        lines = [
+            UsageLine(event_type=r["event_type"], events=r["events"], quantity=r["quantity"], amount=r["amount"])
+            for r in rows
+        ]
         total = sum((line.amount for line in lines), Decimal("0"))
         return UsageSummary(user_id=user_id, start_date=start, end_date=end, lines=lines, total_amount=total)

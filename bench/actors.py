@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-
 import psutil
 import ray
 
 from actors import HostGroup, HostSpec, LogicalActor
+from actors.host import Persistence
 from aura.store import embedded, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,9 +64,15 @@ async def batched(host, messages: list[tuple[str, Any]]) -> float:
     return time.perf_counter() - started
 
 
-async def logical(n: int, persistence: str) -> dict[str, float]:
-    group = HostGroup.sharded(HostSpec(group=f"bench-{persistence}-{os.getpid()}", actor_class="bench.actors:Tally",
-                                       persistence=persistence, idle_ttl_s=None))
+async def logical(n: int, persistence: Persistence) -> dict[str, float]:
+    group = HostGroup.sharded(
+        HostSpec(
+            group=f"bench-{persistence}-{os.getpid()}",
+            actor_class="bench.actors:Tally",
+            persistence=persistence,
+            idle_ttl_s=None,
+        )
+    )
     host = group.handle(0)
     stats = await host.stats.remote()
     before = rss(stats.pid)
@@ -77,13 +83,23 @@ async def logical(n: int, persistence: str) -> dict[str, float]:
     messages = [(ids[i % n], None) for i in range(5 * n)]
     delivery = await batched(host, messages)
     group.kill()
-    return {"activation_s": activation, "bytes_per_actor": (after - before) / n, "messages_per_s": len(messages) / delivery}
+    return {
+        "activation_s": activation,
+        "bytes_per_actor": (after - before) / n,
+        "messages_per_s": len(messages) / delivery,
+    }
 
 
 async def restore_from_postgres(n: int) -> float:
     """Seconds for a fresh host to activate `n` actors that all have saved state."""
-    group = HostGroup.sharded(HostSpec(group=f"bench-restore-{os.getpid()}", actor_class="bench.actors:Tally",
-                                       persistence="write_behind", idle_ttl_s=None))
+    group = HostGroup.sharded(
+        HostSpec(
+            group=f"bench-restore-{os.getpid()}",
+            actor_class="bench.actors:Tally",
+            persistence="write_behind",
+            idle_ttl_s=None,
+        )
+    )
     host = group.handle(0)
     ids = [f"r{i}" for i in range(n)]
     await batched(host, [(i, None) for i in ids])
@@ -97,8 +113,9 @@ async def restore_from_postgres(n: int) -> float:
 
 
 async def dedicated(k: int, messages: int) -> dict[str, float]:
-    spec = HostSpec(group=f"bench-dedicated-{os.getpid()}", actor_class="bench.actors:Tally", persistence="none",
-                    idle_ttl_s=None)
+    spec = HostSpec(
+        group=f"bench-dedicated-{os.getpid()}", actor_class="bench.actors:Tally", persistence="none", idle_ttl_s=None
+    )
     started = time.perf_counter()
     groups = [HostGroup.dedicated(spec, f"d{i}") for i in range(k)]
     await asyncio.gather(*(g.tell("only", None) for g in groups))
@@ -122,8 +139,12 @@ def main() -> None:
     pgdata = workdir / "pg"
     url = embedded.start(pgdata)
     asyncio.run(migrate(url))
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR",
-             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "AURA_DATABASE_URL": url}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level=logging.ERROR,
+        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "AURA_DATABASE_URL": url}},
+    )
     try:
         n = args.actors
         memory_only = asyncio.run(logical(n, "none"))
@@ -146,8 +167,10 @@ def main() -> None:
         ratio = theirs / ours if "s (memory" in name or "bytes" in name else ours / theirs
         print(f"{name:44} {ours:>18,.3f} {theirs:>20,.3f} {ratio:>9,.0f}x")
     print()
-    print(f"with write-behind persistence: activate {n:,} in {persisted['activation_s']:.3f} s, "
-          f"{persisted['messages_per_s']:,.0f} messages/s")
+    print(
+        f"with write-behind persistence: activate {n:,} in {persisted['activation_s']:.3f} s, "
+        f"{persisted['messages_per_s']:,.0f} messages/s"
+    )
     print(f"activate {n:,} actors from saved state in PostgreSQL: {restore:.3f} s")
     print("targets: activation <= 1 s per 100k, <= 2048 bytes per idle actor, >= 50,000 messages/s per host")
 

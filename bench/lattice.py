@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -25,7 +26,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-
 
 from lattice.providers.base import Completion, Provider, ProviderRequest
 
@@ -55,8 +55,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _summary(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50": round(_percentile(values, 50), 2), "p99": round(_percentile(values, 99), 2),
-            "mean": round(statistics.fmean(values), 2)}
+    return {
+        "n": len(values),
+        "p50": round(_percentile(values, 50), 2),
+        "p99": round(_percentile(values, 99), 2),
+        "mean": round(statistics.fmean(values), 2),
+    }
 
 
 @contextlib.asynccontextmanager
@@ -86,8 +90,10 @@ async def _bench(chats: int, concurrent: int) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     prompt = "Build a small key-value store with an HTTP API."
     results: dict = {}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300) as http, \
-            _serving(app) as base:
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300) as http,
+        _serving(app) as base,
+    ):
         session = (await http.post("/v1/aura/sessions", headers=headers)).json()["session_id"]
         # Warm-up: start the six cell hosts and the relay, open connections.
         await http.post("/v1/aura/chat", headers=headers, json={"prompt": prompt, "session_id": session})
@@ -101,16 +107,20 @@ async def _bench(chats: int, concurrent: int) -> dict:
             await ws.recv()  # connected
             for _ in range(chats):
                 posted = time.time_ns()
-                chat = asyncio.create_task(http.post("/v1/aura/chat", headers=headers,
-                                                     json={"prompt": prompt, "session_id": session}))
+                chat = asyncio.create_task(
+                    http.post("/v1/aura/chat", headers=headers, json={"prompt": prompt, "session_id": session})
+                )
                 started: dict[str, datetime] = {}
                 first = True
                 while True:
                     event = json.loads(await ws.recv())
                     received = time.time_ns()
                     if event["type"] == "response_chunk":
-                        stamp = int(event["content"].split(">", 1)[0].removeprefix("<t=")) \
-                            if event["content"].startswith("<t=") else None
+                        stamp = (
+                            int(event["content"].split(">", 1)[0].removeprefix("<t="))
+                            if event["content"].startswith("<t=")
+                            else None
+                        )
                         if stamp is not None:
                             chunk_ms.append((received - stamp) / 1e6)
                         if first:
@@ -132,12 +142,15 @@ async def _bench(chats: int, concurrent: int) -> dict:
         results["chunk_to_websocket_ms"] = _summary(chunk_ms)
         results["request_to_first_chunk_ms"] = _summary(first_chunk_ms)
 
-        sessions = [(await http.post("/v1/aura/sessions", headers=headers)).json()["session_id"]
-                    for _ in range(concurrent)]
+        sessions = [
+            (await http.post("/v1/aura/sessions", headers=headers)).json()["session_id"] for _ in range(concurrent)
+        ]
 
         async def one(session_id: str) -> tuple[float, int]:
             began = time.perf_counter()
-            answer = await http.post("/v1/aura/chat", headers=headers, json={"prompt": prompt, "session_id": session_id})
+            answer = await http.post(
+                "/v1/aura/chat", headers=headers, json={"prompt": prompt, "session_id": session_id}
+            )
             assert answer.status_code == 200, answer.text
             return (time.perf_counter() - began) * 1000, len(answer.json()["agent_responses"])
 
@@ -145,8 +158,11 @@ async def _bench(chats: int, concurrent: int) -> dict:
         outcomes = await asyncio.gather(*(one(s) for s in sessions))
         wall = time.perf_counter() - began
         results["concurrent_chats"] = {
-            "sessions": concurrent, "wall_s": round(wall, 2), "chat_ms": _summary([o[0] for o in outcomes]),
-            "steps": sum(o[1] for o in outcomes), "steps_per_s": round(sum(o[1] for o in outcomes) / wall, 1),
+            "sessions": concurrent,
+            "wall_s": round(wall, 2),
+            "chat_ms": _summary([o[0] for o in outcomes]),
+            "steps": sum(o[1] for o in outcomes),
+            "steps_per_s": round(sum(o[1] for o in outcomes) / wall, 1),
         }
     return results
 
@@ -177,8 +193,13 @@ def main() -> None:
         # On a loaded machine Ray's raylet can time out waiting for its agents; a fresh try usually succeeds.
         for attempt in range(3):
             try:
-                ray.init(num_cpus=2, include_dashboard=False, namespace="aura-bench", logging_level="WARNING",
-                         runtime_env={"env_vars": env})
+                ray.init(
+                    num_cpus=2,
+                    include_dashboard=False,
+                    namespace="aura-bench",
+                    logging_level=logging.WARNING,
+                    runtime_env={"env_vars": env},
+                )
                 break
             except Exception:
                 ray.shutdown()
@@ -189,8 +210,11 @@ def main() -> None:
         ray.shutdown()
         embedded.stop(data_dir / "pg")
         shutil.rmtree(data_dir, ignore_errors=True)
-    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                          "load_average_1m": round(os.getloadavg()[0], 2)}
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps(results, indent=2))
 
 

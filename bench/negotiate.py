@@ -42,27 +42,26 @@ import random
 import shutil
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-
 import httpx
 import psutil
+from fastapi import FastAPI
 
 from aura.settings import Settings
 from aura.store import connect_url
-from fastapi import FastAPI
-
+from deployments import runtime
 from negotiation.catalog import DEMO_CATALOG, CatalogItem, ItemTerms, read_catalog_file
 from negotiation.client import NegotiationClient
 from negotiation.protocol import (
-    AcceptedData, CounteredData, NegotiateRequest, NegotiateResponse, RejectedData,
+    NegotiateRequest,
+    NegotiateResponse,
 )
 from negotiation.seller import Bid, Seller, session_token
-from negotiation.service import utc_datetime
+from negotiation.service import answer_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,8 +80,17 @@ def bare_app() -> FastAPI:
     app = FastAPI()
     sellers: dict[str, Seller] = {}
     terms = {
-        i.id: ItemTerms(i.id, i.name, i.description, i.base_price, i.floor_price, i.currency, i.strategy,
-                        i.concession, i.confirm_threshold or 2000.0)
+        i.id: ItemTerms(
+            i.id,
+            i.name,
+            i.description,
+            i.base_price,
+            i.floor_price,
+            i.currency,
+            i.strategy,
+            i.concession,
+            i.confirm_threshold or 2000.0,
+        )
         for i in ITEMS
     }
 
@@ -91,18 +99,19 @@ def bare_app() -> FastAPI:
         item = terms[body.item_id]
         seller = sellers.setdefault(item.item_id, Seller(item.item_id))
         token = body.session_token or session_token()
-        decision = await seller.receive(Bid(token, body.session_token is None, "did:key:bare", item, body.bid_amount,
-                                            body.confirmed, time.time(), 900.0, 8, 0.5))
-        answer = NegotiateResponse(session_token=token, status=decision.status, valid_until=utc_datetime(decision.valid_until))
-        if decision.status == "accepted":
-            answer.data = AcceptedData(final_price=decision.price, reservation_code=decision.reservation_code,
-                                       deal_id=decision.deal_id)
-        elif decision.status == "countered":
-            answer.data = CounteredData(proposed_price=decision.price, message=decision.message,
-                                        reason_code=decision.reason_code)
-        elif decision.status == "rejected":
-            answer.data = RejectedData(reason_code=decision.reason_code)
-        return answer
+        bid = Bid(
+            token,
+            body.session_token is None,
+            "did:key:bare",
+            item,
+            body.bid_amount,
+            body.confirmed,
+            time.time(),
+            900.0,
+            8,
+            0.5,
+        )
+        return answer_of(await seller.decide(bid), item, bid, item.currency)
 
     return app
 
@@ -113,8 +122,9 @@ def _serve_bare(port: int) -> None:
     uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-async def _client_loop(client: NegotiationClient, deadline: float, latencies: list[float], errors: list[int],
-                       seed: int) -> None:
+async def _client_loop(
+    client: NegotiationClient, deadline: float, latencies: list[float], errors: list[int], seed: int
+) -> None:
     rng = random.Random(seed)
     while time.perf_counter() < deadline:
         item: CatalogItem = rng.choice(ITEMS)
@@ -176,7 +186,9 @@ async def run_level(api: str, clients: int, seconds: float, server_pid: int | No
     ordered = sorted(latencies)
     per_request_ms = 1000 / max(1, len(latencies))
     return {
-        "clients": clients, "requests": len(latencies), "errors": len(errors),
+        "clients": clients,
+        "requests": len(latencies),
+        "errors": len(errors),
         "throughput_rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered), 2),
         "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2),
@@ -229,8 +241,10 @@ FIGURES = ("throughput_rps", "p50_ms", "p99_ms", "client_cpu_ms", "server_cpu_ms
 
 def median_row(rounds: list[dict]) -> dict:
     """Each figure's median over the rounds of one level."""
-    return {"clients": rounds[0]["clients"],
-            **{key: round(statistics.median(r[key] for r in rounds), 3) for key in FIGURES}}
+    return {
+        "clients": rounds[0]["clients"],
+        **{key: round(statistics.median(r[key] for r in rounds), 3) for key in FIGURES},
+    }
 
 
 def main() -> None:
@@ -238,22 +252,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=6.0)
-    parser.add_argument("--rounds", type=int, default=1, help="Measurements per level and app; the table shows medians.")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="Measurements per level and app; the table shows medians."
+    )
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
-    parser.add_argument("--ingress", choices=["direct", "proxy"], default="direct",
-                        help="How HTTP reaches the gateway replica (AURA_SERVE_INGRESS).")
+    parser.add_argument(
+        "--ingress",
+        choices=["direct", "proxy"],
+        default="direct",
+        help="How HTTP reaches the gateway replica (AURA_SERVE_INGRESS).",
+    )
     args = parser.parse_args()
 
     # The benchmark's clients must not be throttled by the per-DID limit (inherited by Ray's workers).
     os.environ["AURA_RATE_LIMIT_PER_MINUTE"] = "100000000"
     workdir = Path(tempfile.mkdtemp(prefix="aura-bench-negotiate-"))
-    settings = Settings(data_dir=workdir, database_url=None, serve_port=_free_port(), dashboard_port=_free_port(),
-                        serve_ingress=args.ingress)
+    settings = Settings(
+        data_dir=workdir,
+        database_url=None,
+        serve_port=_free_port(),
+        dashboard_port=_free_port(),
+        serve_ingress=args.ingress,
+    )
     bare_port = _free_port()
     bare = multiprocessing.get_context("spawn").Process(target=_serve_bare, args=(bare_port,), daemon=True)
     results: dict[str, list[list[dict]]] = {"serve": [], "bare": []}
     try:
-        endpoints = aura.runtime.up(settings)
+        endpoints = runtime.up(settings)
         asyncio.run(_seed(connect_url(settings)))
         bare.start()
         bare_api = f"http://127.0.0.1:{bare_port}"
@@ -274,16 +299,21 @@ def main() -> None:
         if bare.is_alive():
             bare.terminate()
             bare.join(10)
-        aura.runtime.down(settings)
+        runtime.down(settings)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print("| clients | serve req/s | serve p50 ms | serve p99 ms | bare req/s | bare p50 ms | bare p99 ms | serve/bare |")
+    print(
+        "| clients | serve req/s | serve p50 ms | serve p99 ms | bare req/s | bare p50 ms | bare p99 ms | serve/bare |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for serve_rounds, bare_rounds in zip(results["serve"], results["bare"]):
+    for serve_rounds, bare_rounds in zip(results["serve"], results["bare"], strict=True):
         served, base = median_row(serve_rounds), median_row(bare_rounds)
         ratio = served["throughput_rps"] / base["throughput_rps"] if base["throughput_rps"] else 0.0
-        print(f"| {served['clients']} | {served['throughput_rps']:.1f} | {served['p50_ms']:.2f} | {served['p99_ms']:.2f} | "
-              f"{base['throughput_rps']:.1f} | {base['p50_ms']:.2f} | {base['p99_ms']:.2f} | {ratio:.0%} |")
+        print(
+            f"| {served['clients']} | {served['throughput_rps']:.1f} | {served['p50_ms']:.2f} | "
+            f"{served['p99_ms']:.2f} | {base['throughput_rps']:.1f} | {base['p50_ms']:.2f} | "
+            f"{base['p99_ms']:.2f} | {ratio:.0%} |"
+        )
     print()
     print("CPU per request (ms) and how busy the clients' process (of one core) and the machine (of all) were:")
     print("| clients | app | client ms | server ms | client busy | machine busy |")
@@ -291,13 +321,16 @@ def main() -> None:
     for name, levels in results.items():
         for rounds in levels:
             row = median_row(rounds)
-            print(f"| {row['clients']} | {name} | {row['client_cpu_ms']:.2f} | {row['server_cpu_ms']:.2f} | "
-                  f"{row['client_busy']:.0%} | {row['machine_busy']:.0%} |")
+            print(
+                f"| {row['clients']} | {name} | {row['client_cpu_ms']:.2f} | {row['server_cpu_ms']:.2f} | "
+                f"{row['client_busy']:.0%} | {row['machine_busy']:.0%} |"
+            )
     if args.rounds > 1:
-        for serve_rounds, bare_rounds in zip(results["serve"], results["bare"]):
-            ratios = [s["throughput_rps"] / b["throughput_rps"] for s, b in zip(serve_rounds, bare_rounds)]
-            print(f"{serve_rounds[0]['clients']} clients, serve/bare per round: "
-                  + ", ".join(f"{r:.0%}" for r in ratios))
+        for serve_rounds, bare_rounds in zip(results["serve"], results["bare"], strict=True):
+            ratios = [s["throughput_rps"] / b["throughput_rps"] for s, b in zip(serve_rounds, bare_rounds, strict=True)]
+            print(
+                f"{serve_rounds[0]['clients']} clients, serve/bare per round: " + ", ".join(f"{r:.0%}" for r in ratios)
+            )
     if any(r["errors"] for levels in results.values() for rounds in levels for r in rounds):
         print("errors:", {k: [[r["errors"] for r in rounds] for rounds in levels] for k, levels in results.items()})
     if args.json:

@@ -25,11 +25,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-
-from deployments.runtime import init_ray
 import ray
 from qiskit import QuantumCircuit
 
+from deployments.runtime import init_ray
 from quantum.circuits import LatticeEdge, lattice
 from quantum.pool import PoolConfig, pool_stats, run_metrics
 
@@ -84,20 +83,32 @@ async def measure(backend: str, mode: str, config: PoolConfig, circuits: list[Qu
     after = await pool_stats(config)
     calls = sum(s.calls for s in after) - sum(s.calls for s in before)
     jobs = sum(s.jobs for s in after) - sum(s.jobs for s in before)
-    return Figures(backend, mode, len(circuits), seconds, calls, jobs,
-                   float(np.percentile(latencies, 50)), float(np.percentile(latencies, 99)))
+    return Figures(
+        backend,
+        mode,
+        len(circuits),
+        seconds,
+        calls,
+        jobs,
+        float(np.percentile(latencies, 50)),
+        float(np.percentile(latencies, 99)),
+    )
 
 
 async def main(count: int, batch: int, workers: int, window_s: float) -> None:
-    batched = PoolConfig(prefix="bench:quantum-batched", size=workers, window_s=window_s, max_batch=batch,
-                         max_queue=count)
+    batched = PoolConfig(
+        prefix="bench:quantum-batched", size=workers, window_s=window_s, max_batch=batch, max_queue=count
+    )
     single = PoolConfig(prefix="bench:quantum-single", size=workers, window_s=0.0, max_batch=1, max_queue=count)
     circuits = lattice_circuits(count, seed=1)
     warmup = lattice_circuits(batch * workers, seed=2)
-    print(f"{count} six-qubit lattice circuits × {SHOTS} shots, {workers} workers, batch ≤ {batch}, "
-          f"window {window_s} s")
-    print(f"{'backend':<14}{'mode':<18}{'circuits/s':>11}{'Ray calls':>10}{'jobs':>7}{'p50 ms':>10}{'p99 ms':>10}"
-          f"{'seconds':>9}")
+    print(
+        f"{count} six-qubit lattice circuits × {SHOTS} shots, {workers} workers, batch ≤ {batch}, window {window_s} s"
+    )
+    print(
+        f"{'backend':<14}{'mode':<18}{'circuits/s':>11}{'Ray calls':>10}{'jobs':>7}{'p50 ms':>10}{'p99 ms':>10}"
+        f"{'seconds':>9}"
+    )
     for backend in ("aer", "aer:fake_fez"):
         results = []
         for mode, config in (("batched", batched), ("one job/circuit", single)):
@@ -105,10 +116,14 @@ async def main(count: int, batch: int, workers: int, window_s: float) -> None:
             await asyncio.gather(*(run_metrics(c, SHOTS, backend, config=config) for c in warmup))
             figures = await measure(backend, mode, config, circuits)
             results.append(figures)
-            print(f"{backend:<14}{mode:<18}{figures.rate:>11.1f}{figures.calls:>10}{figures.jobs:>7}"
-                  f"{figures.p50_ms:>10.0f}{figures.p99_ms:>10.0f}{figures.seconds:>9.2f}")
-        print(f"{backend:<14}batched / one job per circuit: {results[0].rate / results[1].rate:.1f}× throughput; "
-              f"jobs {results[0].jobs} (⌈N / batch⌉ = {math.ceil(count / batch)})")
+            print(
+                f"{backend:<14}{mode:<18}{figures.rate:>11.1f}{figures.calls:>10}{figures.jobs:>7}"
+                f"{figures.p50_ms:>10.0f}{figures.p99_ms:>10.0f}{figures.seconds:>9.2f}"
+            )
+        print(
+            f"{backend:<14}batched / one job per circuit: {results[0].rate / results[1].rate:.1f}× throughput; "
+            f"jobs {results[0].jobs} (⌈N / batch⌉ = {math.ceil(count / batch)})"
+        )
 
 
 if __name__ == "__main__":

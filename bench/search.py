@@ -15,11 +15,9 @@ import asyncio
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
 
 import asyncpg
 from pgvector.asyncpg import register_vector
@@ -63,10 +61,15 @@ async def measure(url: str, repeat: int) -> dict:
                 await catalog.search(labelled["query"], 3)
                 latencies.append((time.perf_counter() - started) * 1000)
         return {
-            "embedder": catalog.embedder.name, "items": await db.fetchval("SELECT count(*) FROM catalog_items"),
-            "queries": len(queries), "recall_at_1": at1 / len(queries), "recall_at_3": at3 / len(queries),
-            "p50_ms": round(statistics.median(latencies), 3), "p99_ms": round(_percentile(latencies, 0.99), 3),
-            "searches": len(latencies), "misses_at_3": misses,
+            "embedder": catalog.embedder.name,
+            "items": await db.fetchval("SELECT count(*) FROM catalog_items"),
+            "queries": len(queries),
+            "recall_at_1": at1 / len(queries),
+            "recall_at_3": at3 / len(queries),
+            "p50_ms": round(statistics.median(latencies), 3),
+            "p99_ms": round(_percentile(latencies, 0.99), 3),
+            "searches": len(latencies),
+            "misses_at_3": misses,
         }
     finally:
         await db.close()

@@ -14,6 +14,7 @@ under it (the local Ray: GCS, raylet, shard hosts), sampled every 20 ms.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import threading
 import time
@@ -32,10 +33,19 @@ MIX = {"boulware": 1, "linear": 1, "conceder": 1, "adaptive": 1}
 
 def scenario(negotiations: int) -> Scenario:
     """The benchmark scenario at a size: 10k buyers, 1k sellers, 5 epochs."""
-    return load(None, {
-        "buyers": 10_000, "sellers": 1_000, "negotiations": negotiations, "deadline": DEADLINE, "epochs": 5,
-        "seed": 1, "buyer": {"strategies": MIX}, "seller": {"strategies": MIX},
-    })
+    return load(
+        None,
+        {
+            "buyers": 10_000,
+            "sellers": 1_000,
+            "negotiations": negotiations,
+            "deadline": DEADLINE,
+            "epochs": 5,
+            "seed": 1,
+            "buyer": {"strategies": MIX},
+            "seller": {"strategies": MIX},
+        },
+    )
 
 
 class PeakMemory:
@@ -58,7 +68,7 @@ class PeakMemory:
             self.peak = max(self.peak, total)
             self._stop.wait(0.02)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
@@ -74,8 +84,11 @@ def aura(negotiations: int, shards: int) -> dict:
         result = engine.run(scenario(negotiations), shards)
         wall = time.perf_counter() - began
     return {
-        "negotiations": negotiations, "wall_s": wall, "per_s": negotiations / wall,
-        "peak_mb": memory.peak / 2**20, "agreement_rate": float(result.outcomes.agreed.mean()),
+        "negotiations": negotiations,
+        "wall_s": wall,
+        "per_s": negotiations / wall,
+        "peak_mb": memory.peak / 2**20,
+        "agreement_rate": float(result.outcomes.agreed.mean()),
     }
 
 
@@ -98,7 +111,9 @@ def negmas_sample(count: int) -> dict:
     number = np.arange(200_000)
     buyer = population.buyers(plan, population.buyer_of(plan, 0, number))
     seller = population.sellers(plan, population.seller_of(plan, number))
-    chosen = np.flatnonzero(np.isin(buyer.strategy, list(negotiator)) & np.isin(seller.strategy, list(negotiator)))[:count]
+    chosen = np.flatnonzero(np.isin(buyer.strategy, list(negotiator)) & np.isin(seller.strategy, list(negotiator)))[
+        :count
+    ]
     low = int(np.floor(min(buyer.aspiration_price.min(), seller.floor_price.min())))
     high = int(np.ceil(max(buyer.reservation_price.max(), seller.base_price.max())))
     issues = [make_issue(name="price", values=(low, high))]
@@ -112,20 +127,26 @@ def negmas_sample(count: int) -> dict:
             negotiator[Strategy(buyer.strategy[i])](name="buyer"),
             preferences=LinearAdditiveUtilityFunction(
                 values={"price": AffineFun(slope=-1 / (res - asp), bias=res / (res - asp))},
-                issues=issues, reserved_value=0.0,
+                issues=issues,
+                reserved_value=0.0,
             ),
         )
         mechanism.add(
             negotiator[Strategy(seller.strategy[i])](name="seller"),
             preferences=LinearAdditiveUtilityFunction(
                 values={"price": AffineFun(slope=1 / (base - floor), bias=-floor / (base - floor))},
-                issues=issues, reserved_value=0.0,
+                issues=issues,
+                reserved_value=0.0,
             ),
         )
         agreements += mechanism.run().agreement is not None
     wall = time.perf_counter() - began
-    return {"negotiations": int(chosen.size), "wall_s": wall, "per_s": chosen.size / wall,
-            "agreement_rate": agreements / chosen.size}
+    return {
+        "negotiations": int(chosen.size),
+        "wall_s": wall,
+        "per_s": chosen.size / wall,
+        "agreement_rate": agreements / chosen.size,
+    }
 
 
 def main() -> None:
@@ -133,7 +154,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--negmas-sample", type=int, default=200)
     args = parser.parse_args()
-    ray.init(include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     shards = int(ray.cluster_resources()["CPU"])
     aura(10_000, shards)  # warm-up: first worker starts and imports are not the engine's cost
     rows = [aura(int(size), shards) for size in args.sizes.split(",")]
@@ -142,14 +163,18 @@ def main() -> None:
     print("| negotiations | wall (s) | negotiations/s | peak memory (MB) | agreement rate |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
-        print(f"| {row['negotiations']:,} | {row['wall_s']:.2f} | {row['per_s']:,.0f} | {row['peak_mb']:,.0f} | "
-              f"{row['agreement_rate']:.3f} |")
+        print(
+            f"| {row['negotiations']:,} | {row['wall_s']:.2f} | {row['per_s']:,.0f} | {row['peak_mb']:,.0f} | "
+            f"{row['agreement_rate']:.3f} |"
+        )
     if args.negmas_sample:
         negmas = negmas_sample(args.negmas_sample)
         best = max(row["per_s"] for row in rows)
-        print(f"\nNegMAS (BoulwareTB / ConcederTB, same scenario, {negmas['negotiations']} negotiations): "
-              f"{negmas['wall_s']:.1f} s, {negmas['per_s']:.2f} negotiations/s, agreement rate "
-              f"{negmas['agreement_rate']:.3f}; Aura's best is {best / negmas['per_s']:,.0f}× faster.")
+        print(
+            f"\nNegMAS (BoulwareTB / ConcederTB, same scenario, {negmas['negotiations']} negotiations): "
+            f"{negmas['wall_s']:.1f} s, {negmas['per_s']:.2f} negotiations/s, agreement rate "
+            f"{negmas['agreement_rate']:.3f}; Aura's best is {best / negmas['per_s']:,.0f}× faster."
+        )
 
 
 if __name__ == "__main__":

@@ -12,15 +12,20 @@ from ray import serve
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aura import __version__
+from aura.auth import TokenVerifier
 from aura.settings import get_settings
 from aura.telemetry import (
-    configure_logging, configure_tracing, current_trace_id, records_spans, request_id, request_span, stage_timings,
+    configure_logging,
+    configure_tracing,
+    current_trace_id,
+    records_spans,
+    request_id,
+    request_span,
+    stage_timings,
 )
-from aura.auth import TokenVerifier
 from deployments import errors, health, lattice, negotiation, quantum
 from deployments.body_limit import BodyLimit
 from deployments.replica import Replica
-
 
 #: The headers W3C trace context (and baggage) propagation reads.
 _TRACE_HEADERS = {b"traceparent", b"tracestate", b"baggage"}
@@ -89,8 +94,12 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
     # serialisation would cost each request more than its own work. FastAPI's telemetry took 7 % of
     # the gateway's loop under load even with spans unrecorded, so it runs only when they are recorded.
     recorded = records_spans()
-    api = FastAPI(title="Aura", version=__version__, description="Actor runtime on Ray for AI agents that work together.",
-                  telemetry={"operation_spans": False, "tracing": recorded, "metrics": recorded, "logs": recorded})
+    api = FastAPI(
+        title="Aura",
+        version=__version__,
+        description="Actor runtime on Ray for AI agents that work together.",
+        telemetry={"operation_spans": False, "tracing": recorded, "metrics": recorded, "logs": recorded},
+    )
     errors.install(api)
     api.include_router(health.router)
     api.include_router(negotiation.router)
@@ -127,4 +136,4 @@ class Gateway:
         gc.freeze()
 
 
-app = Gateway.bind()
+app = Gateway.bind()  # type: ignore[attr-defined]  # Serve adds `bind` when it decorates the class

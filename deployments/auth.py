@@ -21,8 +21,9 @@ def verifier(connection: HTTPConnection) -> TokenVerifier:
     return found
 
 
-async def current_user(request: Request,
-                       credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+async def current_user(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
     """The principal of the request's bearer token; 401 when it is missing or invalid."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -15,8 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 async def _refuse(send: Send, max_bytes: int) -> None:
     body = json.dumps({"code": "body_too_large", "detail": f"request bodies are limited to {max_bytes} bytes"})
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
     await send({"type": "http.response.body", "body": body.encode()})
 
 

@@ -29,26 +29,37 @@ def _codes(status: int, names: str) -> dict[str, int]:
 #: The status of every code an answer can carry.
 STATUS: dict[str, int] = {
     **_codes(400, "malformed_json malformed_body negotiation_refused"),
-    **_codes(401, "unauthenticated invalid_token missing_headers clock_skew bad_did bad_signature replayed "
-                  "access_denied"),
+    **_codes(
+        401, "unauthenticated invalid_token missing_headers clock_skew bad_did bad_signature replayed access_denied"
+    ),
     **_codes(403, "agent_mismatch ibm_not_allowed"),
     **_codes(404, "not_found session_not_found deal_not_found unknown_item"),
     **_codes(405, "method_not_allowed"),
     **_codes(409, "session_ended idempotency_key_reused request_in_progress session_conflict"),
     **_codes(410, "session_expired"),
     **_codes(413, "body_too_large circuit_text_too_large"),
-    **_codes(422, "invalid_request invalid_period invalid_scenario unknown_currency currency_mismatch invalid_qasm "
-                  "include_not_allowed not_unitary opaque_gate invalid_angle invalid_lattice lattice_state_missing "
-                  "qubits_mismatch too_few_qubits too_many_qubits too_many_clbits too_many_edges "
-                  "too_many_gate_definitions too_many_gates too_deep too_many_shots invalid_shots "
-                  "circuit_build_timeout unknown_backend unknown_device unsupported_circuit circuit_too_large"),
+    **_codes(
+        422,
+        "invalid_request invalid_period invalid_scenario unknown_currency currency_mismatch invalid_qasm "
+        "include_not_allowed not_unitary opaque_gate invalid_angle invalid_lattice lattice_state_missing "
+        "qubits_mismatch too_few_qubits too_many_qubits too_many_clbits too_many_edges "
+        "too_many_gate_definitions too_many_gates too_deep too_many_shots invalid_shots "
+        "circuit_build_timeout unknown_backend unknown_device unsupported_circuit circuit_too_large",
+    ),
     **_codes(429, "rate_limited too_many_sessions ibm_quota_exhausted"),
-    **_codes(500, "internal_error secret_unusable actor_failed step_failed output_rejected provider_error "
-                  "quantum_error llm_failure"),
-    **_codes(502, "job_failed aer_failed ibm_job_failed ibm_submit_failed ibm_timeout ibm_unavailable "
-                  "ibm_not_configured"),
-    **_codes(503, "seller_unavailable decisions_unavailable quantum_pool_busy quantum_worker_unavailable "
-                  "circuit_builder_busy host_unreachable"),
+    **_codes(
+        500,
+        "internal_error secret_unusable actor_failed step_failed output_rejected provider_error "
+        "quantum_error llm_failure",
+    ),
+    **_codes(
+        502, "job_failed aer_failed ibm_job_failed ibm_submit_failed ibm_timeout ibm_unavailable ibm_not_configured"
+    ),
+    **_codes(
+        503,
+        "seller_unavailable decisions_unavailable quantum_pool_busy quantum_worker_unavailable "
+        "circuit_builder_busy host_unreachable",
+    ),
 }
 
 #: Codes of the answers Starlette gives itself (no such route, wrong method, a body it cannot read).
@@ -89,8 +100,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         code = _STARLETTE_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return JSONResponse(ErrorBody(code=code, detail=exc.detail).model_dump(), status_code=exc.status_code,
-                            headers=exc.headers)
+        return JSONResponse(
+            ErrorBody(code=code, detail=exc.detail).model_dump(), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

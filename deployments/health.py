@@ -72,5 +72,7 @@ async def health() -> JSONResponse:
     """200 when Ray and the database both answer; 503 naming the dependency that does not."""
     ray_state, db_state = await asyncio.gather(_ray_health(), _database_health())
     failed = [name for name, part in (("ray", ray_state), ("database", db_state)) if not part.ok]
-    body = Health(status="degraded" if failed else "ok", version=__version__, failed=failed, ray=ray_state, database=db_state)
+    body = Health(
+        status="degraded" if failed else "ok", version=__version__, failed=failed, ray=ray_state, database=db_state
+    )
     return JSONResponse(body.model_dump(), status_code=503 if failed else 200)

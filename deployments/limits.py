@@ -2,7 +2,8 @@
 
 Every bearer request spends a token of its user's bucket (`user_per_minute`);
 chats and quantum runs spend one of a bucket of their own as well
-(`chat_per_minute`, `quantum_per_minute`), being the expensive kinds. An unsigned search spends one of its client address's
+(`chat_per_minute`, `quantum_per_minute`), being the expensive kinds. An
+unsigned search spends one of its client address's
 (`search_per_minute`); a signed one is limited by its agent's DID instead.
 A refusal is a 429 `rate_limited` with `Retry-After`; answers carry the
 `X-RateLimit-*` headers of the bucket that limits them most.
@@ -27,8 +28,9 @@ async def _limiter() -> RateLimiter:
     return RateLimiter(await database())
 
 
-async def spend(connection: HTTPConnection, bucket: str, rate: Rate, response: Response | None = None
-                ) -> dict[str, str]:
+async def spend(
+    connection: HTTPConnection, bucket: str, rate: Rate, response: Response | None = None
+) -> dict[str, str]:
     """Spend a token of `bucket`, or raise 429 `rate_limited`; the headers are set on `response` when given."""
     verdict = await (await replica(connection).get("rate_limiter", _limiter)).take(bucket, rate)
     if not verdict.allowed:
@@ -40,8 +42,10 @@ async def spend(connection: HTTPConnection, bucket: str, rate: Rate, response: R
 
 def limited_user(kind: str | None = None) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller's principal, once its user bucket (and the `kind` bucket, if any) gave a token."""
-    rates = {"chat": lambda: Rate(get_settings().limits.chat_per_minute),
-             "quantum": lambda: Rate(get_settings().limits.quantum_per_minute)}
+    rates = {
+        "chat": lambda: Rate(get_settings().limits.chat_per_minute),
+        "quantum": lambda: Rate(get_settings().limits.quantum_per_minute),
+    }
     if kind is not None and kind not in rates:
         raise ValueError(f"no rate limit for {kind!r}")
 

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from aura.settings import get_settings
 from aura.telemetry import current_trace_id, stage
-from deployments.replica import IDEMPOTENCY_KEY, database, replica
 from deployments.errors import ErrorBody
 from deployments.limits import limited_address
+from deployments.replica import IDEMPOTENCY_KEY, database, replica
 from negotiation.access import SignedRequest
 from negotiation.protocol import Deal, DealsPage, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 from negotiation.service import NegotiationError, NegotiationService
 
 router = APIRouter(tags=["negotiation"])
 
-_AUTH_ERRORS = {401: {"model": ErrorBody}, 429: {"model": ErrorBody}}
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody}, 429: {"model": ErrorBody}}
 
 
 async def negotiation_service(request: Request) -> NegotiationService:
@@ -62,8 +63,9 @@ def _with_limits(error: NegotiationError, response: Response) -> NegotiationErro
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=_AUTH_ERRORS)
-async def search(body: SearchRequest, request: Request, response: Response,
-                 agent: str | None = Depends(optional_agent)) -> SearchResponse:
+async def search(
+    body: SearchRequest, request: Request, response: Response, agent: str | None = Depends(optional_agent)
+) -> SearchResponse:
     """Active catalog items closest in meaning to the query.
 
     Signing is optional: a signed search spends its agent's tokens, an unsigned one its client address's.
@@ -74,34 +76,57 @@ async def search(body: SearchRequest, request: Request, response: Response,
 
 
 @router.post(
-    "/v1/negotiate", response_model=NegotiateResponse, response_model_exclude_none=True,
-    responses={**_AUTH_ERRORS, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody},
-               410: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    "/v1/negotiate",
+    response_model=NegotiateResponse,
+    response_model_exclude_none=True,
+    responses={
+        **_AUTH_ERRORS,
+        403: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+        410: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+    },
 )
-async def negotiate(body: NegotiateRequest, request: Request, response: Response,
-                    signed: SignedRequest = Depends(signed_request),
-                    idempotency_key: str | None = IDEMPOTENCY_KEY) -> NegotiateResponse:
+async def negotiate(
+    body: NegotiateRequest,
+    request: Request,
+    response: Response,
+    signed: SignedRequest = Depends(signed_request),
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+) -> NegotiateResponse:
     """Bid on an item: accepted, countered, rejected, or ui_required (re-send with `confirmed: true`).
 
     After a 503, send the bid again (signed anew) with the same `Idempotency-Key`: if the first sending
     was decided, its answer comes back and nothing is decided twice.
     """
-    answer, admission = await (await negotiation_service(request)).negotiate(signed, body, current_trace_id(), idempotency_key)
+    answer, admission = await (await negotiation_service(request)).negotiate(
+        signed, body, current_trace_id(), idempotency_key
+    )
     response.headers.update(admission.headers)
     return answer
 
 
 @router.get("/v1/deals", response_model=DealsPage, responses=_AUTH_ERRORS)
-async def deals(request: Request, response: Response, limit: int = Query(default=50, ge=1, le=200),
-                before: datetime | None = Query(default=None, description="Only deals made before this time."),
-                agent: str = Depends(signed_agent)) -> DealsPage:
+async def deals(
+    request: Request,
+    response: Response,
+    limit: int = Query(default=50, ge=1, le=200),
+    before: datetime | None = Query(default=None, description="Only deals made before this time."),
+    agent: str = Depends(signed_agent),
+) -> DealsPage:
     """The signing agent's deals, newest first, a page at a time."""
     return await (await negotiation_service(request)).deals(agent, limit, before)
 
 
 @router.get("/v1/deals/{deal_id}", response_model=Deal, responses={**_AUTH_ERRORS, 404: {"model": ErrorBody}})
-async def deal(request: Request, response: Response, deal_id: str = Path(min_length=1, max_length=64),
-               agent: str = Depends(signed_agent)) -> Deal:
+async def deal(
+    request: Request,
+    response: Response,
+    deal_id: str = Path(min_length=1, max_length=64),
+    agent: str = Depends(signed_agent),
+) -> Deal:
     """A deal, shown only to the agent that made it (404 to anyone else)."""
     try:
         return await (await negotiation_service(request)).deal(deal_id, agent)

@@ -17,9 +17,9 @@ from qiskit import QuantumCircuit
 
 from aura.auth import Principal
 from aura.settings import Settings, get_settings
-from deployments.replica import database, replica
 from deployments.errors import ErrorBody
 from deployments.limits import limited_user
+from deployments.replica import database, replica
 from quantum import ibm_access
 from quantum.backends import validate_name
 from quantum.building import CircuitBuilder
@@ -34,20 +34,20 @@ router = APIRouter(prefix="/v1/quantum", tags=["quantum"])
 quantum_user = limited_user("quantum")
 
 
-
 _RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorBody, "description": description} for status, description in {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
         401: "No bearer token (`unauthenticated`) or an invalid one (`invalid_token`).",
         403: "`ibm_not_allowed`: an `ibm:` backend or fallback for a user not in `AURA_QUANTUM_IBM_USERS`.",
         413: "`circuit_text_too_large`: circuit text over `AURA_QUANTUM_MAX_CIRCUIT_BYTES`.",
         422: "A circuit that cannot run or is over a limit: `invalid_request`, `invalid_qasm`, `include_not_allowed`, "
-             "`not_unitary`, `opaque_gate`, `too_many_qubits`, `too_many_clbits`, `too_many_gate_definitions`, "
-             "`too_many_gates`, `too_deep`, `too_many_edges`, `too_many_shots`, `circuit_build_timeout`, "
-             "`unknown_backend`, ….",
+        "`not_unitary`, `opaque_gate`, `too_many_qubits`, `too_many_clbits`, `too_many_gate_definitions`, "
+        "`too_many_gates`, `too_deep`, `too_many_edges`, `too_many_shots`, `circuit_build_timeout`, "
+        "`unknown_backend`, ….",
         429: "`ibm_quota_exhausted`: the user's IBM circuits for the UTC day are spent; `Retry-After` says when "
-             "the quota renews.",
+        "the quota renews.",
         502: "The backend job failed (`job_failed`, `aer_failed`, `ibm_job_failed`, `ibm_unavailable`, …); what "
-             "failed is logged, not returned.",
+        "failed is logged, not returned.",
         503: "`quantum_pool_busy`, `circuit_builder_busy` or `quantum_worker_unavailable`, with `Retry-After`.",
     }.items()
 }
@@ -56,9 +56,12 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 def limits(settings: Settings) -> CircuitLimits:
     """The circuit limits the settings set (`AURA_QUANTUM_MAX_*`)."""
     return CircuitLimits(
-        max_bytes=settings.quantum.max_circuit_bytes, max_qubits=settings.quantum.max_qubits,
-        max_gate_definitions=settings.quantum.max_gate_definitions, max_gates=settings.quantum.max_gates,
-        max_depth=settings.quantum.max_depth, max_lattice_edges=settings.quantum.max_lattice_edges,
+        max_bytes=settings.quantum.max_circuit_bytes,
+        max_qubits=settings.quantum.max_qubits,
+        max_gate_definitions=settings.quantum.max_gate_definitions,
+        max_gates=settings.quantum.max_gates,
+        max_depth=settings.quantum.max_depth,
+        max_lattice_edges=settings.quantum.max_lattice_edges,
     )
 
 
@@ -70,8 +73,9 @@ def _builder(threads: int) -> Callable[[], Awaitable[CircuitBuilder]]:
 
 
 @router.post("/metrics", response_model=MetricsResponse, response_model_by_alias=True, responses=_RESPONSES)
-async def quantum_metrics(request: MetricsRequest, http: Request,
-                          user: Principal = Depends(quantum_user)) -> MetricsResponse:
+async def quantum_metrics(
+    request: MetricsRequest, http: Request, user: Principal = Depends(quantum_user)
+) -> MetricsResponse:
     """Run the circuit through the batching pool and return Φ, Γ, Λ, W₂ with the counts."""
     settings = get_settings()
     bounds = limits(settings)
@@ -90,12 +94,22 @@ async def quantum_metrics(request: MetricsRequest, http: Request,
     if ibm:
         # Spent only for a circuit that built: a refused one never reaches IBM.
         await ibm_access.spend(await database(), user.user_id, settings.quantum.ibm_daily_circuits)
-    result = await run_metrics(circuit, request.shots, request.backend, request.fallback,
-                               PoolConfig(max_qubits=bounds.max_qubits))
-    return MetricsResponse(
-        phi=result.phi, gamma=result.gamma, lambda_=result.lam, w2=result.w2, counts=result.counts,
-        backend_used=result.backend_used, job_id=result.job_id, execution_ms=result.execution_ms,
-        fallback_reason=result.fallback_reason,
+    result = await run_metrics(
+        circuit, request.shots, request.backend, request.fallback, PoolConfig(max_qubits=bounds.max_qubits)
+    )
+    # `lambda` is a keyword in Python: the model's field is `lambda_`, given here by its API name.
+    return MetricsResponse.model_validate(
+        {
+            "phi": result.phi,
+            "gamma": result.gamma,
+            "lambda": result.lam,
+            "w2": result.w2,
+            "counts": result.counts,
+            "backend_used": result.backend_used,
+            "job_id": result.job_id,
+            "execution_ms": result.execution_ms,
+            "fallback_reason": result.fallback_reason,
+        }
     )
 
 
@@ -103,5 +117,10 @@ def _circuit(request: MetricsRequest, bounds: CircuitLimits) -> QuantumCircuit:
     """The request's circuit, built within `bounds` (on a builder thread: even its edge list may be long)."""
     lattice = request.lattice
     edges = [] if lattice is None else [LatticeEdge(e.source, e.target, e.interactions) for e in lattice.edges]
-    return build(request.circuit, qubits=request.qubits, scores=None if lattice is None else lattice.scores,
-                 edges=edges, limits=bounds)
+    return build(
+        request.circuit,
+        qubits=request.qubits,
+        scores=None if lattice is None else lattice.scores,
+        edges=edges,
+        limits=bounds,
+    )

@@ -60,5 +60,11 @@ async def database() -> asyncpg.Pool:
 
 
 #: An `Idempotency-Key`: printable ASCII without spaces, as Stripe's and most APIs' keys are.
-IDEMPOTENCY_KEY = Header(default=None, alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[!-~]+$",
-                         description="A resend with the same key and body gets the first answer; nothing runs twice.")
+IDEMPOTENCY_KEY = Header(
+    default=None,
+    alias="Idempotency-Key",
+    min_length=1,
+    max_length=200,
+    pattern=r"^[!-~]+$",
+    description="A resend with the same key and body gets the first answer; nothing runs twice.",
+)

@@ -38,7 +38,7 @@ class Endpoints:
         (data_dir / "up.json").write_text(json.dumps(asdict(self), indent=2))
 
     @classmethod
-    def load(cls, data_dir: Path) -> "Endpoints | None":
+    def load(cls, data_dir: Path) -> Endpoints | None:
         """The endpoints recorded by the last `aura up`, if any."""
         path = data_dir / "up.json"
         return cls(**json.loads(path.read_text())) if path.exists() else None
@@ -126,7 +126,7 @@ def start_ray(settings: Settings, database_url: str) -> str | None:
         dashboard_host="127.0.0.1",
         dashboard_port=settings.dashboard_port,
         runtime_env={"env_vars": env},
-        logging_level="WARNING",
+        logging_level=logging.WARNING,
     )
     url = context.dashboard_url
     return f"http://{url}" if url else None

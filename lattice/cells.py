@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,8 +30,14 @@ from lattice.verdict import combine, model_verdict, static_verdict
 LOWER = (0.0, 256.0, 2.0)
 UPPER = (1.0, 8192.0, 32.0)
 STEP = (0.1, 512.0, 2.0)
-_START_TEMPERATURE: dict[Role, float] = {"architect": 0.5, "engineer": 0.2, "reviewer": 0.0, "debugger": 0.2,
-                                         "research": 0.3, "synthesizer": 0.3}
+_START_TEMPERATURE: dict[Role, float] = {
+    "architect": 0.5,
+    "engineer": 0.2,
+    "reviewer": 0.0,
+    "debugger": 0.2,
+    "research": 0.3,
+    "synthesizer": 0.3,
+}
 _MEMORY_CHARS = 4000
 
 _relay: ActorHandle | None = None
@@ -62,8 +68,12 @@ def window_w2(loop_state: dict | None) -> float | None:
     """W2 between a loop's recent outcome scores and its target (None before any outcome)."""
     if not loop_state or not loop_state.get("window"):
         return None
-    return wasserstein2(np.asarray(loop_state["window"]), np.asarray(loop_state["target_values"]), None,
-                        None if loop_state.get("target_weights") is None else np.asarray(loop_state["target_weights"]))
+    return wasserstein2(
+        np.asarray(loop_state["window"]),
+        np.asarray(loop_state["target_values"]),
+        None,
+        None if loop_state.get("target_weights") is None else np.asarray(loop_state["target_weights"]),
+    )
 
 
 def decoding_from(theta: list[float] | np.ndarray) -> Decoding:
@@ -88,8 +98,9 @@ class Cell(LogicalActor):
         """Outcome target: all mass at 1 (every step fully checkable-good); 5 outcomes per step of θ."""
         start = start_decoding(self.role)
         theta = np.array([start.temperature, start.max_tokens, start.history_window], dtype=np.float64)
-        return W2Loop(theta=theta, lower=np.array(LOWER), upper=np.array(UPPER), step=np.array(STEP),
-                      every=5, window_size=20)
+        return W2Loop(
+            theta=theta, lower=np.array(LOWER), upper=np.array(UPPER), step=np.array(STEP), every=5, window_size=20
+        )
 
     @property
     def decoding(self) -> Decoding:
@@ -100,15 +111,31 @@ class Cell(LogicalActor):
     def describe(self, value: Any) -> Any:
         """Trace entries: the parts of tasks and results a reader needs, not whole prompts."""
         if isinstance(value, CellTask):
-            return {"step_id": value.step_id, "iteration": value.iteration, "provider": value.provider,
-                    "prompt": value.prompt[:200], "builds_on": [c.role for c in value.contributions],
-                    "revising": value.review is not None, "temperature": value.temperature}
+            return {
+                "step_id": value.step_id,
+                "iteration": value.iteration,
+                "provider": value.provider,
+                "prompt": value.prompt[:200],
+                "builds_on": [c.role for c in value.contributions],
+                "revising": value.review is not None,
+                "temperature": value.temperature,
+            }
         if isinstance(value, StepResult):
-            return {"step_id": value.step_id, "confidence": value.confidence, "chunks": value.chunks,
-                    "chars": len(value.response), "verdict": value.verdict.decision if value.verdict else None,
-                    "latency_ms": value.metrics.get("latency_ms"), "stop_reason": value.metrics.get("stop_reason")}
+            return {
+                "step_id": value.step_id,
+                "confidence": value.confidence,
+                "chunks": value.chunks,
+                "chars": len(value.response),
+                "verdict": value.verdict.decision if value.verdict else None,
+                "latency_ms": value.metrics.get("latency_ms"),
+                "stop_reason": value.metrics.get("stop_reason"),
+            }
         if isinstance(value, Feedback):
-            return {"step_id": value.step_id, "verdict": value.verdict.decision, "findings": len(value.verdict.findings)}
+            return {
+                "step_id": value.step_id,
+                "verdict": value.verdict.decision,
+                "findings": len(value.verdict.findings),
+            }
         return super().describe(value)
 
     async def receive(self, message: CellTask | Feedback) -> StepResult | float | None:
@@ -122,14 +149,14 @@ class Cell(LogicalActor):
     def _note(self, status: str, **extra: Any) -> None:
         notes = self.memory.notes
         notes["status"] = status
-        notes["last_activity"] = datetime.now(timezone.utc).isoformat()
+        notes["last_activity"] = datetime.now(UTC).isoformat()
         notes.update(extra)
 
     async def _step(self, task: CellTask) -> StepResult:
         global _relay
         decoding = self.decoding
         temperature = task.temperature if task.temperature is not None else decoding.temperature
-        history = tuple(Turn(t["role"], t["content"]) for t in list(self.memory.recent)[-decoding.history_window:])
+        history = tuple(Turn(t["role"], t["content"]) for t in list(self.memory.recent)[-decoding.history_window :])
         request = ProviderRequest(self.role, task, history, temperature, decoding.max_tokens)
         self._note("working")
         publisher = None
@@ -173,24 +200,46 @@ class Cell(LogicalActor):
         if list(self.memory.recent)[-2:-1] != [user_turn]:
             self.memory.remember(user_turn)
         self.memory.remember({"role": "assistant", "content": text[:_MEMORY_CHARS]})
-        self._note("done", steps=steps, inputs_from=inputs, last_step_id=task.step_id,
-                   last_verdict=None if verdict is None else verdict.decision)
+        self._note(
+            "done",
+            steps=steps,
+            inputs_from=inputs,
+            last_step_id=task.step_id,
+            last_verdict=None if verdict is None else verdict.decision,
+        )
         if publisher is not None:
             publisher.settle()
         loop = self.loop
         metrics = {
-            "provider": task.provider, "model": completion.model, "temperature": temperature,
-            "max_tokens": decoding.max_tokens, "history_window": decoding.history_window,
+            "provider": task.provider,
+            "model": completion.model,
+            "temperature": temperature,
+            "max_tokens": decoding.max_tokens,
+            "history_window": decoding.history_window,
             "latency_ms": round(latency_ms, 3),
             "first_chunk_ms": None if first_chunk_ms is None else round(first_chunk_ms, 3),
-            "chunks": len(parts), "input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens,
+            "chunks": len(parts),
+            "input_tokens": completion.input_tokens,
+            "output_tokens": completion.output_tokens,
             "gamma_resistance": round(self.resistance.value, 4),
-            "w2": window_w2(loop.state() if loop else None), "signals": score.signals,
-            "stream": None if publisher is None else (publisher.failed or "ok"), "notes": completion.notes,
+            "w2": window_w2(loop.state() if loop else None),
+            "signals": score.signals,
+            "stream": None if publisher is None else (publisher.failed or "ok"),
+            "notes": completion.notes,
         }
-        return StepResult(step_id=task.step_id, role=self.role, response=text, confidence=score.value,
-                          provider=task.provider, iteration=task.iteration, metrics=metrics, verdict=verdict,
-                          code=code, chunks=len(parts), chunk_sizes=[len(p) for p in parts])
+        return StepResult(
+            step_id=task.step_id,
+            role=self.role,
+            response=text,
+            confidence=score.value,
+            provider=task.provider,
+            iteration=task.iteration,
+            metrics=metrics,
+            verdict=verdict,
+            code=code,
+            chunks=len(parts),
+            chunk_sizes=[len(p) for p in parts],
+        )
 
     def _feedback(self, feedback: Feedback) -> float | None:
         score = review_score(feedback.verdict)
@@ -251,5 +300,6 @@ class SynthesizerCell(Cell):
     role = "synthesizer"
 
 
-CELL_CLASSES: dict[Role, type[Cell]] = {c.role: c for c in (ArchitectCell, EngineerCell, ReviewerCell, DebuggerCell,
-                                                            ResearchCell, SynthesizerCell)}
+CELL_CLASSES: dict[Role, type[Cell]] = {
+    c.role: c for c in (ArchitectCell, EngineerCell, ReviewerCell, DebuggerCell, ResearchCell, SynthesizerCell)
+}

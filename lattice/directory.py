@@ -17,16 +17,18 @@ def cell_spec(role: Role, idle_ttl_s: float, persistence: Persistence = "write_t
     from lattice.cells import CELL_CLASSES
 
     cls = CELL_CLASSES[role]
-    return HostSpec(group="cell", actor_class=f"{cls.__module__}:{cls.__name__}", persistence=persistence,
-                    idle_ttl_s=idle_ttl_s)
+    return HostSpec(
+        group="cell", actor_class=f"{cls.__module__}:{cls.__name__}", persistence=persistence, idle_ttl_s=idle_ttl_s
+    )
 
 
 class CellDirectory:
     """The six role hosts of this process's view of the cluster."""
 
     def __init__(self, idle_ttl_s: float = 900.0, persistence: Persistence = "write_through") -> None:
-        self.groups: dict[Role, HostGroup] = {r: HostGroup.dedicated(cell_spec(r, idle_ttl_s, persistence), r)
-                                              for r in ROLES}
+        self.groups: dict[Role, HostGroup] = {
+            r: HostGroup.dedicated(cell_spec(r, idle_ttl_s, persistence), r) for r in ROLES
+        }
 
     def handle(self, role: Role) -> ray.actor.ActorHandle:
         """The Ray handle of a role's host (created on first use)."""
@@ -49,7 +51,7 @@ class CellDirectory:
     async def snapshots(self, session_id: str) -> dict[Role, dict]:
         """Every role's cell state for a session, fetched concurrently."""
         states = await asyncio.gather(*(self.snapshot(r, session_id) for r in ROLES))
-        return dict(zip(ROLES, states))
+        return dict(zip(ROLES, states, strict=True))
 
     async def trace(self, role: Role, session_id: str) -> str:
         """A session's cell trace of `role` as JSON lines."""
@@ -66,4 +68,4 @@ class CellDirectory:
             return True
 
         answers = await asyncio.gather(*(ping(r) for r in ROLES))
-        return dict(zip(ROLES, answers))
+        return dict(zip(ROLES, answers, strict=True))

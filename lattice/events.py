@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -19,7 +19,7 @@ from lattice.messages import Role
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Connected(BaseModel):
@@ -96,8 +96,9 @@ class SessionClosed(BaseModel):
     reason: Literal["session_ended", "token_expired"]
 
 
-Event = (Connected | AgentUpdate | ResponseChunk | LatticeUpdate | QuantumMetricsEvent | Pong | ErrorEvent
-         | SessionClosed)
+Event = (
+    Connected | AgentUpdate | ResponseChunk | LatticeUpdate | QuantumMetricsEvent | Pong | ErrorEvent | SessionClosed
+)
 
 
 @dataclass(eq=False)

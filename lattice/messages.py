@@ -73,6 +73,6 @@ class StepResult:
         """The streamed chunks, cut back out of `response` by their sizes."""
         texts, start = [], 0
         for size in self.chunk_sizes:
-            texts.append(self.response[start:start + size])
+            texts.append(self.response[start : start + size])
             start += size
         return texts

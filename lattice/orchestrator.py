@@ -87,18 +87,29 @@ class _Stream:
         if role is None or sequence < done:
             return
         if done == 0:
-            self.events.publish(self.session_id, AgentUpdate(
-                session_id=self.session_id, agent_type=role, status="working", iteration=iteration, step_id=step_id))
-        self.events.publish(self.session_id, ResponseChunk(
-            session_id=self.session_id, agent_type=role, step_id=step_id, content=text))
+            self.events.publish(
+                self.session_id,
+                AgentUpdate(
+                    session_id=self.session_id, agent_type=role, status="working", iteration=iteration, step_id=step_id
+                ),
+            )
+        self.events.publish(
+            self.session_id, ResponseChunk(session_id=self.session_id, agent_type=role, step_id=step_id, content=text)
+        )
         self.forwarded[step_id] = sequence + 1
 
 
 class Orchestrator:
     """Runs chats against the cells of a `CellDirectory`, publishing live events to an `EventSink`."""
 
-    def __init__(self, directory: CellDirectory, events: EventSink, relay: ray.actor.ActorHandle | None = None,
-                 step_timeout_s: float = 120.0, on_change: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        directory: CellDirectory,
+        events: EventSink,
+        relay: ray.actor.ActorHandle | None = None,
+        step_timeout_s: float = 120.0,
+        on_change: Callable[[str], None] | None = None,
+    ) -> None:
         self._directory = directory
         self._events = events
         self._relay = relay
@@ -130,8 +141,9 @@ class Orchestrator:
             try:
                 batch = await self._relay.take.remote(plan.chat_id, _RELAY_POLL_S)  # type: ignore[union-attr]
             except ray.exceptions.RayError as exc:
-                log.warning("chunk relay unavailable; chunks follow with each step's reply",
-                            extra={"error": type(exc).__name__})
+                log.warning(
+                    "chunk relay unavailable; chunks follow with each step's reply", extra={"error": type(exc).__name__}
+                )
                 return
             if batch is None:
                 return
@@ -152,40 +164,72 @@ class _ChatRun:
         self.feedback: list[asyncio.Task[object]] = []
         self._sequence = 0
 
-    async def step(self, role: Role, iteration: int, subject: str | None = None, review: Verdict | None = None) -> StepResult:
+    async def step(
+        self, role: Role, iteration: int, subject: str | None = None, review: Verdict | None = None
+    ) -> StepResult:
         """Send one task to a cell and turn its reply (or failure) into a step result, with events around it."""
         plan, events = self.plan, self.o._events
         self._sequence += 1
         step_id = f"{plan.chat_id}:{self._sequence}:{role}"
-        task = CellTask(session_id=plan.session_id, step_id=step_id, prompt=plan.prompt, provider=plan.provider,
-                        iteration=iteration, contributions=tuple(self.contributions), subject=subject, review=review,
-                        temperature=plan.temperature, stream_id=plan.chat_id if self.stream is not None else None)
+        task = CellTask(
+            session_id=plan.session_id,
+            step_id=step_id,
+            prompt=plan.prompt,
+            provider=plan.provider,
+            iteration=iteration,
+            contributions=tuple(self.contributions),
+            subject=subject,
+            review=review,
+            temperature=plan.temperature,
+            stream_id=plan.chat_id if self.stream is not None else None,
+        )
         if self.stream is not None:
             self.stream.roles[step_id] = (role, iteration)
-        events.publish(plan.session_id, AgentUpdate(session_id=plan.session_id, agent_type=role, status="started",
-                                                    iteration=iteration, step_id=step_id))
+        events.publish(
+            plan.session_id,
+            AgentUpdate(
+                session_id=plan.session_id, agent_type=role, status="started", iteration=iteration, step_id=step_id
+            ),
+        )
         try:
             reply = await asyncio.wait_for(self.o._directory.tell(role, plan.session_id, task), self.o._step_timeout_s)
         except TimeoutError:
             reply = Failure(plan.session_id, "TimeoutError", f"no answer within {self.o._step_timeout_s} s")
         except ray.exceptions.RayError as exc:
             # Ray's text names processes, nodes and paths: it goes to the log, the caller gets what happened.
-            log.warning("a cell's host failed a step", extra={"role": role, "step_id": step_id,
-                                                               "error": type(exc).__name__, "detail": str(exc)[:2000]})
+            log.warning(
+                "a cell's host failed a step",
+                extra={"role": role, "step_id": step_id, "error": type(exc).__name__, "detail": str(exc)[:2000]},
+            )
             reply = Failure(plan.session_id, "HostUnavailable", f"the {role} cell's host did not answer")
         if isinstance(reply, Failure):
-            result = StepResult(step_id=step_id, role=role, response=f"The {role} cell failed: {reply.error}: {reply.message}",
-                                confidence=0.0, provider=plan.provider, iteration=iteration,
-                                metrics={"provider": plan.provider}, error=f"{reply.error}: {reply.message}")
+            result = StepResult(
+                step_id=step_id,
+                role=role,
+                response=f"The {role} cell failed: {reply.error}: {reply.message}",
+                confidence=0.0,
+                provider=plan.provider,
+                iteration=iteration,
+                metrics={"provider": plan.provider},
+                error=f"{reply.error}: {reply.message}",
+            )
         else:
             result = reply
             if self.stream is not None:
                 for sequence, text in enumerate(result.chunk_texts()):
                     self.stream.publish(step_id, sequence, text)
         self.steps.append(result)
-        events.publish(plan.session_id, AgentUpdate(
-            session_id=plan.session_id, agent_type=role, status="error" if result.error else "done",
-            iteration=iteration, step_id=step_id, detail=result.error))
+        events.publish(
+            plan.session_id,
+            AgentUpdate(
+                session_id=plan.session_id,
+                agent_type=role,
+                status="error" if result.error else "done",
+                iteration=iteration,
+                step_id=step_id,
+                detail=result.error,
+            ),
+        )
         if self.o._on_change is not None:
             self.o._on_change(plan.session_id)
         return result
@@ -194,8 +238,9 @@ class _ChatRun:
         """Fold a finished step into what later steps build on."""
         if result.error:
             return
-        self.contributions.append(Contribution(result.role, result.response, result.iteration, result.verdict,
-                                               result.code))
+        self.contributions.append(
+            Contribution(result.role, result.response, result.iteration, result.verdict, result.code)
+        )
         if result.role == "engineer":
             if result.code is not None:
                 self.code_step = result
@@ -205,8 +250,13 @@ class _ChatRun:
             self.reviewed_latest = True
             if self.code_step is not None and result.verdict.decision != "not_applicable":
                 # The reviewed engineer step learns its quality from this verdict.
-                self.feedback.append(asyncio.create_task(self.o._directory.tell(
-                    "engineer", self.plan.session_id, Feedback(self.code_step.step_id, result.verdict))))
+                self.feedback.append(
+                    asyncio.create_task(
+                        self.o._directory.tell(
+                            "engineer", self.plan.session_id, Feedback(self.code_step.step_id, result.verdict)
+                        )
+                    )
+                )
 
     def _engineer_inputs(self) -> tuple[str | None, Verdict | None]:
         """What the engineer revises: the newest code (its own, or the user's) against the newest review."""

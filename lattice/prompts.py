@@ -15,21 +15,20 @@ CONFLICT_RULE = (
 
 SYSTEM: dict[Role, str] = {
     "architect": "You are the architect cell of a coding team. Decompose the request into goal, requirements, "
-                 "components with responsibilities, interfaces, an order of work and open questions. Do not write "
-                 "implementation code.",
+    "components with responsibilities, interfaces, an order of work and open questions. Do not write "
+    "implementation code.",
     "engineer": "You are the engineer cell of a coding team. Write complete, runnable Python in fenced ```python "
-                "blocks. When given a review, revise the code to resolve every finding and say what you changed.",
+    "blocks. When given a review, revise the code to resolve every finding and say what you changed.",
     "reviewer": "You are the reviewer cell of a coding team. Review the code you are given for correctness, "
-                "security and maintainability. List concrete findings with line numbers. End with exactly one line "
-                'of the form VERDICT: {"verdict": "approve" | "needs_changes" | "not_applicable"} '
-                "(not_applicable when there is no code to review).",
+    "security and maintainability. List concrete findings with line numbers. End with exactly one line "
+    'of the form VERDICT: {"verdict": "approve" | "needs_changes" | "not_applicable"} '
+    "(not_applicable when there is no code to review).",
     "debugger": "You are the debugger cell of a coding team. From the error report and any traceback, identify "
-                "the exception, the frame where it arises in the user's code, the likely root cause and the fix.",
+    "the exception, the frame where it arises in the user's code, the likely root cause and the fix.",
     "research": "You are the research cell of a coding team. Explain the relevant APIs, libraries and concepts "
-                "precisely, naming modules and functions, and say when you are unsure.",
+    "precisely, naming modules and functions, and say when you are unsure.",
     "synthesizer": "You are the synthesizer cell of a coding team. Merge the other cells' outputs into one final "
-                   "answer for the user: the final code if any, what was checked and what remains open. "
-                   + CONFLICT_RULE,
+    "answer for the user: the final code if any, what was checked and what remains open. " + CONFLICT_RULE,
 }
 
 
@@ -45,6 +44,7 @@ def render_task(role: Role, task: CellTask) -> str:
         what = "Code to revise" if role == "engineer" else "Text under review"
         parts.append(f"{what}:\n{task.subject}")
     if task.review is not None:
-        parts.append("Review to address (static findings are checked facts):\n"
-                     + json.dumps(task.review.as_dict(), indent=1))
+        parts.append(
+            "Review to address (static findings are checked facts):\n" + json.dumps(task.review.as_dict(), indent=1)
+        )
     return "\n\n".join(parts)

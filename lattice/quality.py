@@ -24,8 +24,13 @@ def step_score(response: str, completion: Completion, failed: bool) -> Score:
     """Score one step: 0 on a provider error or refusal; else the share of its Python blocks that parse,
     halved when the answer was cut off at the token limit."""
     parsed, blocks = parse_ratio(response)
-    signals = {"provider_error": failed, "refused": completion.refused, "stop_reason": completion.stop_reason,
-               "code_blocks": blocks, "code_blocks_parsed": parsed}
+    signals = {
+        "provider_error": failed,
+        "refused": completion.refused,
+        "stop_reason": completion.stop_reason,
+        "code_blocks": blocks,
+        "code_blocks_parsed": parsed,
+    }
     if failed or completion.refused:
         return Score(0.0, signals)
     value = parsed / blocks if blocks else 1.0
@@ -35,7 +40,7 @@ def step_score(response: str, completion: Completion, failed: bool) -> Score:
 
 
 def review_score(verdict: Verdict) -> float | None:
-    """The score a reviewed step earns from its review: 1 if approved, less per open finding; None if nothing was judged."""
+    """The score a reviewed step earns: 1 if approved, less per open finding; None if nothing was judged."""
     if verdict.decision == "approve":
         return 1.0
     if verdict.decision == "not_applicable":

@@ -14,8 +14,8 @@ import importlib.util
 from dataclasses import dataclass
 from types import ModuleType
 
-from lattice.messages import ROLES
 from aura.settings import LatticeSettings, get_settings
+from lattice.messages import ROLES
 from lattice.topology import LatticeView
 
 
@@ -72,8 +72,11 @@ class QuantumLink:
         except (pool.PoolBusy, pool.QuantumJobFailed, circuits.CircuitError) as exc:
             return QuantumResult(None, None, f"quantum run failed: {exc}")
         reason = None if result.fallback_reason is None else f"fell back: {result.fallback_reason}"
-        return QuantumResult({"phi": result.phi, "gamma": result.gamma, "lambda": result.lam, "w2": result.w2},
-                             result.backend_used, reason)
+        return QuantumResult(
+            {"phi": result.phi, "gamma": result.gamma, "lambda": result.lam, "w2": result.w2},
+            result.backend_used,
+            reason,
+        )
 
 
 def _import_quantum() -> tuple[ModuleType, ModuleType]:

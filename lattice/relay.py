@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import cast
 
 import ray
 from ray.actor import ActorHandle
@@ -82,10 +83,20 @@ class ChunkRelay:
 
 def relay_handle() -> ActorHandle:
     """The cluster's relay actor, created by whoever needs it first."""
-    return ray.remote(ChunkRelay).options(
-        name=RELAY_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
-        max_restarts=-1, num_cpus=0, max_concurrency=1000,
-    ).remote()
+    return cast(  # Ray types a created actor as the handle or the class; it is the handle
+        ActorHandle,
+        ray.remote(ChunkRelay)
+        .options(
+            name=RELAY_NAME,
+            namespace=NAMESPACE,
+            get_if_exists=True,
+            lifetime="detached",
+            max_restarts=-1,
+            num_cpus=0,
+            max_concurrency=1000,
+        )
+        .remote(),
+    )
 
 
 #: Senders still running after their step replied; a task only weakly referenced could be collected.

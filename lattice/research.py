@@ -27,16 +27,51 @@ from aura.hashing import feature_vector
 DIMENSIONS = 256
 # A fixed, small corpus keeps the build around a second: stdlib modules people ask about, plus this stack.
 MODULES = (
-    "asyncio", "json", "re", "pathlib", "collections", "itertools", "functools", "dataclasses", "typing",
-    "subprocess", "logging", "datetime", "unittest", "sqlite3", "csv", "http.client", "urllib.parse",
-    "concurrent.futures", "threading", "contextlib", "os", "shutil", "tempfile", "hashlib", "secrets",
-    "statistics", "random", "string", "textwrap", "heapq", "bisect", "enum", "inspect", "argparse", "socket",
-    "pydantic", "asyncpg", "numpy",
+    "asyncio",
+    "json",
+    "re",
+    "pathlib",
+    "collections",
+    "itertools",
+    "functools",
+    "dataclasses",
+    "typing",
+    "subprocess",
+    "logging",
+    "datetime",
+    "unittest",
+    "sqlite3",
+    "csv",
+    "http.client",
+    "urllib.parse",
+    "concurrent.futures",
+    "threading",
+    "contextlib",
+    "os",
+    "shutil",
+    "tempfile",
+    "hashlib",
+    "secrets",
+    "statistics",
+    "random",
+    "string",
+    "textwrap",
+    "heapq",
+    "bisect",
+    "enum",
+    "inspect",
+    "argparse",
+    "socket",
+    "pydantic",
+    "asyncpg",
+    "numpy",
 )
 CORPUS = "docstrings-v2:" + hashlib.sha256((",".join(MODULES) + sys.version).encode()).hexdigest()[:16]
 _LOCK_KEY = 0x4C415454  # "LATT": one builder at a time across processes
-_STOP = set("the a an of to in is are be for and or on with as by it this that from at if not no its can "
-            "which will when return returns value object default none true false use used".split())
+_STOP = set(
+    "the a an of to in is are be for and or on with as by it this that from at if not no its can "
+    "which will when return returns value object default none true false use used".split()
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +141,9 @@ async def ensure_index(db: asyncpg.Pool) -> int:
         rows = [(q, s, embed(f"{q} {q} {s}")) for q, s in documents]
         await connection.execute("DELETE FROM lattice_docs")
         await connection.execute("DELETE FROM lattice_doc_index")
-        await connection.copy_records_to_table("lattice_docs", records=rows, columns=["qualname", "summary", "embedding"])
+        await connection.copy_records_to_table(
+            "lattice_docs", records=rows, columns=["qualname", "summary", "embedding"]
+        )
         await connection.execute("INSERT INTO lattice_doc_index (corpus, documents) VALUES ($1, $2)", CORPUS, len(rows))
         return len(rows)
 
@@ -119,6 +156,7 @@ async def search(db: asyncpg.Pool, query: str, limit: int = 5) -> list[Hit]:
     rows = await db.fetch(
         "SELECT qualname, summary, 1 - (embedding <=> $1) AS similarity FROM lattice_docs "
         "ORDER BY embedding <=> $1 LIMIT $2",
-        vector, limit,
+        vector,
+        limit,
     )
     return [Hit(r["qualname"], r["summary"], float(r["similarity"])) for r in rows]

@@ -42,8 +42,13 @@ class ChatResult:
 class LatticeService:
     """Everything the `/v1/aura` routes do, without HTTP."""
 
-    def __init__(self, db: asyncpg.Pool, settings: LatticeSettings | None = None,
-                 directory: CellDirectory | None = None, provider: str | None = None) -> None:
+    def __init__(
+        self,
+        db: asyncpg.Pool,
+        settings: LatticeSettings | None = None,
+        directory: CellDirectory | None = None,
+        provider: str | None = None,
+    ) -> None:
         self.settings = settings or get_settings().lattice
         self.sessions = SessionStore(db)
         self.usage = UsageLedger(db)
@@ -52,8 +57,9 @@ class LatticeService:
         self.directory = directory or CellDirectory(self.settings.cell_idle_ttl_s, self.settings.cell_persistence)
         self.provider = provider or provider_name(self.settings, self.settings.anthropic_api_key is not None)
         self.notifier = LatticeNotifier(self._publish_lattice, self.bus.watching_lattice)
-        self.orchestrator = Orchestrator(self.directory, self.bus, relay_handle(), self.settings.step_timeout_s,
-                                         on_change=self.notifier.changed)
+        self.orchestrator = Orchestrator(
+            self.directory, self.bus, relay_handle(), self.settings.step_timeout_s, on_change=self.notifier.changed
+        )
         self.quantum = QuantumLink(self.settings)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -70,28 +76,50 @@ class LatticeService:
         view = await self.lattice(session)
         self.bus.publish(session_id, LatticeUpdate(session_id=session_id, lattice=view.model_dump(mode="json")))
 
-    async def chat(self, session: Session, prompt: str, *, agents_enabled: list[Role] | None, max_iterations: int,
-                   temperature: float | None, quantum_enhanced: bool, idempotency_key: str | None) -> ChatResult:
+    async def chat(
+        self,
+        session: Session,
+        prompt: str,
+        *,
+        agents_enabled: list[Role] | None,
+        max_iterations: int,
+        temperature: float | None,
+        quantum_enhanced: bool,
+        idempotency_key: str | None,
+    ) -> ChatResult:
         """Run one chat: record it, orchestrate the cells, bill it, and attach quantum metrics within budget."""
-        plan = ChatPlan(session_id=session.session_id, prompt=prompt, provider=self.provider,
-                        agents_enabled=agents_enabled, max_iterations=max_iterations, temperature=temperature)
+        plan = ChatPlan(
+            session_id=session.session_id,
+            prompt=prompt,
+            provider=self.provider,
+            agents_enabled=agents_enabled,
+            max_iterations=max_iterations,
+            temperature=temperature,
+        )
         outcome = await self.orchestrator.run(plan)
         final = outcome.final.response if outcome.final is not None else fallback_answer(outcome)
         succeeded = [s for s in outcome.steps if not s.error]
         await self.sessions.add_messages(
-            session.session_id, [("user", None, prompt), ("assistant", "synthesizer", final)],
-            interactions=len(outcome.steps))
+            session.session_id,
+            [("user", None, prompt), ("assistant", "synthesizer", final)],
+            interactions=len(outcome.steps),
+        )
         # Ledger keys are the user's own (another user's key can never swallow them) and fit Stripe's identifier.
         user, key = session.user_id, idempotency_key or plan.chat_id
         events = [UsageEvent(user, "message", ledger_key(user, key, "message"), session_id=session.session_id)]
-        events += [UsageEvent(user, "agent_call", ledger_key(user, key, s.step_id.split(':', 1)[1]),
-                              session_id=session.session_id) for s in succeeded]
+        events += [
+            UsageEvent(
+                user, "agent_call", ledger_key(user, key, s.step_id.split(":", 1)[1]), session_id=session.session_id
+            )
+            for s in succeeded
+        ]
         quantum = None
         if quantum_enhanced:
             quantum = await self._quantum(session, plan.chat_id)
             if quantum.metrics is not None or quantum.pending:
-                events.append(UsageEvent(user, "quantum_exec", ledger_key(user, key, "quantum"),
-                                         session_id=session.session_id))
+                events.append(
+                    UsageEvent(user, "quantum_exec", ledger_key(user, key, "quantum"), session_id=session.session_id)
+                )
         await self.usage.record(events)
         await self.notifier.settle(session.session_id)
         return ChatResult(outcome, final, quantum, plan.chat_id)
@@ -107,8 +135,9 @@ class LatticeService:
             task = asyncio.create_task(self._follow_up(session.session_id, chat_id, job))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-            return QuantumResult(None, None, "metrics not ready within the budget; they follow on the WebSocket",
-                                 pending=True)
+            return QuantumResult(
+                None, None, "metrics not ready within the budget; they follow on the WebSocket", pending=True
+            )
 
     async def _follow_up(self, session_id: str, chat_id: str, job: asyncio.Future[QuantumResult]) -> None:
         try:
@@ -116,15 +145,22 @@ class LatticeService:
         except Exception:  # the client hears that it failed; what failed (any text at all) goes to the log only
             log.exception("quantum metrics failed", extra={"session_id": session_id, "chat_id": chat_id})
             result = QuantumResult(None, None, "quantum run failed; the error is logged")
-        self.bus.publish(session_id, QuantumMetricsEvent(
-            session_id=session_id, chat_id=chat_id, consciousness_metrics=result.metrics,
-            quantum_backend_used=result.backend, reason=result.reason))
+        self.bus.publish(
+            session_id,
+            QuantumMetricsEvent(
+                session_id=session_id,
+                chat_id=chat_id,
+                consciousness_metrics=result.metrics,
+                quantum_backend_used=result.backend,
+                reason=result.reason,
+            ),
+        )
 
     async def traces(self, session: Session) -> list[dict]:
         """Every cell's trace events for the session, oldest first."""
         texts = await asyncio.gather(*(self.directory.trace(r, session.session_id) for r in ROLES))
         events = []
-        for role, text in zip(ROLES, texts):
+        for role, text in zip(ROLES, texts, strict=True):
             for line in text.splitlines():
                 event = json.loads(line)
                 event["agent_type"] = role

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 
@@ -45,7 +46,7 @@ class Session:
 
     session_id: str
     user_id: str
-    status: str
+    status: Literal["active", "ended"]
     created_at: datetime
     ended_at: datetime | None
     interactions: int
@@ -63,8 +64,9 @@ class StoredMessage:
 
 
 def _session(row: asyncpg.Record) -> Session:
-    return Session(row["session_id"], row["user_id"], row["status"], row["created_at"], row["ended_at"],
-                   row["interactions"])
+    return Session(
+        row["session_id"], row["user_id"], row["status"], row["created_at"], row["ended_at"], row["interactions"]
+    )
 
 
 class SessionStore:
@@ -79,19 +81,22 @@ class SessionStore:
             # Per-user lock, so two concurrent creations cannot both pass the count.
             await connection.execute("SELECT pg_advisory_xact_lock(hashtext('lattice_sessions:' || $1))", user_id)
             active = await connection.fetchval(
-                "SELECT count(*) FROM lattice_sessions WHERE user_id = $1 AND status = 'active'", user_id)
+                "SELECT count(*) FROM lattice_sessions WHERE user_id = $1 AND status = 'active'", user_id
+            )
             if active >= max_active:
                 raise TooManySessions(max_active)
             row = await connection.fetchrow(
                 "INSERT INTO lattice_sessions (session_id, user_id) VALUES ($1, $2) RETURNING *",
-                str(uuid.uuid4()), user_id,
+                str(uuid.uuid4()),
+                user_id,
             )
         return _session(row)
 
     async def get(self, session_id: str, user_id: str) -> Session:
         """The session if `user_id` owns it; raises `SessionNotFound` otherwise."""
         row = await self._db.fetchrow(
-            "SELECT * FROM lattice_sessions WHERE session_id = $1 AND user_id = $2", session_id, user_id)
+            "SELECT * FROM lattice_sessions WHERE session_id = $1 AND user_id = $2", session_id, user_id
+        )
         if row is None:
             raise SessionNotFound(session_id)
         return _session(row)
@@ -113,14 +118,16 @@ class SessionStore:
         row = await self._db.fetchrow(
             """UPDATE lattice_sessions SET status = 'ended', ended_at = coalesce(ended_at, now())
                WHERE session_id = $1 AND user_id = $2 RETURNING *""",
-            session_id, user_id,
+            session_id,
+            user_id,
         )
         if row is None:
             raise SessionNotFound(session_id)
         return _session(row)
 
-    async def add_messages(self, session_id: str, messages: list[tuple[str, str | None, str]],
-                           interactions: int = 0) -> None:
+    async def add_messages(
+        self, session_id: str, messages: list[tuple[str, str | None, str]], interactions: int = 0
+    ) -> None:
         """Append (role, agent type, content) messages and count `interactions` cell steps, in one transaction."""
         async with self._db.acquire() as connection, connection.transaction():
             await connection.executemany(
@@ -130,7 +137,9 @@ class SessionStore:
             if interactions:
                 await connection.execute(
                     "UPDATE lattice_sessions SET interactions = interactions + $2 WHERE session_id = $1",
-                    session_id, interactions)
+                    session_id,
+                    interactions,
+                )
 
     async def messages(self, session_id: str, limit: int, before: int | None) -> list[StoredMessage]:
         """Up to `limit` messages older than message id `before` (newest first)."""
@@ -138,6 +147,8 @@ class SessionStore:
             """SELECT message_id, role, agent_type, content, created_at FROM lattice_messages
                WHERE session_id = $1 AND ($2::bigint IS NULL OR message_id < $2)
                ORDER BY message_id DESC LIMIT $3""",
-            session_id, before, limit,
+            session_id,
+            before,
+            limit,
         )
         return [StoredMessage(r["message_id"], r["role"], r["agent_type"], r["content"], r["created_at"]) for r in rows]

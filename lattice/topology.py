@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel
@@ -99,20 +99,33 @@ def build_view(session_id: str, snapshots: dict[Role, dict], total_interactions:
             w2s.append(w2)
         signature = decoding_from(loop["theta"]) if loop else start_decoding(role)
         last = notes.get("last_activity")
-        nodes.append(LatticeNode(
-            agent_id=agent_id(role, session_id), agent_type=role,
-            status=notes.get("status", "idle") if active or notes.get("status") == "working" else "idle",
-            vector=RoleVector(role=role, weight=round(steps[role] / total_steps, 4) if total_steps else 0.0,
-                              gamma_resistance=round(1.0 - float(resistance.get("failure_rate", 0.0)), 4),
-                              w2=None if w2 is None else round(w2, 6)),
-            signature=Signature(**signature.__dict__), position=_position(role),
-            connections=[agent_id(r, session_id) for r in notes.get("inputs_from", [])],
-            last_activity=datetime.fromisoformat(last) if last else None, steps=steps[role],
-        ))
+        nodes.append(
+            LatticeNode(
+                agent_id=agent_id(role, session_id),
+                agent_type=role,
+                status=notes.get("status", "idle") if active or notes.get("status") == "working" else "idle",
+                vector=RoleVector(
+                    role=role,
+                    weight=round(steps[role] / total_steps, 4) if total_steps else 0.0,
+                    gamma_resistance=round(1.0 - float(resistance.get("failure_rate", 0.0)), 4),
+                    w2=None if w2 is None else round(w2, 6),
+                ),
+                signature=Signature(**signature.__dict__),
+                position=_position(role),
+                connections=[agent_id(r, session_id) for r in notes.get("inputs_from", [])],
+                last_activity=datetime.fromisoformat(last) if last else None,
+                steps=steps[role],
+            )
+        )
     coherence = round(1.0 - sum(w2s) / len(w2s), 6) if w2s else None
-    return LatticeView(session_id=session_id, nodes=nodes, active_agents=sum(1 for r in ROLES if steps[r] > 0),
-                       total_interactions=total_interactions, lattice_coherence=coherence,
-                       timestamp=datetime.now(timezone.utc))
+    return LatticeView(
+        session_id=session_id,
+        nodes=nodes,
+        active_agents=sum(1 for r in ROLES if steps[r] > 0),
+        total_interactions=total_interactions,
+        lattice_coherence=coherence,
+        timestamp=datetime.now(UTC),
+    )
 
 
 class LatticeNotifier:

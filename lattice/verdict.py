@@ -36,8 +36,12 @@ class Verdict:
 
     def as_dict(self) -> dict:
         """JSON-ready form (API metrics, traces, memory)."""
-        return {"verdict": self.decision, "checked": self.checked, "model_verdict": self.model_decision,
-                "findings": [asdict(f) for f in self.findings]}
+        return {
+            "verdict": self.decision,
+            "checked": self.checked,
+            "model_verdict": self.model_decision,
+            "findings": [asdict(f) for f in self.findings],
+        }
 
 
 def static_verdict(code: str | None) -> Verdict:

@@ -104,8 +104,9 @@ def verify_request(request: SignedRequest, clock_skew_s: int) -> Ticket:
     if abs(time.time() - int(stamp)) > clock_skew_s:
         raise AccessDenied("clock_skew", f"X-Timestamp is more than {clock_skew_s} s from the server clock")
     try:
-        verify_signature(request.agent_did, request.signature,
-                         signing_payload(request.method, request.path, stamp, request.body))
+        verify_signature(
+            request.agent_did, request.signature, signing_payload(request.method, request.path, stamp, request.body)
+        )
         agent = canonical_did(request.agent_did)
     except IdentityError as exc:
         raise AccessDenied(exc.code, str(exc)) from None
@@ -124,8 +125,13 @@ class Admissions:
     async def admit_many(self, tickets: list[Ticket]) -> list[Admission | AccessDenied]:
         """Admit a batch in one round trip: an `Admission`, or the `AccessDenied` (401 replayed, 429) per ticket."""
         await self._purge()
-        rows = await self._db.fetch(_ADMIT, [t.signature for t in tickets], [t.agent_did for t in tickets],
-                                    float(self._rate.capacity), self._rate.per_second)
+        rows = await self._db.fetch(
+            _ADMIT,
+            [t.signature for t in tickets],
+            [t.agent_did for t in tickets],
+            float(self._rate.capacity),
+            self._rate.per_second,
+        )
         found = {row["req"]: row for row in rows}
         return [self._outcome(ticket, found[i]) for i, ticket in enumerate(tickets, start=1)]
 
@@ -135,8 +141,11 @@ class Admissions:
         tokens = float(row["tokens_left"] or 0.0)
         headers = self._rate.headers(tokens)
         if not row["is_allowed"]:
-            return AccessDenied("rate_limited", f"more than {self.limits.per_minute} requests per minute",
-                                {"Retry-After": str(self._rate.retry_after(tokens)), **headers})
+            return AccessDenied(
+                "rate_limited",
+                f"more than {self.limits.per_minute} requests per minute",
+                {"Retry-After": str(self._rate.retry_after(tokens)), **headers},
+            )
         return Admission(ticket.agent_did, headers)
 
     async def _purge(self) -> None:
@@ -146,8 +155,10 @@ class Admissions:
         if now - self._last_purge < _PURGE_EVERY_S:
             return
         self._last_purge = now
-        await self._db.execute("DELETE FROM agent_signatures WHERE seen_at < now() - make_interval(secs => $1)",
-                               float(2 * self.limits.clock_skew_s + 5))
+        await self._db.execute(
+            "DELETE FROM agent_signatures WHERE seen_at < now() - make_interval(secs => $1)",
+            float(2 * self.limits.clock_skew_s + 5),
+        )
 
 
 class AgentGate:

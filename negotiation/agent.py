@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from negotiation.catalog import SearchHit
 from negotiation.client import ApiCallFailed, NegotiationClient
 from negotiation.identity import AgentKey
-from negotiation.catalog import SearchHit
+from negotiation.protocol import AcceptedData, CounteredData, RejectedData
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ class BuyerAgent:
             for _ in range(plan.max_bids):
                 say(f"bid {bid:.2f} on {item.id}")
                 try:
-                    answer = await client.negotiate(item.id, bid, currency=item.details.get("currency", "USD"),
-                                                    session_token=token)
+                    answer = await client.negotiate(
+                        item.id, bid, currency=item.details.get("currency", "USD"), session_token=token
+                    )
                 except ApiCallFailed as failure:
                     say(f"  refused: {failure.status} {failure.code}")
                     return BuyerOutcome(item.id, failure.code)
@@ -71,15 +73,18 @@ class BuyerAgent:
                 if answer.status == "ui_required":
                     say("  the seller wants a human to confirm this high-value bid; stopping")
                     return BuyerOutcome(item.id, "ui_required")
-                if answer.status == "accepted":
-                    data = answer.data
-                    say(f"  accepted at {data.final_price:.2f}: reservation {data.reservation_code}, deal {data.deal_id}")
+                data = answer.data
+                if isinstance(data, AcceptedData):
+                    say(
+                        f"  accepted at {data.final_price:.2f}: reservation {data.reservation_code}, "
+                        f"deal {data.deal_id}"
+                    )
                     return BuyerOutcome(item.id, "accepted", data.final_price, data.deal_id, data.reservation_code)
-                if answer.status == "rejected":
-                    say(f"  rejected ({answer.data.reason_code})")
+                if not isinstance(data, CounteredData):
+                    say(f"  rejected ({data.reason_code if isinstance(data, RejectedData) else answer.status})")
                     return BuyerOutcome(item.id, "rejected")
-                ask = answer.data.proposed_price
-                say(f"  countered at {ask:.2f}: {answer.data.message}")
+                ask = data.proposed_price
+                say(f"  countered at {ask:.2f}: {data.message}")
                 # At the budget the agent repeats it: the seller's asks keep coming down until its deadline.
                 bid = round(min(plan.budget, bid + plan.step_share * (ask - bid)), 2)
             say("no agreement within the agent's bid limit")

@@ -60,7 +60,7 @@ class CatalogItem(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _floor_below_base(self) -> "CatalogItem":
+    def _floor_below_base(self) -> CatalogItem:
         if self.floor_price > self.base_price:
             raise ValueError("floor_price must not exceed base_price")
         return self
@@ -126,8 +126,9 @@ def read_catalog_file(path: Path) -> list[CatalogItem]:
 class Catalog:
     """Catalog items in one database, searched with one embedder."""
 
-    def __init__(self, db: asyncpg.Pool, embedder: Embedder, *, default_confirm_threshold: float = 2000.0,
-                 cache_s: float = 5.0) -> None:
+    def __init__(
+        self, db: asyncpg.Pool, embedder: Embedder, *, default_confirm_threshold: float = 2000.0, cache_s: float = 5.0
+    ) -> None:
         self._db = db
         self.embedder = embedder
         self._default_confirm = default_confirm_threshold
@@ -159,8 +160,9 @@ class Catalog:
             rows = await connection.fetch("SELECT id, name, description, meta FROM catalog_items ORDER BY id")
             if rows:
                 texts = [
-                    CatalogItem.model_construct(name=r["name"], description=r["description"],
-                                                meta=json.loads(r["meta"])).search_text()
+                    CatalogItem.model_construct(
+                        name=r["name"], description=r["description"], meta=json.loads(r["meta"])
+                    ).search_text()
                     for r in rows
                 ]
                 vectors = await self.embedder.embed(texts)
@@ -175,13 +177,14 @@ class Catalog:
                 """INSERT INTO catalog_embedder (singleton, name, dimension, updated_at) VALUES (true, $1, $2, now())
                    ON CONFLICT (singleton) DO UPDATE SET name = EXCLUDED.name, dimension = EXCLUDED.dimension,
                    updated_at = EXCLUDED.updated_at""",
-                self.embedder.name, dimension,
+                self.embedder.name,
+                dimension,
             )
         self._ready = True
         return True
 
     async def load(self, items: list[CatalogItem], *, replace: bool = True) -> int:
-        """Insert `items` (replacing existing ones with the same id unless `replace` is False); return how many were written."""
+        """Insert `items` (replacing those with the same id unless `replace` is False); return how many were written."""
         if not items:
             return 0
         await self.ensure_embedder()
@@ -192,18 +195,29 @@ class Catalog:
                meta = EXCLUDED.meta, strategy = EXCLUDED.strategy, concession = EXCLUDED.concession,
                confirm_threshold = EXCLUDED.confirm_threshold, embedding = EXCLUDED.embedding,
                active = EXCLUDED.active, updated_at = now()"""
-            if replace else "DO NOTHING"
+            if replace
+            else "DO NOTHING"
         )
         written = 0
         async with self._db.acquire() as connection, connection.transaction():
-            for item, vector in zip(items, vectors):
+            for item, vector in zip(items, vectors, strict=True):
                 status = await connection.execute(
                     f"""INSERT INTO catalog_items (id, name, description, base_price, floor_price, currency, meta,
                            strategy, concession, confirm_threshold, embedding, active)
                         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12)
                         ON CONFLICT (id) {conflict}""",
-                    item.id, item.name, item.description, item.base_price, item.floor_price, item.currency,
-                    json.dumps(item.meta), item.strategy, item.concession, item.confirm_threshold, vector, item.active,
+                    item.id,
+                    item.name,
+                    item.description,
+                    item.base_price,
+                    item.floor_price,
+                    item.currency,
+                    json.dumps(item.meta),
+                    item.strategy,
+                    item.concession,
+                    item.confirm_threshold,
+                    vector,
+                    item.active,
                 )
                 written += int(status.rsplit(" ", 1)[-1])
         self._cache.clear()
@@ -219,7 +233,8 @@ class Catalog:
             """SELECT id, name, description, base_price, currency, meta, 1 - (embedding <=> $1) AS score
                FROM catalog_items WHERE active AND embedding IS NOT NULL
                ORDER BY embedding <=> $1 LIMIT $2""",
-            vector, limit,
+            vector,
+            limit,
         )
         hits = []
         for row in rows:
@@ -227,8 +242,11 @@ class Catalog:
             if score < min_similarity:
                 break
             details = {"description": row["description"], "currency": row["currency"], **json.loads(row["meta"])}
-            hits.append(SearchHit(id=row["id"], name=row["name"], price=row["base_price"],
-                                  score=round(score, 6), details=details))
+            hits.append(
+                SearchHit(
+                    id=row["id"], name=row["name"], price=row["base_price"], score=round(score, 6), details=details
+                )
+            )
         return hits
 
     async def terms(self, item_id: str) -> ItemTerms | None:
@@ -242,11 +260,22 @@ class Catalog:
                       confirm_threshold FROM catalog_items WHERE id = $1 AND active""",
             item_id,
         )
-        terms = None if row is None else ItemTerms(
-            item_id=row["id"], name=row["name"], description=row["description"], base_price=row["base_price"],
-            floor_price=row["floor_price"], currency=row["currency"], strategy=row["strategy"],
-            concession=row["concession"],
-            confirm_threshold=row["confirm_threshold"] if row["confirm_threshold"] is not None else self._default_confirm,
+        terms = (
+            None
+            if row is None
+            else ItemTerms(
+                item_id=row["id"],
+                name=row["name"],
+                description=row["description"],
+                base_price=row["base_price"],
+                floor_price=row["floor_price"],
+                currency=row["currency"],
+                strategy=row["strategy"],
+                concession=row["concession"],
+                confirm_threshold=row["confirm_threshold"]
+                if row["confirm_threshold"] is not None
+                else self._default_confirm,
+            )
         )
         self._cache[item_id] = (now, terms)
         return terms
@@ -257,8 +286,8 @@ async def seed_demo_catalog(db: asyncpg.Pool) -> int:
 
     Idempotent: items already present (demo or edited by an operator) are left as they are.
     """
-    from negotiation.embedding import embedder_from_settings
     from aura.settings import get_settings
+    from negotiation.embedding import embedder_from_settings
 
     catalog = Catalog(db, embedder_from_settings(get_settings().negotiation))
     return await catalog.load(read_catalog_file(DEMO_CATALOG), replace=False)

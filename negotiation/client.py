@@ -11,10 +11,8 @@ from typing import Any
 import httpx
 
 from aura.errors import AuraError
-
 from negotiation.identity import AgentKey
 from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
-
 
 #: How far ahead of the clock a timestamp may be bumped; the server allows 60 s of skew.
 _MAX_AHEAD_S = 30
@@ -40,9 +38,15 @@ class NegotiationClient:
     `resends` times, after the `Retry-After` the answer gives.
     """
 
-    def __init__(self, base_url: str, key: AgentKey | None = None, *,
-                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 30.0,
-                 resends: int = 3) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: AgentKey | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float = 30.0,
+        resends: int = 3,
+    ) -> None:
         self.key = key or AgentKey.generate()
         self.resends = resends
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
@@ -70,7 +74,7 @@ class NegotiationClient:
         """This agent's DID."""
         return self.key.did
 
-    async def __aenter__(self) -> "NegotiationClient":
+    async def __aenter__(self) -> NegotiationClient:
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -80,8 +84,15 @@ class NegotiationClient:
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def send(self, method: str, path: str, payload: dict[str, Any] | None = None, *,
-                   timestamp: int | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         """One signed request (with any extra `headers`), answered as it came (no status check)."""
         body = b"" if payload is None else json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         if timestamp is None:
@@ -94,8 +105,9 @@ class NegotiationClient:
             signed["Content-Type"] = "application/json"
         return await self._http.request(method, path, content=body, headers=signed)
 
-    async def _call(self, method: str, path: str, payload: dict[str, Any] | None = None, *,
-                    resend: bool = False) -> Any:
+    async def _call(
+        self, method: str, path: str, payload: dict[str, Any] | None = None, *, resend: bool = False
+    ) -> Any:
         """The answer's JSON, or `ApiCallFailed`; with `resend`, a 503 is sent again (signed anew, same
         `Idempotency-Key`, so a request the server did carry out is answered as it was, never done twice)."""
         extra = {"Idempotency-Key": uuid.uuid4().hex} if resend else None
@@ -110,7 +122,9 @@ class NegotiationClient:
                 error = answer.json()
             except ValueError:
                 error = {"code": "http_error", "detail": answer.text}
-            raise ApiCallFailed(answer.status_code, error.get("code", "http_error"), error.get("detail"), answer.headers)
+            raise ApiCallFailed(
+                answer.status_code, error.get("code", "http_error"), error.get("detail"), answer.headers
+            )
         return answer.json()
 
     async def search(self, query: str, limit: int = 3, min_similarity: float = 0.0) -> SearchResponse:
@@ -118,11 +132,24 @@ class NegotiationClient:
         request = SearchRequest(query=query, limit=limit, min_similarity=min_similarity)
         return SearchResponse.model_validate(await self._call("POST", "/v1/search", request.model_dump()))
 
-    async def negotiate(self, item_id: str, bid_amount: float, *, currency: str = "USD",
-                        session_token: str | None = None, confirmed: bool = False) -> NegotiateResponse:
+    async def negotiate(
+        self,
+        item_id: str,
+        bid_amount: float,
+        *,
+        currency: str = "USD",
+        session_token: str | None = None,
+        confirmed: bool = False,
+    ) -> NegotiateResponse:
         """Bid on `item_id` (continuing `session_token` if given)."""
-        request = NegotiateRequest(item_id=item_id, bid_amount=bid_amount, currency=currency, agent_did=self.did,
-                                   session_token=session_token, confirmed=confirmed)
+        request = NegotiateRequest(
+            item_id=item_id,
+            bid_amount=bid_amount,
+            currency=currency,
+            agent_did=self.did,
+            session_token=session_token,
+            confirmed=confirmed,
+        )
         payload = request.model_dump(exclude_none=True)
         return NegotiateResponse.model_validate(await self._call("POST", "/v1/negotiate", payload, resend=True))
 

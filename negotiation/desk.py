@@ -82,9 +82,11 @@ def idempotency_scope(agent_did: str) -> str:
 
 
 def _unavailable() -> NegotiationError:
-    return NegotiationError("decisions_unavailable",
-                            "the decision could not be stored; nothing was agreed, send the bid again",
-                            {"Retry-After": "1"})
+    return NegotiationError(
+        "decisions_unavailable",
+        "the decision could not be stored; nothing was agreed, send the bid again",
+        {"Retry-After": "1"},
+    )
 
 
 class NegotiationDesk:
@@ -109,7 +111,7 @@ class NegotiationDesk:
         return self._db, self._records
 
     async def __call__(self, messages: list[tuple[str, Any]], deliver: Deliver) -> list[Any]:
-        """Answer each signed bid: an `Answer`, or the `AccessDenied`/`NegotiationError`/`Failure` that is its answer."""
+        """Answer each signed bid: an `Answer`, or the `AccessDenied`, `NegotiationError` or `Failure` it earns."""
         replies: list[Any] = [None] * len(messages)
         work: dict[int, _Bid] = {}
         try:
@@ -140,8 +142,9 @@ class NegotiationDesk:
         digest = fingerprint("POST /v1/negotiate", canonical_body(signed.request.body).decode("utf-8", "replace"))
         return _Bid(seller, signed, admission, bid, idempotency_scope(admission.agent_did), digest)
 
-    async def _settle(self, records: NegotiationRecords, deliver: Deliver, work: dict[int, _Bid],
-                      replies: list[Any]) -> None:
+    async def _settle(
+        self, records: NegotiationRecords, deliver: Deliver, work: dict[int, _Bid], replies: list[Any]
+    ) -> None:
         """Replay, decide and store the admitted bids; a stale decision is decided once more after a resync."""
         for attempt in range(2):
             await self._replay(records, work, replies)
@@ -172,19 +175,33 @@ class NegotiationDesk:
                 if attempt == 0:
                     await self._restore(records, deliver, [work[i] for i in stale])
         for i, pending in work.items():
-            replies[i] = NegotiationError("session_conflict", "the session changed while this bid was decided; "
-                                          "send it again", pending.admission.headers)
+            replies[i] = NegotiationError(
+                "session_conflict",
+                "the session changed while this bid was decided; send it again",
+                pending.admission.headers,
+            )
 
     @staticmethod
     def _entry(pending: _Bid, decision: SellerDecision) -> Entry:
-        return Entry(decision, pending.bid.terms.item_id, pending.bid.buyer_did, pending.bid.amount,
-                     pending.signed.currency, pending.signed.trace_id, pending.scope,
-                     pending.signed.idempotency_key, pending.digest)
+        return Entry(
+            decision,
+            pending.bid.terms.item_id,
+            pending.bid.buyer_did,
+            pending.bid.amount,
+            pending.signed.currency,
+            pending.signed.trace_id,
+            pending.scope,
+            pending.signed.idempotency_key,
+            pending.digest,
+        )
 
     async def _replay(self, records: NegotiationRecords, work: dict[int, _Bid], replies: list[Any]) -> None:
         """Answer bids whose key already holds an answer, and refuse keys taken by another request or still running."""
-        keyed = {i: (p.scope, p.signed.idempotency_key) for i, p in work.items()
-                 if p.scope is not None and p.signed.idempotency_key is not None}
+        keyed = {
+            i: (p.scope, p.signed.idempotency_key)
+            for i, p in work.items()
+            if p.scope is not None and p.signed.idempotency_key is not None
+        }
         if not keyed:
             return
         found = await records.stored_answers(list(keyed.values()))
@@ -198,20 +215,32 @@ class NegotiationDesk:
             if isinstance(outcome, Stored):
                 replies[i] = Answer(decision_from(outcome.response), pending.admission, replayed=True)
             elif outcome.reason == "key_reused":
-                replies[i] = NegotiationError("idempotency_key_reused", "this Idempotency-Key was used for "
-                                              "another request", pending.admission.headers)
+                replies[i] = NegotiationError(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for another request",
+                    pending.admission.headers,
+                )
             else:
-                replies[i] = NegotiationError("request_in_progress", "a bid with this Idempotency-Key is "
-                                              "being decided; send it again", {"Retry-After": "1"})
+                replies[i] = NegotiationError(
+                    "request_in_progress",
+                    "a bid with this Idempotency-Key is being decided; send it again",
+                    {"Retry-After": "1"},
+                )
             del work[i]
 
-    async def _decide(self, records: NegotiationRecords, deliver: Deliver,
-                      work: dict[int, _Bid]) -> dict[int, SellerDecision | Failure]:
+    async def _decide(
+        self, records: NegotiationRecords, deliver: Deliver, work: dict[int, _Bid]
+    ) -> dict[int, SellerDecision | Failure]:
         """Each bid's decision; a bid on a session its seller does not hold is decided after restoring it."""
         order = list(work)
         decisions = dict(zip(order, await deliver([(work[i].seller, work[i].bid) for i in order]), strict=True))
-        missing = [i for i in order if isinstance(decisions[i], SellerDecision)
-                   and decisions[i].status == "session_not_found" and not work[i].bid.new_session]
+        missing = [
+            i
+            for i in order
+            if isinstance(decisions[i], SellerDecision)
+            and decisions[i].status == "session_not_found"
+            and not work[i].bid.new_session
+        ]
         if missing and await self._restore(records, deliver, [work[i] for i in missing]):
             again = await deliver([(work[i].seller, work[i].bid) for i in missing])
             decisions.update(zip(missing, again, strict=True))

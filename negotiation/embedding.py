@@ -42,7 +42,7 @@ class Embedder(Protocol):
 
 def _normalise(rows: NDArray[np.float32]) -> NDArray[np.float32]:
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.where(norms > 0, norms, 1.0)
+    return (rows / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 class HashingEmbedder:
@@ -57,11 +57,11 @@ class HashingEmbedder:
     def _features(self, text: str) -> list[tuple[str, float]]:
         words = _WORD.findall(text.lower())
         features: list[tuple[str, float]] = [(f"w:{w}", 1.0) for w in words]
-        features += [(f"p:{a} {b}", 0.5) for a, b in zip(words, words[1:])]
+        features += [(f"p:{a} {b}", 0.5) for a, b in zip(words, words[1:], strict=False)]
         for word in words:
             padded = f" {word} "
             for n in (3, 4, 5):
-                features += [(f"c:{padded[i:i + n]}", 0.25) for i in range(len(padded) - n + 1)]
+                features += [(f"c:{padded[i : i + n]}", 0.25) for i in range(len(padded) - n + 1)]
         return features
 
     def vector(self, text: str) -> NDArray[np.float32]:
@@ -82,8 +82,9 @@ class MistralEmbedder:
     DIMENSION = 1024
     _BATCH = 64
 
-    def __init__(self, api_key: str, model: str = "mistral-embed", server_url: str | None = None,
-                 timeout_ms: int = 30000) -> None:
+    def __init__(
+        self, api_key: str, model: str = "mistral-embed", server_url: str | None = None, timeout_ms: int = 30000
+    ) -> None:
         from mistralai.client import Mistral
 
         self._client = Mistral(api_key=api_key, server_url=server_url, timeout_ms=timeout_ms)
@@ -95,7 +96,9 @@ class MistralEmbedder:
         """One unit vector per text, requested in batches."""
         rows: list[list[float]] = []
         for start in range(0, len(texts), self._BATCH):
-            answer = await self._client.embeddings.create_async(model=self._model, inputs=texts[start:start + self._BATCH])
+            answer = await self._client.embeddings.create_async(
+                model=self._model, inputs=texts[start : start + self._BATCH]
+            )
             ordered = sorted(answer.data, key=lambda d: d.index or 0)
             rows += [d.embedding or [] for d in ordered]
         matrix = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
@@ -107,6 +110,7 @@ class MistralEmbedder:
 def embedder_from_settings(settings: NegotiationSettings) -> Embedder:
     """Mistral embeddings when an API key is set, else the offline hashing embedder."""
     if settings.mistral_api_key is not None and settings.mistral_api_key.get_secret_value():
-        return MistralEmbedder(settings.mistral_api_key.get_secret_value(), settings.mistral_embed_model,
-                               settings.mistral_server_url)
+        return MistralEmbedder(
+            settings.mistral_api_key.get_secret_value(), settings.mistral_embed_model, settings.mistral_server_url
+        )
     return HashingEmbedder()

@@ -3,8 +3,9 @@
 Rules: an accepted price is at least the floor and at most the bid (and
 not the floor itself unless the buyer bid exactly that); a counter is above
 the floor (so it never reveals it) and at most the base price; the last
-round cannot be countered; no text mentions the floor or its value. A decision that breaks a rule is corrected (never sent as it
-was) and each correction is named so it can be counted.
+round cannot be countered; no text mentions the floor or its value. A
+decision that breaks a rule is corrected (never sent as it was) and each
+correction is named so it can be counted.
 """
 
 from __future__ import annotations
@@ -69,8 +70,17 @@ def standard_message(action: Action, price: float | None, item_name: str, curren
     return f"We cannot agree on {item_name} this time."
 
 
-def enforce(proposal: Proposal, *, floor_price: float, base_price: float, bid: float, final_round: bool,
-            safe_counter: float, item_name: str, currency: str) -> Guarded:
+def enforce(
+    proposal: Proposal,
+    *,
+    floor_price: float,
+    base_price: float,
+    bid: float,
+    final_round: bool,
+    safe_counter: float,
+    item_name: str,
+    currency: str,
+) -> Guarded:
     """The proposal made legal, with one correction name per broken rule.
 
     `safe_counter` is the counter the concession curve would make now (above
@@ -95,6 +105,7 @@ def enforce(proposal: Proposal, *, floor_price: float, base_price: float, bid: f
             else:
                 action, price, reason = "counter", safe_counter, "bid_too_low"
     if action == "accept":
+        assert price is not None  # an acceptance without a price took the bid's above
         # Two decimals, without rounding past the bid or below the floor.
         price = min(max(round(price, 2), _cents_up(floor_price)), bid)
         if abs(price - floor_price) < 0.005 and bid > price:
@@ -131,8 +142,12 @@ def enforce(proposal: Proposal, *, floor_price: float, base_price: float, bid: f
     text_broken = bool(_FLOOR_WORDS.search(message)) or mentions_value(message, floor_price)
     if text_broken:
         corrections.append("text_mentions_floor")
-    if text_broken or not message or corrections or (price is not None and not mentions_value(message, price)
-                                                         and action != "reject"):
+    if (
+        text_broken
+        or not message
+        or corrections
+        or (price is not None and not mentions_value(message, price) and action != "reject")
+    ):
         # Any corrected decision gets the standard text: the strategy's text described another price.
         message = standard_message(action, price, item_name, currency)
     if action != "accept" and not reason:

@@ -74,7 +74,7 @@ def key_from_did(did: str) -> bytes:
         return bytes.fromhex(found.group(1))
     if did.startswith("did:key:z") and len(did) < 120:
         try:
-            decoded = b58decode(did[len("did:key:z"):])
+            decoded = b58decode(did[len("did:key:z") :])
         except ValueError:
             raise IdentityError("bad_did", "multibase did:key has a character outside base58") from None
         if decoded[:2] == _ED25519_MULTICODEC and len(decoded) == 34:
@@ -133,12 +133,12 @@ class AgentKey:
     multibase: bool = True
 
     @classmethod
-    def generate(cls, *, multibase: bool = True) -> "AgentKey":
+    def generate(cls, *, multibase: bool = True) -> AgentKey:
         """A fresh random key."""
         return cls(SigningKey.generate(), multibase)
 
     @classmethod
-    def from_seed(cls, seed_hex: str, *, multibase: bool = True) -> "AgentKey":
+    def from_seed(cls, seed_hex: str, *, multibase: bool = True) -> AgentKey:
         """The key whose 32-byte seed is `seed_hex`."""
         return cls(SigningKey(bytes.fromhex(seed_hex)), multibase)
 

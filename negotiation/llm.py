@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field, ValidationError
 
 from aura.errors import AuraError
 from aura.settings import NegotiationSettings, get_settings
-
 from negotiation.catalog import ItemTerms
 from negotiation.guard import Proposal
 
@@ -84,8 +83,12 @@ class LlmConfig:
         """The configuration `settings` give, or None without an API key."""
         if settings.mistral_api_key is None or not settings.mistral_api_key.get_secret_value():
             return None
-        return cls(settings.mistral_api_key.get_secret_value(), settings.mistral_chat_model,
-                   settings.mistral_server_url, settings.llm_timeout_ms)
+        return cls(
+            settings.mistral_api_key.get_secret_value(),
+            settings.mistral_chat_model,
+            settings.mistral_server_url,
+            settings.llm_timeout_ms,
+        )
 
 
 @lru_cache(maxsize=1)
@@ -106,14 +109,24 @@ def _client(config: LlmConfig) -> Any:
         from mistralai.client.utils import BackoffStrategy, RetryConfig
 
         # No SDK retries: a slow provider must fall back within one timeout, not several.
-        found = Mistral(api_key=config.api_key, server_url=config.server_url,
-                        retry_config=RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False))
+        found = Mistral(
+            api_key=config.api_key,
+            server_url=config.server_url,
+            retry_config=RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False),
+        )
         _clients[key] = found
     return found
 
 
-def negotiation_document(terms: ItemTerms, bid: float, round_number: int, max_rounds: int,
-                         bids: list[float], counters: list[float], suggested_counter: float | None) -> dict[str, Any]:
+def negotiation_document(
+    terms: ItemTerms,
+    bid: float,
+    round_number: int,
+    max_rounds: int,
+    bids: list[float],
+    counters: list[float],
+    suggested_counter: float | None,
+) -> dict[str, Any]:
     """What the model is told, as data: item, list price, bids, counters, rounds left. Never the floor.
 
     The suggested counter is on the session's private curve, above the floor;
@@ -163,7 +176,7 @@ async def llm_proposal(config: LlmConfig, terms: ItemTerms, bid: float, document
             ),
             config.timeout_ms / 1000 + 0.5,
         )
-    except (asyncio.TimeoutError, TimeoutError) as exc:
+    except TimeoutError as exc:
         raise LlmFailure(reason="timeout", detail=type(exc).__name__) from None
     except Exception as exc:  # the SDK raises many types (HTTP status, connection, validation); all mean "no answer"
         name = type(exc).__name__

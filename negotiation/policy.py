@@ -15,7 +15,13 @@ import numpy as np
 from negotiation.catalog import ItemTerms
 from negotiation.guard import Proposal
 from negotiation.strategies import (
-    RuleAction, Side, Strategy, acceptance_threshold, accepts, next_offer, rule_decision,
+    RuleAction,
+    Side,
+    Strategy,
+    acceptance_threshold,
+    accepts,
+    next_offer,
+    rule_decision,
 )
 
 #: The concession styles items choose from, as strategy codes of the shared maths.
@@ -52,8 +58,9 @@ def concession_offer(terms: ItemTerms, t: float, exponent: float, reservation: f
     """
     code = _style_row(terms)
     end = terms.floor_price if reservation is None else reservation
-    offer = next_offer(code, np.array([t]), np.array([end]), np.array([terms.base_price]),
-                       np.array([exponent]), _NONE, _NONE, _NONE)
+    offer = next_offer(
+        code, np.array([t]), np.array([end]), np.array([terms.base_price]), np.array([exponent]), _NONE, _NONE, _NONE
+    )
     return float(offer[0])
 
 
@@ -74,13 +81,21 @@ def concession_proposal(terms: ItemTerms, bid: float, t: float, offer: float, st
 
 
 def rule_proposal(terms: ItemTerms, bid: float, t: float) -> Proposal:
-    """The seed's rule (the confirm branch is checked before any strategy): below floor → counter at base; else accept the bid."""
+    """The seed's rule (its confirm branch comes before any strategy): below floor → counter at base; else accept."""
     code = rule_decision(np.array([bid]), np.array([terms.floor_price]), np.array([math.inf]))[0]
     if int(code) == RuleAction.ACCEPT:
         return Proposal("accept", bid)
     if t >= 1.0:
         return Proposal("reject", None, reason_code="round_limit")
     rule = np.array([int(Strategy.RULE)])
-    ask = next_offer(rule, np.array([t]), np.array([terms.floor_price]), np.array([terms.base_price]),
-                     np.array([1.0]), _NONE, _NONE, _NONE)
+    ask = next_offer(
+        rule,
+        np.array([t]),
+        np.array([terms.floor_price]),
+        np.array([terms.base_price]),
+        np.array([1.0]),
+        _NONE,
+        _NONE,
+        _NONE,
+    )
     return Proposal("counter", float(ask[0]), reason_code="bid_too_low")

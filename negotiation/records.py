@@ -110,13 +110,26 @@ def _columns(entries: list[Entry]) -> list[list[Any]]:
     """The statement's arrays, one per column of `input`."""
     d = [e.decision for e in entries]
     return [
-        [x.session_token for x in d], [e.item_id for e in entries], [e.buyer_did for e in entries],
-        [x.strategy for x in d], [x.status for x in d], [x.round for x in d], [x.valid_until for x in d],
-        [e.trace_id for e in entries], [e.bid_amount for e in entries], [e.currency for e in entries],
-        [x.price for x in d], [x.reason_code or None for x in d], [x.fallback for x in d],
-        [",".join(x.corrections) for x in d], [x.deal_id for x in d], [x.reservation_code for x in d],
-        [e.scope for e in entries], [e.key for e in entries], [e.fingerprint for e in entries],
-        [decision_json(x) if e.key is not None else None for e, x in zip(entries, d)],
+        [x.session_token for x in d],
+        [e.item_id for e in entries],
+        [e.buyer_did for e in entries],
+        [x.strategy for x in d],
+        [x.status for x in d],
+        [x.round for x in d],
+        [x.valid_until for x in d],
+        [e.trace_id for e in entries],
+        [e.bid_amount for e in entries],
+        [e.currency for e in entries],
+        [x.price for x in d],
+        [x.reason_code or None for x in d],
+        [x.fallback for x in d],
+        [",".join(x.corrections) for x in d],
+        [x.deal_id for x in d],
+        [x.reservation_code for x in d],
+        [e.scope for e in entries],
+        [e.key for e in entries],
+        [e.fingerprint for e in entries],
+        [decision_json(x) if e.key is not None else None for e, x in zip(entries, d, strict=True)],
     ]
 
 
@@ -159,8 +172,11 @@ class NegotiationRecords:
                 found[row["session_token"]] = None
                 continue
             found[row["session_token"]] = {
-                "buyer": row["buyer_did"], "valid_until": row["valid_until"], "rounds": row["rounds"],
-                "bids": list(row["bids"]), "counters": list(row["counters"]),
+                "buyer": row["buyer_did"],
+                "valid_until": row["valid_until"],
+                "rounds": row["rounds"],
+                "bids": list(row["bids"]),
+                "counters": list(row["counters"]),
             }
         return found
 
@@ -169,7 +185,9 @@ class NegotiationRecords:
         rows = await self._db.fetch(
             """SELECT r.scope, r.key, r.fingerprint, r.state, r.status_code, r.response
                FROM idempotent_requests r JOIN unnest($1::text[], $2::text[]) AS k(scope, key) USING (scope, key)""",
-            [scope for scope, _ in keys], [key for _, key in keys])
+            [scope for scope, _ in keys],
+            [key for _, key in keys],
+        )
         return {(row["scope"], row["key"]): row for row in rows}
 
     async def deal(self, deal_id: str, buyer_did: str) -> Deal | None:
@@ -177,7 +195,8 @@ class NegotiationRecords:
         row = await self._db.fetchrow(
             """SELECT deal_id, item_id, session_token, final_price, currency, reservation_code, created_at
                FROM deals WHERE deal_id = $1 AND buyer_did = $2""",
-            deal_id, buyer_did,
+            deal_id,
+            buyer_did,
         )
         return None if row is None else Deal(**dict(row))
 
@@ -187,6 +206,8 @@ class NegotiationRecords:
             """SELECT deal_id, item_id, session_token, final_price, currency, reservation_code, created_at
                FROM deals WHERE buyer_did = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
                ORDER BY created_at DESC, deal_id LIMIT $3""",
-            buyer_did, before, limit,
+            buyer_did,
+            before,
+            limit,
         )
         return [Deal(**dict(row)) for row in rows]

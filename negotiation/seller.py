@@ -31,14 +31,20 @@ from negotiation.curve import curve_secret, session_curve
 from negotiation.guard import Proposal, enforce
 from negotiation.llm import LlmFailure, llm_config, llm_proposal, negotiation_document
 from negotiation.policy import (
-    STYLE_CODES, concession_offer, concession_proposal, needs_confirmation, round_time, rule_proposal,
+    STYLE_CODES,
+    concession_offer,
+    concession_proposal,
+    needs_confirmation,
+    round_time,
+    rule_proposal,
 )
 from negotiation.strategies import exponent_from_theta, exponent_loop
 
-Status = Literal["accepted", "countered", "rejected", "ui_required", "session_not_found", "session_expired",
-                 "too_many_sessions"]
+Status = Literal[
+    "accepted", "countered", "rejected", "ui_required", "session_not_found", "session_expired", "too_many_sessions"
+]
 
-_ACTION_STATUS = {"accept": "accepted", "counter": "countered", "reject": "rejected"}
+_ACTION_STATUS: dict[str, Status] = {"accept": "accepted", "counter": "countered", "reject": "rejected"}
 _PURGE_EVERY_S = 5.0
 #: Finished negotiations between two steps of a seller's W2 loop.
 _LOOP_EVERY = 10
@@ -129,9 +135,16 @@ class Seller(LogicalActor):
         arrays = exponent_loop(np.array([STYLE_CODES[self._style]]))
         # The window holds only the outcomes since the last step, so each W2 measures the current exponent
         # and the sign-based step compares like with like.
-        return W2Loop(theta=arrays["theta"][0], lower=arrays["lower"][0], upper=arrays["upper"][0],
-                      step=arrays["step"][0], min_step=arrays["min_step"][0], every=_LOOP_EVERY,
-                      window_size=_LOOP_EVERY, target_values=np.array([self.memory.notes.get("target_score", 0.5)]))
+        return W2Loop(
+            theta=arrays["theta"][0],
+            lower=arrays["lower"][0],
+            upper=arrays["upper"][0],
+            step=arrays["step"][0],
+            min_step=arrays["min_step"][0],
+            every=_LOOP_EVERY,
+            window_size=_LOOP_EVERY,
+            target_values=np.array([self.memory.notes.get("target_score", 0.5)]),
+        )
 
     def exponent(self) -> float:
         """The concession exponent the W2 loop has reached."""
@@ -150,11 +163,21 @@ class Seller(LogicalActor):
     def describe(self, value: Any) -> Any:
         """Trace entries without the item terms: the floor price must never reach a trace."""
         if isinstance(value, Bid):
-            return {"session": value.session_token[:8], "bid": value.amount, "confirmed": value.confirmed,
-                    "strategy": value.terms.strategy}
+            return {
+                "session": value.session_token[:8],
+                "bid": value.amount,
+                "confirmed": value.confirmed,
+                "strategy": value.terms.strategy,
+            }
         if isinstance(value, SellerDecision):
-            return {"status": value.status, "round": value.round, "price": value.price,
-                    "reason_code": value.reason_code, "fallback": value.fallback, "corrections": value.corrections}
+            return {
+                "status": value.status,
+                "round": value.round,
+                "price": value.price,
+                "reason_code": value.reason_code,
+                "fallback": value.fallback,
+                "corrections": value.corrections,
+            }
         if isinstance(value, Forget | Restore):
             return {type(value).__name__.lower(): value.session_token[:8]}
         return type(value).__name__
@@ -199,9 +222,10 @@ class Seller(LogicalActor):
         if isinstance(message, Restore):
             self.sessions[message.session_token] = message.session
             return None
-        return await self._bid(message)
+        return await self.decide(message)
 
-    async def _bid(self, bid: Bid) -> SellerDecision:
+    async def decide(self, bid: Bid) -> SellerDecision:
+        """The seller's decision on one bid (the steps of the module docstring)."""
         terms = bid.terms
         self._adopt(bid)
         self._purge_expired(bid.now)
@@ -210,8 +234,13 @@ class Seller(LogicalActor):
             if not self._room_for(bid.buyer_did, bid):
                 self._count("session_cap")
                 return SellerDecision("too_many_sessions", bid.session_token, 0.0)
-            session = {"buyer": bid.buyer_did, "valid_until": bid.now + bid.session_ttl_s, "rounds": 0,
-                       "bids": [], "counters": []}
+            session = {
+                "buyer": bid.buyer_did,
+                "valid_until": bid.now + bid.session_ttl_s,
+                "rounds": 0,
+                "bids": [],
+                "counters": [],
+            }
             self.sessions[bid.session_token] = session
         elif session is None or session["buyer"] != bid.buyer_did:
             return SellerDecision("session_not_found", bid.session_token, 0.0)
@@ -222,8 +251,9 @@ class Seller(LogicalActor):
         valid_until = session["valid_until"]
 
         if not bid.confirmed and needs_confirmation(terms, bid.amount):
-            return SellerDecision("ui_required", bid.session_token, valid_until, session["rounds"],
-                                  strategy=terms.strategy)
+            return SellerDecision(
+                "ui_required", bid.session_token, valid_until, session["rounds"], strategy=terms.strategy
+            )
 
         session["rounds"] += 1
         round_number = session["rounds"]
@@ -231,57 +261,85 @@ class Seller(LogicalActor):
         final = round_number >= bid.max_rounds
         standing = session["counters"][-1] if session["counters"] else terms.base_price
         curve = session_curve(curve_secret(), bid.session_token)
-        reservation = curve.reservation(terms.floor_price, terms.base_price)
+        curve_end = curve.reservation(terms.floor_price, terms.base_price)
         exponent = self.exponent() * curve.exponent_factor
-        safe_counter = concession_offer(terms, min(t, 1.0 - 1e-9), exponent, reservation)
+        safe_counter = concession_offer(terms, min(t, 1.0 - 1e-9), exponent, curve_end)
         # Before the last round the curve's price now is the safe counter itself.
-        offer = safe_counter if t < 1.0 else concession_offer(terms, t, exponent, reservation)
+        offer = safe_counter if t < 1.0 else concession_offer(terms, t, exponent, curve_end)
 
         fallback = None
+        proposal: Proposal | None = None
         if terms.strategy == "rule":
             proposal = rule_proposal(terms, bid.amount, t)
         elif terms.strategy == "llm":
             # The last round is accept or reject: no counter to suggest, so nothing near the floor is sent.
             suggested = None if final else safe_counter
             proposal, fallback = await self._ask_llm(bid, session, round_number, suggested)
-            if proposal is None:
-                proposal = concession_proposal(terms, bid.amount, t, offer, standing)
-        else:
+        if proposal is None:
             proposal = concession_proposal(terms, bid.amount, t, offer, standing)
 
-        guarded = enforce(proposal, floor_price=terms.floor_price, base_price=terms.base_price, bid=bid.amount,
-                          final_round=final, safe_counter=safe_counter, item_name=terms.name,
-                          currency=terms.currency)
+        guarded = enforce(
+            proposal,
+            floor_price=terms.floor_price,
+            base_price=terms.base_price,
+            bid=bid.amount,
+            final_round=final,
+            safe_counter=safe_counter,
+            item_name=terms.name,
+            currency=terms.currency,
+        )
         if guarded.corrections:
             self._count("guard_corrections", len(guarded.corrections))
         decided = guarded.proposal
         status = _ACTION_STATUS[decided.action]
         self._count(status)
         session["bids"].append(bid.amount)
-        deal_id = reservation = None
+        deal_id: str | None = None
+        reservation: str | None = None
         if decided.action == "accept":
+            assert decided.price is not None  # the guard gives every acceptance its price
             deal_id, reservation = uuid.uuid4().hex, _reservation_code()
-            spread = terms.base_price - terms.floor_price
-            self._close(bid.session_token, (decided.price - terms.floor_price) / spread if spread > 0 else 1.0)
+            # Scored against the session's own curve end, so the loop sees what its exponent did and not the
+            # session's private margin (which, being random, would drown a step's effect in noise).
+            spread = terms.base_price - curve_end
+            self._close(bid.session_token, (decided.price - curve_end) / spread if spread > 0 else 1.0)
         elif decided.action == "reject":
             self._close(bid.session_token, 0.0)
         else:
             session["counters"].append(decided.price)
         self.memory.remember({"round": round_number, "status": status, "price": decided.price})
         return SellerDecision(
-            status, bid.session_token, valid_until, round_number, decided.price, decided.message,
-            decided.reason_code, deal_id, reservation, terms.strategy, fallback, guarded.corrections,
+            status,
+            bid.session_token,
+            valid_until,
+            round_number,
+            decided.price,
+            decided.message,
+            decided.reason_code,
+            deal_id,
+            reservation,
+            terms.strategy,
+            fallback,
+            guarded.corrections,
         )
 
-    async def _ask_llm(self, bid: Bid, session: dict[str, Any], round_number: int,
-                       suggested: float | None) -> tuple[Proposal | None, str | None]:
+    async def _ask_llm(
+        self, bid: Bid, session: dict[str, Any], round_number: int, suggested: float | None
+    ) -> tuple[Proposal | None, str | None]:
         """The model's proposal, or (None, reason) when it failed and concession must decide."""
         config = llm_config()
         if config is None:
             self._count("llm_fallbacks")
             return None, "no_api_key"
-        document = negotiation_document(bid.terms, bid.amount, round_number, bid.max_rounds,
-                                        list(session["bids"]), list(session["counters"]), suggested)
+        document = negotiation_document(
+            bid.terms,
+            bid.amount,
+            round_number,
+            bid.max_rounds,
+            list(session["bids"]),
+            list(session["counters"]),
+            suggested,
+        )
         started = time.monotonic()
         try:
             proposal = await llm_proposal(config, bid.terms, bid.amount, document)
@@ -290,8 +348,13 @@ class Seller(LogicalActor):
             self._count("llm_fallbacks")
             self._count(f"llm_fallback_{failure.reason}")
             if self.traced:
-                self.trace.record(self.actor_id, "llm", outputs={"fallback": failure.reason},
-                                  duration_ms=(time.monotonic() - started) * 1000, error=failure.reason)
+                self.trace.record(
+                    self.actor_id,
+                    "llm",
+                    outputs={"fallback": failure.reason},
+                    duration_ms=(time.monotonic() - started) * 1000,
+                    error=failure.reason,
+                )
             return None, failure.reason
         self.resistance.record(False)
         return proposal, None
@@ -300,4 +363,3 @@ class Seller(LogicalActor):
 def session_token() -> str:
     """A new, unguessable session token."""
     return "ses_" + secrets.token_urlsafe(24)
-

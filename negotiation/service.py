@@ -8,7 +8,8 @@ which the gateway turns into error answers.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import cast
 
 import asyncpg
 
@@ -26,8 +27,17 @@ from negotiation.embedding import embedder_from_settings
 from negotiation.errors import NegotiationError
 from negotiation.identity import IdentityError, canonical_did
 from negotiation.protocol import (
-    AcceptedData, ActionRequired, CounteredData, Deal, DealsPage, NegotiateRequest, NegotiateResponse,
-    RejectedData, SearchRequest, SearchResponse,
+    AcceptedData,
+    ActionRequired,
+    CounteredData,
+    Deal,
+    DealsPage,
+    NegotiateRequest,
+    NegotiateResponse,
+    NegotiationStatus,
+    RejectedData,
+    SearchRequest,
+    SearchResponse,
 )
 from negotiation.records import NegotiationRecords
 from negotiation.seller import Bid, SellerDecision, session_token
@@ -41,9 +51,17 @@ def seller_group(settings: NegotiationSettings, group: str = "seller", env: dict
     `env` adds environment variables to the hosts' processes (their own settings, such as a Mistral key).
     """
     # Seller decisions take microseconds, so concurrent bids to one host share a batch on its channel.
-    return HostGroup.sharded(HostSpec(group=group, actor_class="negotiation.seller:Seller",
-                                      size=settings.seller_hosts, idle_ttl_s=600.0,
-                                      intake="negotiation.desk:NegotiationDesk", env=env or {}), coalesce=True)
+    return HostGroup.sharded(
+        HostSpec(
+            group=group,
+            actor_class="negotiation.seller:Seller",
+            size=settings.seller_hosts,
+            idle_ttl_s=600.0,
+            intake="negotiation.desk:NegotiationDesk",
+            env=env or {},
+        ),
+        coalesce=True,
+    )
 
 
 def _same_agent(claimed: str, signer: str) -> bool:
@@ -56,7 +74,7 @@ def _same_agent(claimed: str, signer: str) -> bool:
 
 def utc_datetime(epoch: float) -> datetime:
     """Unix seconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 class NegotiationService:
@@ -70,8 +88,12 @@ class NegotiationService:
     def __init__(self, db: asyncpg.Pool, settings: NegotiationSettings, sellers: HostGroup | None = None) -> None:
         self.settings = settings
         self.gate = AgentGate(db, settings)
-        self.catalog = Catalog(db, embedder_from_settings(settings),
-                               default_confirm_threshold=settings.confirm_threshold, cache_s=settings.item_cache_s)
+        self.catalog = Catalog(
+            db,
+            embedder_from_settings(settings),
+            default_confirm_threshold=settings.confirm_threshold,
+            cache_s=settings.item_cache_s,
+        )
         self.records = NegotiationRecords(db)
         self.sellers = sellers or seller_group(settings)
 
@@ -85,8 +107,9 @@ class NegotiationService:
         admission = await self.gate.admit_ticket(self.gate.verify(signed))
         return NegotiationError(code, detail, admission.headers)
 
-    async def negotiate(self, signed: SignedRequest, request: NegotiateRequest, trace_id: str | None,
-                        idempotency_key: str | None = None) -> tuple[NegotiateResponse, Admission]:
+    async def negotiate(
+        self, signed: SignedRequest, request: NegotiateRequest, trace_id: str | None, idempotency_key: str | None = None
+    ) -> tuple[NegotiateResponse, Admission]:
         """Send one signed bid to the item's seller; its desk verifies and admits it and stores the decision.
 
         A resend with the same `idempotency_key` gets the first answer and decides nothing again.
@@ -97,7 +120,9 @@ class NegotiationService:
             raise await self._refuse(signed, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
         currency = request.currency.upper()
         if not is_currency(currency):
-            raise await self._refuse(signed, "unknown_currency", f"{excerpt(request.currency)!r} is not an ISO 4217 currency")
+            raise await self._refuse(
+                signed, "unknown_currency", f"{excerpt(request.currency)!r} is not an ISO 4217 currency"
+            )
         terms = await self.catalog.terms(request.item_id)
         if terms is None:
             raise await self._refuse(signed, "unknown_item", f"no active item {excerpt(request.item_id)!r}")
@@ -105,55 +130,48 @@ class NegotiationService:
             raise await self._refuse(signed, "currency_mismatch", f"this item is priced in {terms.currency}")
         token = request.session_token or session_token()
         bid = Bid(
-            session_token=token, new_session=request.session_token is None, buyer_did=buyer_did, terms=terms,
-            amount=float(request.bid_amount), confirmed=request.confirmed, now=time.time(),
-            session_ttl_s=self.settings.session_ttl_s, max_rounds=self.settings.max_rounds,
-            target_score=self.settings.seller_target_score, max_open_sessions=self.settings.max_open_sessions,
+            session_token=token,
+            new_session=request.session_token is None,
+            buyer_did=buyer_did,
+            terms=terms,
+            amount=float(request.bid_amount),
+            confirmed=request.confirmed,
+            now=time.time(),
+            session_ttl_s=self.settings.session_ttl_s,
+            max_rounds=self.settings.max_rounds,
+            target_score=self.settings.seller_target_score,
+            max_open_sessions=self.settings.max_open_sessions,
             max_buyer_sessions=self.settings.max_buyer_sessions,
         )
         with stage("seller"):
             try:
                 answer: Answer = await self.sellers.tell(
-                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key))
+                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key)
+                )
             except HostUnreachable:
                 # The seller's host stopped with this bid in flight; Ray is bringing it back.
-                raise NegotiationError("seller_unavailable", "the item's seller is restarting; send the bid again",
-                                       {"Retry-After": "1"}) from None
+                raise NegotiationError(
+                    "seller_unavailable", "the item's seller is restarting; send the bid again", {"Retry-After": "1"}
+                ) from None
         decision, admission = answer.decision, answer.admission
         if decision.status == "session_not_found":
-            raise NegotiationError("session_not_found", "no open session with this token for this item and agent",
-                                   admission.headers)
+            raise NegotiationError(
+                "session_not_found", "no open session with this token for this item and agent", admission.headers
+            )
         if decision.status == "session_expired":
-            raise NegotiationError("session_expired",
-                                   f"the session ended at {utc_datetime(decision.valid_until).isoformat()}",
-                                   admission.headers)
+            raise NegotiationError(
+                "session_expired",
+                f"the session ended at {utc_datetime(decision.valid_until).isoformat()}",
+                admission.headers,
+            )
         if decision.status == "too_many_sessions":
-            raise NegotiationError("too_many_sessions", "this item's seller holds as many open sessions as it "
-                                   "may (for this agent, or in all); continue one or wait for some to end",
-                                   {"Retry-After": "30", **admission.headers})
-        return self._response(decision, terms, bid, currency), admission
-
-    @staticmethod
-    def _response(decision: SellerDecision, terms: ItemTerms, bid: Bid, currency: str) -> NegotiateResponse:
-        # The decision's token, not the bid's: a resent first bid gets the session its first sending opened.
-        response = NegotiateResponse(session_token=decision.session_token, status=decision.status,
-                                     valid_until=utc_datetime(decision.valid_until))
-        if decision.status == "accepted":
-            assert decision.price is not None and decision.deal_id and decision.reservation_code
-            response.data = AcceptedData(final_price=decision.price, reservation_code=decision.reservation_code,
-                                         deal_id=decision.deal_id)
-        elif decision.status == "countered":
-            assert decision.price is not None
-            response.data = CounteredData(proposed_price=decision.price, message=decision.message,
-                                          reason_code=decision.reason_code)
-        elif decision.status == "rejected":
-            response.data = RejectedData(reason_code=decision.reason_code)
-        else:
-            response.action_required = ActionRequired(context={
-                "item_id": terms.item_id, "item_name": terms.name, "bid_amount": bid.amount, "currency": currency,
-                "resend_with": {"session_token": decision.session_token, "confirmed": True},
-            })
-        return response
+            raise NegotiationError(
+                "too_many_sessions",
+                "this item's seller holds as many open sessions as it "
+                "may (for this agent, or in all); continue one or wait for some to end",
+                {"Retry-After": "30", **admission.headers},
+            )
+        return answer_of(decision, terms, bid, currency), admission
 
     async def deal(self, deal_id: str, buyer_did: str) -> Deal:
         """The deal if this buyer made it; 404 for unknown and foreign deals alike."""
@@ -167,3 +185,43 @@ class NegotiationService:
         found = await self.records.deals(buyer_did, limit + 1, before)
         page = found[:limit]
         return DealsPage(deals=page, next_before=page[-1].created_at if len(found) > limit else None)
+
+
+#: The decisions the API answers as such; the others are refusals (404, 410, 429).
+_ANSWERED = frozenset({"accepted", "countered", "rejected", "ui_required"})
+
+
+def answer_of(decision: SellerDecision, terms: ItemTerms, bid: Bid, currency: str) -> NegotiateResponse:
+    """The API's answer to a bid whose decision opened or moved its session (accepted, countered, rejected,
+    ui_required)."""
+    if decision.status not in _ANSWERED:
+        raise ValueError(f"a {decision.status} decision has no answer of its own")
+    # The decision's token, not the bid's: a resent first bid gets the session its first sending opened.
+    response = NegotiateResponse(
+        session_token=decision.session_token,
+        status=cast(NegotiationStatus, decision.status),
+        valid_until=utc_datetime(decision.valid_until),
+    )
+    if decision.status == "accepted":
+        assert decision.price is not None and decision.deal_id and decision.reservation_code
+        response.data = AcceptedData(
+            final_price=decision.price, reservation_code=decision.reservation_code, deal_id=decision.deal_id
+        )
+    elif decision.status == "countered":
+        assert decision.price is not None
+        response.data = CounteredData(
+            proposed_price=decision.price, message=decision.message, reason_code=decision.reason_code
+        )
+    elif decision.status == "rejected":
+        response.data = RejectedData(reason_code=decision.reason_code)
+    else:
+        response.action_required = ActionRequired(
+            context={
+                "item_id": terms.item_id,
+                "item_name": terms.name,
+                "bid_amount": bid.amount,
+                "currency": currency,
+                "resend_with": {"session_token": decision.session_token, "confirmed": True},
+            }
+        )
+    return response

@@ -47,7 +47,7 @@ class Strategy(IntEnum):
         return self.name.lower().replace("_", "-")
 
     @classmethod
-    def from_label(cls, label: str) -> "Strategy":
+    def from_label(cls, label: str) -> Strategy:
         """The strategy named `label` (`tit-for-tat` and `tit_for_tat` both work)."""
         return cls[label.strip().upper().replace("-", "_")]
 
@@ -213,7 +213,7 @@ _ACCEPT, _COUNTER, _UI_REQUIRED = int(RuleAction.ACCEPT), int(RuleAction.COUNTER
 
 
 def rule_decision(bid: ArrayLike, floor_price: ArrayLike, confirm_threshold: ArrayLike) -> NDArray:
-    """The seed's seller rule on each bid: above the confirm threshold → UI_REQUIRED; below floor → COUNTER; else ACCEPT.
+    """The seed's seller rule on each bid: above the confirm threshold UI_REQUIRED, below floor COUNTER, else ACCEPT.
 
     Codes are `RuleAction` values. The batch simulation has no human to
     confirm and passes an infinite threshold.

@@ -38,9 +38,9 @@ from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
 
+from aura.errors import excerpt
 from aura.settings import get_settings
 from quantum.devices import UnknownDevice, device_names, fake_device, region
-from aura.errors import excerpt
 from quantum.errors import QuantumError
 from quantum.templates import CompiledTemplates, Group
 
@@ -101,9 +101,9 @@ def backend(name: str, fallback: str | None = None) -> Backend:
     if fallback is not None:
         validate_name(fallback)
         return FallbackBackend(backend(name), backend(fallback))
-    kind, device = name.split(":", 1) if ":" in name else (name, None)
+    kind, _, device = name.partition(":")
     if kind == "aer":
-        return AerBackend() if device is None else NoisyAerBackend(device)
+        return AerBackend() if not device else NoisyAerBackend(device)
     return IBMRuntimeBackend(device, timeout_s=_ibm_timeout_s())
 
 
@@ -112,8 +112,9 @@ def _ibm_timeout_s() -> float:
     return get_settings().quantum.ibm_timeout_s
 
 
-def _pubs(groups: Sequence[Group],
-          compiled: CompiledTemplates[QuantumCircuit]) -> list[tuple[QuantumCircuit, Any, int]]:
+def _pubs(
+    groups: Sequence[Group], compiled: CompiledTemplates[QuantumCircuit]
+) -> list[tuple[QuantumCircuit, Any, int]]:
     """One PUB per circuit: its group's compiled template and the circuit's parameter values."""
     pubs: list[tuple[QuantumCircuit, Any, int]] = []
     for group in groups:
@@ -216,8 +217,9 @@ def _aer_template(compiled: QuantumCircuit, num_parameters: int) -> _AerTemplate
         operation.params = params
         rewritten.append(operation, instruction.qubits, instruction.clbits)
     left = tuple(p for p in rewritten.parameters if p not in angles)
-    return _AerTemplate(rewritten, tuple(angles), np.array(slopes).reshape(len(angles), num_parameters).T,
-                        np.array(intercepts), left)
+    return _AerTemplate(
+        rewritten, tuple(angles), np.array(slopes).reshape(len(angles), num_parameters).T, np.array(intercepts), left
+    )
 
 
 def _aer_experiments(compiled: _AerTemplate, group: Group) -> tuple[list[QuantumCircuit], list[dict[Any, list[float]]]]:
@@ -236,12 +238,17 @@ def _aer_experiments(compiled: _AerTemplate, group: Group) -> tuple[list[Quantum
     return [compiled.circuit], [{p: v.tolist() for p, v in columns.items()}]
 
 
-def _run_aer(simulator: AerSimulator, circuits: list[QuantumCircuit], binds: list[dict[Any, list[float]]],
-             shots: int) -> tuple[str, list[Any]]:
+def _run_aer(
+    simulator: AerSimulator, circuits: list[QuantumCircuit], binds: list[dict[Any, list[float]]], shots: int
+) -> tuple[str, list[Any]]:
     """One Aer run; its job id and its experiments, circuit by circuit and each circuit's rows in order."""
     bound_at_run_time = any(binds)
-    job = simulator.run(circuits, shots=shots, parameter_binds=binds if bound_at_run_time else None,
-                        runtime_parameter_bind_enable=bound_at_run_time)
+    job = simulator.run(
+        circuits,
+        shots=shots,
+        parameter_binds=binds if bound_at_run_time else None,
+        runtime_parameter_bind_enable=bound_at_run_time,
+    )
     result = job.result()
     if not result.success:
         log.error("aer run failed", extra={"job_id": job.job_id(), "status": str(result.status)})
@@ -283,8 +290,11 @@ class AerBackend(Backend):
         # One OpenMP thread per job: the pool runs jobs on every core already, and
         # spinning threads on a shared machine made small jobs several times slower.
         self._simulator = AerSimulator(method="statevector", max_parallel_threads=1)
-        basis = [name for name in get_standard_gate_name_mapping()
-                 if name in self._simulator.configuration().basis_gates and name not in _AER_UNBINDABLE]
+        basis = [
+            name
+            for name in get_standard_gate_name_mapping()
+            if name in self._simulator.configuration().basis_gates and name not in _AER_UNBINDABLE
+        ]
         # Without a coupling map nothing is laid out or routed: qubit k stays qubit k.
         pass_manager = generate_preset_pass_manager(optimization_level=1, basis_gates=basis)
 
@@ -457,8 +467,12 @@ class IBMRuntimeBackend(Backend):
             raise BackendError("ibm_job_failed", "the IBM Quantum job failed; the error is logged") from error
         elapsed = (time.perf_counter() - started) * 1000.0
         flat = [pub_result.data.meas.get_counts() for pub_result in result]
-        return JobResult(job_id=job.job_id(), backend_used=f"ibm:{self._resolved}",
-                         counts=_split_counts(groups, flat), execution_ms=elapsed)
+        return JobResult(
+            job_id=job.job_id(),
+            backend_used=f"ibm:{self._resolved}",
+            counts=_split_counts(groups, flat),
+            execution_ms=elapsed,
+        )
 
 
 class FallbackBackend(Backend):

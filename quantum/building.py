@@ -57,5 +57,6 @@ class CircuitBuilder:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(running), budget_s)
         except TimeoutError:
-            raise CircuitError("circuit_build_timeout",
-                               f"building the circuit took longer than {budget_s:g} s") from None
+            raise CircuitError(
+                "circuit_build_timeout", f"building the circuit took longer than {budget_s:g} s"
+            ) from None

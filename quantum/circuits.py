@@ -19,7 +19,7 @@ from qiskit.circuit.library import get_standard_gate_name_mapping
 
 from aura.errors import excerpt
 from quantum.errors import CircuitError
-from quantum.limits import CircuitLimits
+from quantum.limits import DEFAULT_LIMITS, CircuitLimits
 from quantum.qasm_scan import scan
 
 _STANDARD_GATES = {name: type(gate) for name, gate in get_standard_gate_name_mapping().items()}
@@ -82,13 +82,15 @@ def lattice(scores: Sequence[float], edges: Sequence[LatticeEdge]) -> QuantumCir
             raise CircuitError("invalid_lattice", f"score of cell {cell} is {score}, not in [0, 1]")
     for edge in edges:
         if not (0 <= edge.source < num_qubits and 0 <= edge.target < num_qubits):
-            raise CircuitError("invalid_lattice",
-                               f"edge {edge.source}–{edge.target} names a cell outside 0…{num_qubits - 1}")
+            raise CircuitError(
+                "invalid_lattice", f"edge {edge.source}–{edge.target} names a cell outside 0…{num_qubits - 1}"
+            )
         if edge.source == edge.target:
             raise CircuitError("invalid_lattice", f"edge {edge.source}–{edge.target} joins a cell to itself")
         if edge.interactions < 0:
-            raise CircuitError("invalid_lattice",
-                               f"edge {edge.source}–{edge.target} has {edge.interactions} interactions")
+            raise CircuitError(
+                "invalid_lattice", f"edge {edge.source}–{edge.target} has {edge.interactions} interactions"
+            )
     circuit = QuantumCircuit(num_qubits, name=f"lattice_{num_qubits}")
     for cell, score in enumerate(scores):
         circuit.ry(math.pi * score, cell)
@@ -99,7 +101,7 @@ def lattice(scores: Sequence[float], edges: Sequence[LatticeEdge]) -> QuantumCir
     return circuit
 
 
-def from_qasm(text: str, limits: CircuitLimits = CircuitLimits()) -> QuantumCircuit:
+def from_qasm(text: str, limits: CircuitLimits = DEFAULT_LIMITS) -> QuantumCircuit:
     """Parse an OpenQASM 2 program into the unitary part of its circuit.
 
     The text is scanned first (`qasm_scan.scan`): only ``qelib1.inc`` may be
@@ -140,8 +142,9 @@ def from_qasm(text: str, limits: CircuitLimits = CircuitLimits()) -> QuantumCirc
 
 def _not_unitary(name: str) -> CircuitError:
     """The refusal of an operation that is neither a gate nor a barrier nor a final measurement."""
-    return CircuitError("not_unitary", f"'{excerpt(name)}' before the final measurements: only gates and barriers "
-                                       "may precede them")
+    return CircuitError(
+        "not_unitary", f"'{excerpt(name)}' before the final measurements: only gates and barriers may precede them"
+    )
 
 
 def _parse_failure(message: str) -> str:
@@ -150,7 +153,7 @@ def _parse_failure(message: str) -> str:
     if position is None:
         return f"invalid OpenQASM 2: {excerpt(message)}"
     line, column = position.groups()
-    return f"invalid OpenQASM 2 at {line}:{column}: {excerpt(message[position.end():])}"
+    return f"invalid OpenQASM 2 at {line}:{column}: {excerpt(message[position.end() :])}"
 
 
 # A circuit as (operation, qubit positions) steps with its global phase.
@@ -184,8 +187,9 @@ def _expanded(parsed: QuantumCircuit) -> QuantumCircuit:
             if key not in known:
                 definition = operation.definition
                 if definition is None:
-                    raise CircuitError("opaque_gate", f"gate '{excerpt(operation.name)}' is opaque: "
-                                                      "it has no definition to run")
+                    raise CircuitError(
+                        "opaque_gate", f"gate '{excerpt(operation.name)}' is opaque: it has no definition to run"
+                    )
                 known[key] = steps(definition)
             inner_phase, inner = known[key]
             phase += inner_phase
@@ -219,8 +223,13 @@ def _is_custom(operation: object) -> bool:
     return isinstance(operation, Gate) and _STANDARD_GATES.get(operation.name) is not type(operation)
 
 
-def build(circuit: str, qubits: int | None = None, scores: Sequence[float] | None = None,
-          edges: Sequence[LatticeEdge] = (), limits: CircuitLimits = CircuitLimits()) -> QuantumCircuit:
+def build(
+    circuit: str,
+    qubits: int | None = None,
+    scores: Sequence[float] | None = None,
+    edges: Sequence[LatticeEdge] = (),
+    limits: CircuitLimits = DEFAULT_LIMITS,
+) -> QuantumCircuit:
     """The circuit a request names: ``"bell"``, ``"ghz"``, ``"lattice"`` or OpenQASM 2 text.
 
     `qubits` sizes GHZ (default 3) and must match where given for the others;
@@ -236,8 +245,9 @@ def build(circuit: str, qubits: int | None = None, scores: Sequence[float] | Non
     """
     size = len(circuit.encode())
     if size > limits.max_bytes:
-        raise CircuitError("circuit_text_too_large",
-                           f"the circuit text has {size} bytes; the limit is {limits.max_bytes}")
+        raise CircuitError(
+            "circuit_text_too_large", f"the circuit text has {size} bytes; the limit is {limits.max_bytes}"
+        )
     name = circuit.strip()
     requested = len(scores) if name == "lattice" and scores is not None else qubits
     if requested is not None and requested > limits.max_qubits:
@@ -250,8 +260,9 @@ def build(circuit: str, qubits: int | None = None, scores: Sequence[float] | Non
         if scores is None:
             raise CircuitError("lattice_state_missing", "the lattice circuit needs the cells' scores (and edges)")
         if len(edges) > limits.max_lattice_edges:
-            raise CircuitError("too_many_edges", f"the lattice has {len(edges)} edges; the limit is "
-                                                 f"{limits.max_lattice_edges}")
+            raise CircuitError(
+                "too_many_edges", f"the lattice has {len(edges)} edges; the limit is {limits.max_lattice_edges}"
+            )
         built = lattice(scores, edges)
     else:
         built = from_qasm(circuit, limits)

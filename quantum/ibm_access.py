@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -57,11 +57,11 @@ def check_allowed(user_id: str, allowed_users: Collection[str]) -> None:
 
 async def spend(db: asyncpg.Pool, user_id: str, daily_circuits: int, circuits: int = 1) -> None:
     """Count `circuits` IBM circuits against the user's quota for today (UTC); `IbmQuotaExhausted` if over it."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if circuits <= daily_circuits:
         spent = await db.fetchval(_SPEND, user_id, now.date(), circuits, daily_circuits)
         if spent is not None:
             return
-    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     detail = f"the quota of {daily_circuits} IBM Quantum circuits a day is spent; it renews at 00:00 UTC"
     raise IbmQuotaExhausted(detail, retry_after_s=max(1, math.ceil((tomorrow - now).total_seconds())))

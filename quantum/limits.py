@@ -19,3 +19,7 @@ class CircuitLimits:
     max_gates: int = 10_000
     max_depth: int = 2_000
     max_lattice_edges: int = 256
+
+
+#: The bounds a request is held to when its caller names none.
+DEFAULT_LIMITS: Final[CircuitLimits] = CircuitLimits()

@@ -184,8 +184,10 @@ def metric_rows(p: NDArray[np.float64], states: NDArray[np.complex128]) -> list[
     gammas = _gamma_rows(p, q)
     lams = LAMBDA_PHI * _coherence_rows(states)
     w2s = _w2_rows(p, q, num_qubits) if num_qubits else np.zeros(len(p))
-    return [Metrics(phi=float(f), gamma=float(g), lam=float(c), w2=float(w))
-            for f, g, c, w in zip(phis, gammas, lams, w2s, strict=True)]
+    return [
+        Metrics(phi=float(f), gamma=float(g), lam=float(c), w2=float(w))
+        for f, g, c, w in zip(phis, gammas, lams, w2s, strict=True)
+    ]
 
 
 def _gamma_rows(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -241,10 +243,12 @@ def _smallest_information_by_enumeration(p: NDArray[np.float64], num_qubits: int
     masks = (1 << num_qubits) - 1  # every non-empty subset of the qubits is a mask 1 … 2ⁿ − 1
     marginalise, _ = _marginalisation(num_qubits)
     rows_per_chunk = max(1, _ENUMERATION_ENTRIES // marginalise.shape[1])
-    entropies = np.concatenate([
-        _marginal_entropies(p[start : start + rows_per_chunk], num_qubits)
-        for start in range(0, len(p), rows_per_chunk)
-    ])
+    entropies = np.concatenate(
+        [
+            _marginal_entropies(p[start : start + rows_per_chunk], num_qubits)
+            for start in range(0, len(p), rows_per_chunk)
+        ]
+    )
     # Parts that leave out the last qubit name each bipartition exactly once; column m − 1 is mask m.
     parts = np.arange(1, 1 << (num_qubits - 1))
     informations = entropies[:, parts - 1] + entropies[:, (masks & ~parts) - 1] - entropies[:, [masks - 1]]

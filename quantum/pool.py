@@ -41,7 +41,7 @@ from quantum.errors import CircuitError, QuantumError
 from quantum.limits import DEFAULT_MAX_QUBITS
 from quantum.metrics import metric_rows, outcome_distribution
 from quantum.reference import ideal_states
-from quantum.templates import ShapeKey, Shaped, group, shape
+from quantum.templates import Shaped, ShapeKey, group, shape
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ class PoolBusy(QuantumError, RuntimeError):
 
     default_code = "quantum_pool_busy"
 
-    def __init__(self, code: str | None = None,
-                 detail: str = "the quantum pool has too many circuits waiting; retry shortly") -> None:
+    def __init__(
+        self, code: str | None = None, detail: str = "the quantum pool has too many circuits waiting; retry shortly"
+    ) -> None:
         super().__init__(code, detail, headers={"Retry-After": "1"})
 
 
@@ -145,8 +146,9 @@ class QuantumWorker:
         self._rejected = 0
         self._latencies_ms: deque[float] = deque(maxlen=_LATENCY_WINDOW)
 
-    async def submit_many(self, backend_name: str, fallback: str | None,
-                          circuits: list[_Wire]) -> list[MetricsResult | Exception]:
+    async def submit_many(
+        self, backend_name: str, fallback: str | None, circuits: list[_Wire]
+    ) -> list[MetricsResult | BaseException]:
         """Queue circuits for one backend and await their metrics; a circuit that fails gets its error instead.
 
         The errors are `PoolBusy` when the queue is full, `CircuitError` or
@@ -225,12 +227,16 @@ class QuantumWorker:
         """Run one batch as one backend job (in a thread) and hand each caller its own result."""
         self._jobs += 1
         try:
-            outcomes = await asyncio.to_thread(_execute, key[0], key[1], [(s.circuit, s.shots) for s in batch])
+            outcomes: list[MetricsResult | QuantumError] = list(
+                await asyncio.to_thread(_execute, key[0], key[1], [(s.circuit, s.shots) for s in batch])
+            )
         except BackendError as error:
             outcomes = [QuantumJobFailed(error.code, error.detail)] * len(batch)
         except Exception:  # anything else is still this job's failure: its callers get a code, the log the text
-            log.exception("quantum job failed", extra={"worker": self._name, "backend": key[0], "fallback": key[1],
-                                                       "circuits": len(batch)})
+            log.exception(
+                "quantum job failed",
+                extra={"worker": self._name, "backend": key[0], "fallback": key[1], "circuits": len(batch)},
+            )
             outcomes = [QuantumJobFailed("job_failed", "the backend job failed; the error is logged")] * len(batch)
         finished = time.perf_counter()
         for submission, outcome in zip(batch, outcomes, strict=True):
@@ -284,8 +290,14 @@ def _execute(backend_name: str, fallback: str | None, batch: Sequence[tuple[Shap
         values = metric_rows(measured, ideal_states(one_group))
         for position, counts, value in zip(one_group.members, group_counts, values, strict=True):
             outcomes[position] = MetricsResult(
-                phi=value.phi, gamma=value.gamma, lam=value.lam, w2=value.w2, counts=counts,
-                backend_used=job.backend_used, job_id=job.job_id, execution_ms=job.execution_ms,
+                phi=value.phi,
+                gamma=value.gamma,
+                lam=value.lam,
+                w2=value.w2,
+                counts=counts,
+                backend_used=job.backend_used,
+                job_id=job.job_id,
+                execution_ms=job.execution_ms,
                 fallback_reason=job.fallback_reason,
             )
     return [outcomes[position] for position in range(len(batch))]
@@ -358,18 +370,23 @@ class _Sender:
         self._in_transit.add(call)
         call.add_done_callback(self._in_transit.discard)
 
-    async def _deliver(self, index: int, key: _BackendKey,
-                       pending: list[tuple[_Wire, asyncio.Future[MetricsResult]]]) -> None:
-        outcomes: list[MetricsResult | Exception] | list[BaseException]
+    async def _deliver(
+        self, index: int, key: _BackendKey, pending: list[tuple[_Wire, asyncio.Future[MetricsResult]]]
+    ) -> None:
+        outcomes: list[MetricsResult | BaseException]
         try:
             outcomes = await worker(self._config, index).submit_many.remote(*key, [circuit for circuit, _ in pending])
         except Exception as error:  # the Ray call itself failed: every circuit it carried fails with it
             if isinstance(error, ray.exceptions.RayActorError):
                 # The worker died: forget its handle so the next call finds or recreates it by name.
                 _handles.pop(self._config.worker_name(index), None)
-            log.exception("quantum worker call failed", extra={"worker": self._config.worker_name(index),
-                                                               "backend": key[0], "circuits": len(pending)})
-            failed = PoolBusy("quantum_worker_unavailable", "the quantum worker could not take the circuit; retry shortly")
+            log.exception(
+                "quantum worker call failed",
+                extra={"worker": self._config.worker_name(index), "backend": key[0], "circuits": len(pending)},
+            )
+            failed = PoolBusy(
+                "quantum_worker_unavailable", "the quantum worker could not take the circuit; retry shortly"
+            )
             outcomes = [failed] * len(pending)
         settle([future for _, future in pending], outcomes)
 
@@ -386,8 +403,13 @@ def _sender(config: PoolConfig) -> _Sender:
     return sender
 
 
-async def run_metrics(circuit: QuantumCircuit, shots: int, backend_name: str, fallback: str | None = None,
-                      config: PoolConfig = PoolConfig()) -> MetricsResult:
+async def run_metrics(
+    circuit: QuantumCircuit,
+    shots: int,
+    backend_name: str,
+    fallback: str | None = None,
+    config: PoolConfig = PoolConfig(),
+) -> MetricsResult:
     """Run a circuit (without measurements) on a backend through the pool and return its metrics.
 
     Calls made together travel to a worker together (see the module

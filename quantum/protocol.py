@@ -30,18 +30,21 @@ class MetricsRequest(BaseModel):
     """A circuit to run and measure: a named circuit or OpenQASM 2 text."""
 
     circuit: str = Field(
-        min_length=1, description='"bell", "ghz", "lattice", or an OpenQASM 2 program (measurements optional; '
-        'the only include allowed is "qelib1.inc").'
+        min_length=1,
+        description='"bell", "ghz", "lattice", or an OpenQASM 2 program (measurements optional; '
+        'the only include allowed is "qelib1.inc").',
     )
     qubits: int | None = Field(default=None, ge=1, description="GHZ size (default 3); must match for other circuits.")
     shots: int = Field(ge=1, le=MAX_SHOTS)
     backend: str = Field(
-        default="aer", max_length=_NAME_CHARS,
+        default="aer",
+        max_length=_NAME_CHARS,
         description='"aer", "aer:<fake device>" (e.g. "aer:fake_fez"), "ibm:<backend>" or "ibm:least_busy" '
         "(ibm: for listed users only, within their daily quota).",
     )
     fallback: str | None = Field(
-        default=None, max_length=_NAME_CHARS,
+        default=None,
+        max_length=_NAME_CHARS,
         description='Run here instead if the backend fails, e.g. "aer:fake_fez"; flagged in backend_used.',
     )
     lattice: LatticeIn | None = Field(default=None, description='The lattice state, for circuit "lattice".')
@@ -55,9 +58,7 @@ class MetricsResponse(BaseModel):
     phi: float = Field(
         description="Φ: smallest mutual information over bipartitions of the measured distribution, bits, capped at 1."
     )
-    gamma: float = Field(
-        description="Γ: total-variation distance between measured and ideal distributions, in [0, 1]."
-    )
+    gamma: float = Field(description="Γ: total-variation distance between measured and ideal distributions, in [0, 1].")
     lambda_: float = Field(
         alias="lambda", description="Λ: 2.176435e-8 s⁻¹ × normalised l1-coherence of the ideal final state."
     )

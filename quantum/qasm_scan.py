@@ -72,14 +72,17 @@ def scan(text: str, limits: CircuitLimits) -> None:
     for token in tokens:
         if token.kind == "junk":
             line, column = _position(text, token.offset)
-            raise CircuitError("invalid_qasm", f"invalid OpenQASM 2 at {line}:{column}: unexpected "
-                                               f"'{excerpt(token.text)}'")
+            raise CircuitError(
+                "invalid_qasm", f"invalid OpenQASM 2 at {line}:{column}: unexpected '{excerpt(token.text)}'"
+            )
     registers = _registers(tokens, limits.max_qubits)
     _check_numbers(tokens)
     definitions, statements = _split(tokens)
     if len(definitions) > limits.max_gate_definitions:
-        raise CircuitError("too_many_gate_definitions", f"the program defines {len(definitions)} gates; "
-                                                        f"the limit is {limits.max_gate_definitions}")
+        raise CircuitError(
+            "too_many_gate_definitions",
+            f"the program defines {len(definitions)} gates; the limit is {limits.max_gate_definitions}",
+        )
     cost = _GateCosts(definitions, cap=limits.max_gates + 1)
     total = 0
     for statement in statements:
@@ -112,8 +115,12 @@ def _check_includes(tokens: Sequence[_Token]) -> None:
     for index, token in enumerate(tokens):
         if token.kind == "word" and token.text == "include":
             following = tokens[index + 1 : index + 3]
-            if (len(following) != 2 or following[0].kind != "string" or following[0].text[1:-1] != ALLOWED_INCLUDE
-                    or following[1].text != ";"):
+            if (
+                len(following) != 2
+                or following[0].kind != "string"
+                or following[0].text[1:-1] != ALLOWED_INCLUDE
+                or following[1].text != ";"
+            ):
                 raise refused
         elif token.kind == "string" or (token.kind == "junk" and token.text in "\"'"):
             previous = tokens[index - 1] if index else None
@@ -140,16 +147,22 @@ def _registers(tokens: Sequence[_Token], max_qubits: int) -> dict[str, int]:
         if token.kind != "word" or token.text not in declared:
             continue
         declaration = tokens[index + 1 : index + 5]
-        if (len(declaration) != 4 or declaration[0].kind != "word" or declaration[1].text != "["
-                or not declaration[2].text.isdigit() or declaration[3].text != "]"):
+        if (
+            len(declaration) != 4
+            or declaration[0].kind != "word"
+            or declaration[1].text != "["
+            or not declaration[2].text.isdigit()
+            or declaration[3].text != "]"
+        ):
             raise CircuitError("invalid_qasm", f"a malformed {token.text} declaration")
         digits = declaration[2].text
         size = max_qubits + 1 if len(digits) > _MAX_SIZE_DIGITS else int(digits)
         declared[token.text] += size
         sizes[declaration[0].text] = size
     if declared["qreg"] > max_qubits:
-        raise CircuitError("too_many_qubits", f"the program declares more than {max_qubits} qubits, the limit "
-                                              f"for the ideal reference")
+        raise CircuitError(
+            "too_many_qubits", f"the program declares more than {max_qubits} qubits, the limit for the ideal reference"
+        )
     if declared["creg"] > max_qubits:
         raise CircuitError("too_many_clbits", f"the program declares more than {max_qubits} classical bits")
     return sizes

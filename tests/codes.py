@@ -10,7 +10,9 @@ PACKAGES = ("aura", "actors", "quantum", "lattice", "negotiation", "deployments"
 
 
 def _trees() -> dict[Path, ast.Module]:
-    return {path: ast.parse(path.read_text(), str(path)) for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
+    return {
+        path: ast.parse(path.read_text(), str(path)) for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+    }
 
 
 def _bases(trees: dict[Path, ast.Module]) -> dict[str, set[str]]:
@@ -26,7 +28,9 @@ def exception_classes() -> dict[str, bool]:
     """Every exception class the product defines, and whether it derives from `AuraError`."""
     bases = _bases(_trees())
     rooted = _error_classes(bases)
-    builtin = {name for name in dir(__builtins__ if isinstance(__builtins__, dict) else __builtins__)}
+    import builtins
+
+    builtin = set(dir(builtins))
     exceptions = {"Exception", "BaseException"} | {n for n in builtin if n.endswith(("Error", "Exception"))}
     found: set[str] = set()
     while True:
@@ -57,12 +61,19 @@ def raised_codes() -> dict[str, list[str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name in classes:
                 for item in node.body:
-                    if (isinstance(item, ast.Assign) and any(getattr(t, "id", "") == "default_code" for t in item.targets)
-                            and isinstance(item.value, ast.Constant)):
+                    if (
+                        isinstance(item, ast.Assign)
+                        and any(getattr(t, "id", "") == "default_code" for t in item.targets)
+                        and isinstance(item.value, ast.Constant)
+                    ):
                         codes.setdefault(item.value.value, []).append(where)
             elif isinstance(node, ast.Call):
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                if name in classes and node.args and isinstance(node.args[0], ast.Constant) \
-                        and isinstance(node.args[0].value, str):
+                if (
+                    name in classes
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
                     codes.setdefault(node.args[0].value, []).append(where)
     return codes

@@ -25,8 +25,18 @@ from aura.settings.section import Section, conventional
 from aura.settings.sources import FlatVariables, Origin, dotenv, lookup, variables
 
 __all__ = [
-    "AuthSettings", "BillingSettings", "LatticeSettings", "LimitSettings", "NegotiationSettings", "PriceTable",
-    "QuantumSettings", "Section", "Setting", "Settings", "describe", "get_settings",
+    "AuthSettings",
+    "BillingSettings",
+    "LatticeSettings",
+    "LimitSettings",
+    "NegotiationSettings",
+    "PriceTable",
+    "QuantumSettings",
+    "Section",
+    "Setting",
+    "Settings",
+    "describe",
+    "get_settings",
 ]
 
 
@@ -35,12 +45,17 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    data_dir: Path = Field(default=Path("~/.aura"), description="Where the embedded database, secrets and run "
-                           "outputs live.")
+    data_dir: Path = Field(
+        default=Path("~/.aura"), description="Where the embedded database, secrets and run outputs live."
+    )
     database_url: SecretStr | None = Field(
-        default=None, description="PostgreSQL with pgvector; unset starts the embedded server in {data_dir}/pg.")
+        default=None, description="PostgreSQL with pgvector; unset starts the embedded server in {data_dir}/pg."
+    )
     ray_address: str | None = Field(
-        default=None, description="Join this Ray cluster instead of starting one.", **conventional("RAY_ADDRESS"))
+        default=None,
+        description="Join this Ray cluster instead of starting one.",
+        json_schema_extra=conventional("RAY_ADDRESS"),
+    )
     serve_host: str = Field(default="127.0.0.1", description="Address the API answers on.")
     serve_port: int = Field(default=8000, ge=1, le=65535, description="Port the API answers on.")
     serve_ingress: Literal["direct", "proxy"] = Field(
@@ -49,21 +64,29 @@ class Settings(BaseSettings):
         "`proxy`: Serve's HTTP proxy answers there and forwards each request to the replica over Ray.",
     )
     dashboard_port: int = Field(default=8265, ge=1, le=65535, description="Port of the Ray dashboard `aura up` starts.")
-    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$",
-                           description="Least severe log level written.")
+    log_level: str = Field(
+        default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$", description="Least severe log level written."
+    )
 
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer tokens.")
     limits: LimitSettings = Field(default_factory=LimitSettings, description="Rate limits and size caps.")
     billing: BillingSettings = Field(default_factory=BillingSettings, description="The Stripe sync.")
     prices: PriceTable = Field(default_factory=PriceTable, description="Unit prices of billable events, in USD.")
     quantum: QuantumSettings = Field(default_factory=QuantumSettings, description="Circuits, backends, IBM access.")
-    negotiation: NegotiationSettings = Field(default_factory=NegotiationSettings, description="The negotiation "
-                                             "service.")
+    negotiation: NegotiationSettings = Field(
+        default_factory=NegotiationSettings, description="The negotiation service."
+    )
     lattice: LatticeSettings = Field(default_factory=LatticeSettings, description="The cognitive lattice.")
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   **_: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Values given to the constructor first, then each field's variables (`aura.settings.sources`)."""
         return init_settings, FlatVariables(settings_cls)
 
@@ -107,8 +130,9 @@ def describe(settings: Settings) -> list[Setting]:
         holder = settings if variable.section is None else getattr(settings, variable.section)
         _, origin = lookup(variable, environment, file)
         name = variable.name if variable.section is None else f"{variable.section}.{variable.name}"
-        lines.append(Setting(name=name, variable=variable.names[0], value=_shown(getattr(holder, variable.name)),
-                             origin=origin))
+        lines.append(
+            Setting(name=name, variable=variable.names[0], value=_shown(getattr(holder, variable.name)), origin=origin)
+        )
     return lines
 
 

@@ -16,8 +16,10 @@ class BillingSettings(Section):
     """How the ledger reaches Stripe: the key, meter event names, API base, pacing and retry backoff."""
 
     stripe_secret_key: SecretStr | None = Field(
-        default=None, description="Stripe secret key; unset keeps usage in the ledger only.",
-        **conventional("STRIPE_SECRET_KEY"))
+        default=None,
+        description="Stripe secret key; unset keeps usage in the ledger only.",
+        json_schema_extra=conventional("STRIPE_SECRET_KEY"),
+    )
     stripe_event_prefix: str = Field(default="aura_", description="Meter event name = prefix + event type.")
     stripe_api_base: str | None = Field(default=None, description="Another Stripe API base (a proxy, a test server).")
     stripe_sync_interval_s: float = Field(default=10.0, gt=0, description="Pause between sync passes when idle.")

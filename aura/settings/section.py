@@ -16,5 +16,5 @@ class Section(BaseModel):
 
 
 def conventional(*names: str) -> dict[str, Any]:
-    """`Field` arguments naming the other variables a field answers to (a provider's usual one, say)."""
-    return {"json_schema_extra": {"env_aliases": list(names)}}
+    """A field's `json_schema_extra` naming the other variables it answers to (a provider's usual one, say)."""
+    return {"env_aliases": list(names)}

@@ -28,7 +28,7 @@ def start(pgdata: Path) -> str:
 def stop(pgdata: Path, timeout_s: float = 15.0) -> None:
     """Stop the embedded server in `pgdata` (a fast shutdown), if it is running."""
     info = PostmasterInfo.read_from_pgdata(pgdata)
-    if info is None or not info.is_running():
+    if info is None or not info.is_running() or info.process is None:
         return
     # SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected, data is flushed.
     info.process.send_signal(signal.SIGINT)

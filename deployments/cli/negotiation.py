@@ -16,8 +16,8 @@ def catalog_load(
     import asyncpg
     from pgvector.asyncpg import register_vector
 
-    from deployments.runtime import start_database
     from aura.settings import get_settings
+    from deployments.runtime import start_database
     from negotiation.catalog import Catalog, read_catalog_file
     from negotiation.embedding import embedder_from_settings
 
@@ -47,7 +47,9 @@ def agent(
     budget: float = typer.Option(..., "--budget", min=0.01, help="The most the agent will pay."),
     query: str = typer.Option(..., "--query", help="What to look for in the catalog."),
     api: str | None = typer.Option(None, "--api", help="API base URL (default: the running `aura up`)."),
-    key: str | None = typer.Option(None, "--key", envvar="AURA_AGENT_KEY", help="Ed25519 seed, hex (default: a new key)."),
+    key: str | None = typer.Option(
+        None, "--key", envvar="AURA_AGENT_KEY", help="Ed25519 seed, hex (default: a new key)."
+    ),
     opening: float = typer.Option(0.6, "--opening", min=0.05, max=1.0, help="First bid as a share of the budget."),
 ) -> None:
     """An autonomous buyer: search, bid, answer counters within the budget, and print each step."""

@@ -9,8 +9,9 @@ import typer
 from aura.settings import describe, get_settings
 
 
-def config(as_json: bool = typer.Option(False, "--json", help="Print a JSON list of name, variable, value, origin.")
-           ) -> None:
+def config(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of name, variable, value, origin."),
+) -> None:
     """Print every setting with its variable, its value (secrets masked) and where it came from."""
     lines = describe(get_settings())
     if as_json:

@@ -8,6 +8,7 @@ Parquet and plotting load only when a simulation runs.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,7 +100,7 @@ def simulate(
     started_ray = not ray.is_initialized()
     if started_ray:
         # With RAY_ADDRESS (or under `ray job submit`) this joins that cluster; otherwise it starts one.
-        ray.init(address=get_settings().ray_address, logging_level="WARNING", log_to_driver=False)
+        ray.init(address=get_settings().ray_address, logging_level=logging.WARNING, log_to_driver=False)
     from negotiation.simulate.run import execute
 
     try:

@@ -56,7 +56,10 @@ def status() -> None:
     except httpx.HTTPError as exc:
         typer.echo(f"Aura process {endpoints.pid} is alive but the API does not answer: {exc}")
         raise typer.Exit(1) from None
-    typer.echo(json.dumps({"pid": endpoints.pid, "api": endpoints.api, "dashboard": endpoints.dashboard,
-                           "health": health}, indent=2))
+    typer.echo(
+        json.dumps(
+            {"pid": endpoints.pid, "api": endpoints.api, "dashboard": endpoints.dashboard, "health": health}, indent=2
+        )
+    )
     if answer.status_code != 200:
         raise typer.Exit(1)

@@ -1,9 +1,9 @@
-"""The lattice's HTTP routes under `/v1/aura`: sessions, chat with the six cells, lattice, messages, traces, usage, health."""
+"""The lattice's HTTP routes under `/v1/aura`: sessions, chat, lattice, messages, traces, usage and health."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -15,13 +15,21 @@ from aura.idempotency import Refused, Stored, fingerprint
 from aura.settings import get_settings
 from aura.usage import UsageSummary
 from deployments.errors import ErrorBody
-from deployments.limits import limited_user
 from deployments.lattice import websocket
 from deployments.lattice.service import lattice_service
+from deployments.limits import limited_user
 from deployments.replica import IDEMPOTENCY_KEY
 from lattice.protocol import (
-    AgentResponse, AuraHealth, CellHealth, ChatRequest, ChatResponse, ConsciousnessMetrics, MessageOut, MessagesOut,
-    SessionOut, TracesOut,
+    AgentResponse,
+    AuraHealth,
+    CellHealth,
+    ChatRequest,
+    ChatResponse,
+    ConsciousnessMetrics,
+    MessageOut,
+    MessagesOut,
+    SessionOut,
+    TracesOut,
 )
 from lattice.service import LatticeService
 from lattice.sessions import Session
@@ -35,8 +43,9 @@ router.include_router(websocket.router)
 
 
 def _session_out(session: Session) -> SessionOut:
-    return SessionOut(session_id=session.session_id, created_at=session.created_at, status=session.status,
-                      ended_at=session.ended_at)
+    return SessionOut(
+        session_id=session.session_id, created_at=session.created_at, status=session.status, ended_at=session.ended_at
+    )
 
 
 async def _owned(svc: LatticeService, session_id: str, user: Principal) -> Session:
@@ -44,15 +53,17 @@ async def _owned(svc: LatticeService, session_id: str, user: Principal) -> Sessi
 
 
 @router.post("/sessions", response_model=SessionOut, status_code=201, responses={429: {"model": ErrorBody}})
-async def create_session(user: Principal = Depends(current_user),
-                         svc: LatticeService = Depends(lattice_service)) -> SessionOut:
+async def create_session(
+    user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
+) -> SessionOut:
     """Start a chat session owned by the caller (at most `max_sessions_per_user` active ones)."""
     return _session_out(await svc.sessions.create(user.user_id, svc.settings.max_sessions_per_user))
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionOut)
-async def end_session(session_id: str, user: Principal = Depends(current_user),
-                      svc: LatticeService = Depends(lattice_service)) -> SessionOut:
+async def end_session(
+    session_id: str, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
+) -> SessionOut:
     """End a session; later chats in it answer 409 and its WebSockets close."""
     ended = await svc.sessions.end(session_id, user.user_id)
     svc.bus.close_session(session_id)
@@ -63,10 +74,18 @@ async def end_session(session_id: str, user: Principal = Depends(current_user),
 _CHAT_LEASE_S = 1800.0
 
 
-@router.post("/chat", response_model=ChatResponse, response_model_by_alias=True,
-             responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
-async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc: LatticeService = Depends(lattice_service),
-               idempotency_key: str | None = IDEMPOTENCY_KEY) -> Any:
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    response_model_by_alias=True,
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+async def chat(
+    body: ChatRequest,
+    user: Principal = Depends(chatting_user),
+    svc: LatticeService = Depends(lattice_service),
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+) -> Any:
     """Run the prompt through the selected workflow of cells; live progress goes to the session's WebSocket.
 
     With an `Idempotency-Key`, a resend of the same request gets the first answer (billed once, run once);
@@ -82,8 +101,7 @@ async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc:
     if isinstance(claim, Refused):
         if claim.reason == "key_reused":
             raise AuraError("idempotency_key_reused", "this Idempotency-Key was used for another request")
-        raise AuraError("request_in_progress", "a chat with this Idempotency-Key is running",
-                       {"Retry-After": "5"})
+        raise AuraError("request_in_progress", "a chat with this Idempotency-Key is running", {"Retry-After": "5"})
     try:
         answer = await _chat(body, user, svc, idempotency_key)
     except BaseException:
@@ -95,57 +113,96 @@ async def chat(body: ChatRequest, user: Principal = Depends(chatting_user), svc:
 
 async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempotency_key: str | None) -> ChatResponse:
     session = await svc.sessions.active(body.session_id, user.user_id)
-    result = await svc.chat(session, body.prompt, agents_enabled=body.agents_enabled,
-                            max_iterations=body.max_iterations, temperature=body.temperature,
-                            quantum_enhanced=body.quantum_enhanced, idempotency_key=idempotency_key)
+    result = await svc.chat(
+        session,
+        body.prompt,
+        agents_enabled=body.agents_enabled,
+        max_iterations=body.max_iterations,
+        temperature=body.temperature,
+        quantum_enhanced=body.quantum_enhanced,
+        idempotency_key=idempotency_key,
+    )
     outcome = result.outcome
     quantum = result.quantum
     traces = None
     if body.include_traces:
         chat_steps = {s.step_id for s in outcome.steps}
-        traces = [e for e in await svc.traces(session)
-                  if isinstance(e.get("inputs"), dict) and e["inputs"].get("step_id") in chat_steps]
+        traces = [
+            e
+            for e in await svc.traces(session)
+            if isinstance(e.get("inputs"), dict) and e["inputs"].get("step_id") in chat_steps
+        ]
     return ChatResponse(
-        session_id=session.session_id, final_response=result.final_response,
-        agent_responses=[AgentResponse(agent_id=agent_id(s.role, session.session_id), agent_type=s.role,
-                                       response=s.response, confidence=s.confidence,
-                                       metrics={**s.metrics, "step_id": s.step_id, "iteration": s.iteration,
-                                                "verdict": None if s.verdict is None else s.verdict.as_dict(),
-                                                "error": s.error})
-                         for s in outcome.steps],
-        total_iterations=outcome.iterations, execution_time_ms=round(outcome.elapsed_ms, 3),
-        workflow=outcome.workflow.name, provider=svc.provider,
-        consciousness_metrics=None if quantum is None or quantum.metrics is None
+        session_id=session.session_id,
+        final_response=result.final_response,
+        agent_responses=[
+            AgentResponse(
+                agent_id=agent_id(s.role, session.session_id),
+                agent_type=s.role,
+                response=s.response,
+                confidence=s.confidence,
+                metrics={
+                    **s.metrics,
+                    "step_id": s.step_id,
+                    "iteration": s.iteration,
+                    "verdict": None if s.verdict is None else s.verdict.as_dict(),
+                    "error": s.error,
+                },
+            )
+            for s in outcome.steps
+        ],
+        total_iterations=outcome.iterations,
+        execution_time_ms=round(outcome.elapsed_ms, 3),
+        workflow=outcome.workflow.name,
+        provider=svc.provider,
+        consciousness_metrics=None
+        if quantum is None or quantum.metrics is None
         else ConsciousnessMetrics(**quantum.metrics),
         quantum_backend_used=None if quantum is None else quantum.backend,
-        quantum_reason=None if quantum is None else quantum.reason, traces=traces,
+        quantum_reason=None if quantum is None else quantum.reason,
+        traces=traces,
     )
 
 
 @router.get("/sessions/{session_id}/lattice", response_model=LatticeView)
-async def get_lattice(session_id: str, user: Principal = Depends(current_user),
-                      svc: LatticeService = Depends(lattice_service)) -> LatticeView:
+async def get_lattice(
+    session_id: str, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
+) -> LatticeView:
     """The session's six cells: role vectors, signatures, positions, links, and the lattice's coherence."""
     return await svc.lattice(await _owned(svc, session_id, user))
 
 
 @router.get("/sessions/{session_id}/messages", response_model=MessagesOut)
-async def get_messages(session_id: str, limit: int = Query(default=50, ge=1, le=500),
-                       before: int | None = Query(default=None, ge=1, description="A message id: older ones only."),
-                       user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)) -> MessagesOut:
+async def get_messages(
+    session_id: str,
+    limit: int = Query(default=50, ge=1, le=500),
+    before: int | None = Query(default=None, ge=1, description="A message id: older ones only."),
+    user: Principal = Depends(current_user),
+    svc: LatticeService = Depends(lattice_service),
+) -> MessagesOut:
     """The session's messages, newest first, a page at a time."""
     session = await _owned(svc, session_id, user)
     found = await svc.sessions.messages(session.session_id, limit + 1, before)
     page = found[:limit]
-    return MessagesOut(session_id=session_id,
-                       messages=[MessageOut(**m.__dict__) for m in page], has_more=len(found) > limit,
-                       next_before=page[-1].message_id if len(found) > limit else None)
+    return MessagesOut(
+        session_id=session_id,
+        messages=[MessageOut(**m.__dict__) for m in page],
+        has_more=len(found) > limit,
+        next_before=page[-1].message_id if len(found) > limit else None,
+    )
 
 
-@router.get("/sessions/{session_id}/traces", response_model=TracesOut,
-            responses={200: {"content": {"application/x-ndjson": {}}}})
-async def get_traces(session_id: str, format: Literal["json", "jsonl"] = "json",
-                     user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)) -> Any:
+@router.get(
+    "/sessions/{session_id}/traces",
+    response_model=TracesOut,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def get_traces(
+    session_id: str,
+    format: Literal["json", "jsonl"] = "json",
+    user: Principal = Depends(current_user),
+    svc: LatticeService = Depends(lattice_service),
+) -> Any:
     """Every step of every cell in the session: inputs, outputs, timing, errors."""
     events = await svc.traces(await _owned(svc, session_id, user))
     if format == "jsonl":
@@ -154,8 +211,12 @@ async def get_traces(session_id: str, format: Literal["json", "jsonl"] = "json",
 
 
 @router.get("/usage", response_model=UsageSummary)
-async def get_usage(start_date: datetime | None = None, end_date: datetime | None = None,
-                    user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)) -> UsageSummary:
+async def get_usage(
+    start_date: datetime | None = None,
+    end_date: datetime | None = None,
+    user: Principal = Depends(current_user),
+    svc: LatticeService = Depends(lattice_service),
+) -> UsageSummary:
     """The caller's billable usage in [start_date, end_date), priced by the configured table."""
     if start_date is not None and end_date is not None and end_date <= start_date:
         raise AuraError("invalid_period", "end_date must be after start_date")
@@ -165,7 +226,7 @@ async def get_usage(start_date: datetime | None = None, end_date: datetime | Non
 def _utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 @router.get("/health", response_model=AuraHealth)
@@ -173,7 +234,10 @@ async def aura_health(svc: LatticeService = Depends(lattice_service)) -> AuraHea
     """Whether every cell host answers, which provider runs, and what quantum and billing can do."""
     alive = await svc.directory.alive()
     cells = [CellHealth(role=role, host=svc.directory.groups[role].names[0], alive=ok) for role, ok in alive.items()]
-    return AuraHealth(status="ok" if all(alive.values()) else "degraded", provider=svc.provider, cells=cells,
-                      quantum_available=svc.quantum.available,
-                      billing="stripe" if get_settings().billing.stripe_secret_key is not None else "ledger_only")
-
+    return AuraHealth(
+        status="ok" if all(alive.values()) else "degraded",
+        provider=svc.provider,
+        cells=cells,
+        quantum_available=svc.quantum.available,
+        billing="stripe" if get_settings().billing.stripe_secret_key is not None else "ledger_only",
+    )

@@ -48,7 +48,7 @@ _RECHECK_S = 30.0
 def _credentials(websocket: WebSocket, query_token: str | None) -> tuple[str | None, str | None]:
     """The connection's token (from its subprotocols, else the query) and the subprotocol to accept."""
     offered: list[str] = list(websocket.scope.get("subprotocols") or [])
-    carried = next((p[len(BEARER_PREFIX):] for p in offered if p.startswith(BEARER_PREFIX)), None)
+    carried = next((p[len(BEARER_PREFIX) :] for p in offered if p.startswith(BEARER_PREFIX)), None)
     return carried or query_token, SUBPROTOCOL if SUBPROTOCOL in offered else None
 
 
@@ -67,10 +67,12 @@ async def _send_events(websocket: WebSocket, subscription: Subscription) -> None
             await websocket.close(code=code, reason=closing.reason.replace("_", " "))
             return
         if subscription.overflowed:
-            await websocket.send_text(ErrorEvent(
-                code="slow_consumer",
-                detail=f"the client fell {queue.maxsize} events behind; {subscription.dropped} dropped",
-            ).model_dump_json())
+            await websocket.send_text(
+                ErrorEvent(
+                    code="slow_consumer",
+                    detail=f"the client fell {queue.maxsize} events behind; {subscription.dropped} dropped",
+                ).model_dump_json()
+            )
             await websocket.close(code=TRY_AGAIN_LATER, reason="slow consumer")
             return
         getter = asyncio.ensure_future(queue.get())
@@ -153,16 +155,25 @@ async def session_events(websocket: WebSocket, session_id: str | None = None, to
             try:
                 message = ClientMessage.model_validate(json.loads(receiver.result()))
             except (json.JSONDecodeError, ValidationError):
-                subscription.offer(ErrorEvent(code="invalid_message",
-                                              detail="send {\"type\": \"ping\" | \"subscribe_lattice\" | \"unsubscribe_lattice\"}"))
+                subscription.offer(
+                    ErrorEvent(
+                        code="invalid_message",
+                        detail='send {"type": "ping" | "subscribe_lattice" | "unsubscribe_lattice"}',
+                    )
+                )
                 continue
             if message.type == "ping":
                 subscription.offer(Pong())
             elif message.type == "subscribe_lattice":
                 subscription.lattice = True
                 if time.monotonic() - last_lattice < svc.settings.ws_lattice_interval_s:
-                    subscription.offer(ErrorEvent(code="throttled", detail="lattice snapshots are given at most "
-                                                  f"every {svc.settings.ws_lattice_interval_s} s; updates follow"))
+                    subscription.offer(
+                        ErrorEvent(
+                            code="throttled",
+                            detail="lattice snapshots are given at most "
+                            f"every {svc.settings.ws_lattice_interval_s} s; updates follow",
+                        )
+                    )
                     continue
                 await _send_lattice(svc, subscription, principal.user_id)
                 last_lattice = time.monotonic()  # from the end of a snapshot: a slow one spaces the next further

@@ -13,27 +13,61 @@ from dataclasses import dataclass, field
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _MODAL = re.compile(r"\b(must|should|shall|needs? to|has to|have to|required?|requires|want|wants|need)\b", re.I)
-_QUANTITY = re.compile(r"\b\d[\d,.]*\s*(ms|s|sec|seconds?|minutes?|hours?|days?|%|percent|users?|requests?|rps|qps|"
-                       r"mb|gb|tb|kb|items?|rows?|records?|connections?|nodes?|replicas?)\b", re.I)
+_QUANTITY = re.compile(
+    r"\b\d[\d,.]*\s*(ms|s|sec|seconds?|minutes?|hours?|days?|%|percent|users?|requests?|rps|qps|"
+    r"mb|gb|tb|kb|items?|rows?|records?|connections?|nodes?|replicas?)\b",
+    re.I,
+)
 
 # (component, words that signal it, what it is responsible for)
 _COMPONENTS: list[tuple[str, tuple[str, ...], str]] = [
-    ("HTTP API", ("api", "rest", "endpoint", "http", "fastapi", "flask", "route"), "request/response contract, validation, status codes"),
-    ("WebSocket channel", ("websocket", "realtime", "real-time", "stream", "streaming", "push"), "connection lifecycle, message framing, backpressure"),
-    ("persistence", ("database", "db", "postgres", "sql", "store", "persist", "table", "sqlite", "storage"), "schema, migrations, transactions"),
+    (
+        "HTTP API",
+        ("api", "rest", "endpoint", "http", "fastapi", "flask", "route"),
+        "request/response contract, validation, status codes",
+    ),
+    (
+        "WebSocket channel",
+        ("websocket", "realtime", "real-time", "stream", "streaming", "push"),
+        "connection lifecycle, message framing, backpressure",
+    ),
+    (
+        "persistence",
+        ("database", "db", "postgres", "sql", "store", "persist", "table", "sqlite", "storage"),
+        "schema, migrations, transactions",
+    ),
     ("cache", ("cache", "redis", "memoize"), "what is cached, invalidation, expiry"),
-    ("background jobs", ("queue", "worker", "job", "background", "schedule", "cron", "batch"), "retries, idempotency, scheduling"),
-    ("authentication", ("auth", "login", "token", "jwt", "oauth", "password", "permission"), "identity, sessions or tokens, authorization rules"),
+    (
+        "background jobs",
+        ("queue", "worker", "job", "background", "schedule", "cron", "batch"),
+        "retries, idempotency, scheduling",
+    ),
+    (
+        "authentication",
+        ("auth", "login", "token", "jwt", "oauth", "password", "permission"),
+        "identity, sessions or tokens, authorization rules",
+    ),
     ("user interface", ("ui", "frontend", "page", "form", "dashboard", "react", "html"), "views, state, accessibility"),
     ("command line", ("cli", "command", "terminal", "argparse", "typer"), "commands, flags, exit codes"),
-    ("external integration", ("webhook", "third-party", "integrate", "integration", "stripe", "slack", "email"), "client, timeouts, retries, failure modes"),
-    ("data processing", ("parse", "csv", "json", "transform", "etl", "pipeline", "report", "analy"), "input formats, validation, output shape"),
+    (
+        "external integration",
+        ("webhook", "third-party", "integrate", "integration", "stripe", "slack", "email"),
+        "client, timeouts, retries, failure modes",
+    ),
+    (
+        "data processing",
+        ("parse", "csv", "json", "transform", "etl", "pipeline", "report", "analy"),
+        "input formats, validation, output shape",
+    ),
     ("tests", ("test", "tests", "testing", "pytest", "coverage"), "unit and integration tests of each part"),
 ]
 
 _QUESTIONS: list[tuple[tuple[str, ...], str]] = [
     (("python", "javascript", "typescript", "go", "rust", "java"), "Which language and runtime should it use?"),
-    (("user", "users", "request", "requests", "scale", "load", "concurrent"), "What load must it handle (users, requests per second, data size)?"),
+    (
+        ("user", "users", "request", "requests", "scale", "load", "concurrent"),
+        "What load must it handle (users, requests per second, data size)?",
+    ),
     (("database", "db", "store", "persist", "memory", "file"), "Where does state live, and must it survive restarts?"),
     (("auth", "token", "login", "public", "private"), "Who may use it, and how are they authenticated?"),
     (("error", "fail", "retry", "timeout"), "How should failures be reported and retried?"),
@@ -75,9 +109,20 @@ def decompose(request: str) -> Decomposition:
         result.components.append(("tests", "unit and integration tests of each part"))
         names.append("tests")
     # Data first, then logic, then the interfaces that expose it, then tests that pin it down.
-    order = {"persistence": 0, "authentication": 1, "data processing": 2, "core module": 2, "cache": 3,
-             "background jobs": 3, "external integration": 3, "HTTP API": 4, "WebSocket channel": 5,
-             "command line": 5, "user interface": 6, "tests": 7}
+    order = {
+        "persistence": 0,
+        "authentication": 1,
+        "data processing": 2,
+        "core module": 2,
+        "cache": 3,
+        "background jobs": 3,
+        "external integration": 3,
+        "HTTP API": 4,
+        "WebSocket channel": 5,
+        "command line": 5,
+        "user interface": 6,
+        "tests": 7,
+    }
     for component in sorted(names, key=lambda n: order.get(n, 4)):
         if component == "tests":
             result.steps.append("Write end-to-end tests across the components")

@@ -27,6 +27,11 @@ class FixResult:
     remaining: list[Finding] = field(default_factory=list)
 
 
+def _indent(line: str) -> str:
+    """The whitespace a source line starts with."""
+    return line[: len(line) - len(line.lstrip())]
+
+
 def _fix_bare_excepts(lines: list[str], tree: ast.AST, applied: list[str]) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler) and node.type is None:
@@ -39,15 +44,16 @@ def _fix_bare_excepts(lines: list[str], tree: ast.AST, applied: list[str]) -> No
 
 def _fix_unused_imports(lines: list[str], tree: ast.Module, unused: set[str], applied: list[str]) -> None:
     # Bottom-up, so earlier line numbers stay valid while lines are replaced.
-    for node in sorted((n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))),
-                       key=lambda n: n.lineno, reverse=True):
+    for node in sorted(
+        (n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))), key=lambda n: n.lineno, reverse=True
+    ):
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
             continue
         keep = [a for a in node.names if (a.asname or a.name).split(".")[0] not in unused or a.name == "*"]
         if len(keep) == len(node.names):
             continue
         dropped = [a.name for a in node.names if a not in keep]
-        indent = re.match(r"\s*", lines[node.lineno - 1]).group(0)
+        indent = _indent(lines[node.lineno - 1])
         start, end = node.lineno - 1, (node.end_lineno or node.lineno)
         if keep:
             rebuilt = ast.unparse(type(node)(**{**{f: getattr(node, f) for f in node._fields}, "names": keep}))
@@ -66,8 +72,10 @@ def _fix_mutable_defaults(source: str, applied: list[str]) -> str:
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 positional = node.args.posonlyargs + node.args.args
-                pairs = list(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults))
-                pairs += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
+                defaulted = positional[len(positional) - len(node.args.defaults) :]
+                pairs = list(zip(defaulted, node.args.defaults, strict=True))
+                keyword = zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+                pairs += [(a, d) for a, d in keyword if d is not None]
                 mutable = [(a, d) for a, d in pairs if _mutable(d) and d.lineno == d.end_lineno]
                 if mutable:
                     target = (node, mutable)
@@ -76,18 +84,23 @@ def _fix_mutable_defaults(source: str, applied: list[str]) -> str:
             return source
         node, mutable = target
         body_first = node.body[0]
-        has_doc = isinstance(body_first, ast.Expr) and isinstance(body_first.value, ast.Constant) \
+        has_doc = (
+            isinstance(body_first, ast.Expr)
+            and isinstance(body_first.value, ast.Constant)
             and isinstance(body_first.value.value, str)
+        )
         anchor = node.body[1] if has_doc and len(node.body) > 1 else body_first
-        insert_at = (body_first.end_lineno or body_first.lineno) if has_doc and len(node.body) == 1 else anchor.lineno - 1
-        indent = re.match(r"\s*", lines[anchor.lineno - 1]).group(0)
+        insert_at = (
+            (body_first.end_lineno or body_first.lineno) if has_doc and len(node.body) == 1 else anchor.lineno - 1
+        )
+        indent = _indent(lines[anchor.lineno - 1])
         guards: list[str] = []
         # Right to left within a line, so earlier column offsets stay valid.
         for arg, default in sorted(mutable, key=lambda p: (p[1].lineno, p[1].col_offset), reverse=True):
             row = default.lineno - 1
             text = lines[row]
-            value = text[default.col_offset:default.end_col_offset]
-            lines[row] = text[:default.col_offset] + "None" + text[default.end_col_offset:]
+            value = text[default.col_offset : default.end_col_offset]
+            lines[row] = text[: default.col_offset] + "None" + text[default.end_col_offset :]
             guards[:0] = [f"{indent}if {arg.arg} is None:", f"{indent}    {arg.arg} = {value}"]
             applied.append(f"line {default.lineno}: default of '{arg.arg}' {value} → None, created per call")
         lines[insert_at:insert_at] = guards
@@ -111,8 +124,13 @@ def apply_fixes(source: str) -> FixResult:
     tree = ast.parse(source)
     if any(f.rule == "bare-except" for f in findings):
         _fix_bare_excepts(lines, tree, applied)
-    unused = {m.group(1).split(".")[0] for f in findings if f.rule == "unused-import"
-              for m in [re.match(r"'([^']+)'", f.message)] if m}
+    unused = {
+        m.group(1).split(".")[0]
+        for f in findings
+        if f.rule == "unused-import"
+        for m in [re.match(r"'([^']+)'", f.message)]
+        if m
+    }
     if unused:
         # Map module paths to the local names they bind, as the check reported the imported path.
         local = set()

@@ -26,13 +26,14 @@ def merge(contributions: tuple[Contribution, ...] | list[Contribution]) -> list[
     code_index = max((i for i, c in enumerate(order) if c.code), default=None)
     review_after = None
     if code_index is not None:
-        review_after = next((c for c in reversed(order[code_index + 1:]) if c.verdict is not None), None)
+        review_after = next((c for c in reversed(order[code_index + 1 :]) if c.verdict is not None), None)
     elif any(c.verdict is not None for c in order):
         review_after = next(c for c in reversed(order) if c.verdict is not None)
     if review_after is not None and review_after.verdict is not None:
         verdict = review_after.verdict
-        lines = [f"## Review outcome\nThe latest review (iteration {review_after.iteration}) says "
-                 f"**{verdict.decision}**."]
+        lines = [
+            f"## Review outcome\nThe latest review (iteration {review_after.iteration}) says **{verdict.decision}**."
+        ]
         if verdict.findings:
             lines.append(" Open findings (checked by static analysis):")
             lines.extend(f"\n- line {f.line}: {f.rule}: {f.message}" for f in verdict.findings)
@@ -40,8 +41,10 @@ def merge(contributions: tuple[Contribution, ...] | list[Contribution]) -> list[
     if code_index is not None:
         final = order[code_index]
         label = "reviewed" if review_after is not None else "not reviewed after its last change"
-        sections.append(f"## Final code ({final.role}, iteration {final.iteration}, {label})\n"
-                        f"```python\n{final.code.rstrip()}\n```\n")
+        sections.append(
+            f"## Final code ({final.role}, iteration {final.iteration}, {label})\n"
+            f"```python\n{(final.code or '').rstrip()}\n```\n"
+        )
     for role, contribution in latest.items():
         sections.append(f"## From the {role} (iteration {contribution.iteration})\n{_excerpt(contribution.text)}\n")
     return sections

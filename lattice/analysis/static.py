@@ -17,11 +17,23 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 _SECRET_NAME = re.compile(r"(passw(or)?d|secret|token|api_?key|private_?key|access_?key|credential)", re.I)
-_SECRET_VALUE = re.compile(r"^(sk-[A-Za-z0-9_-]{16,}|sk_(live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}"
-                           r"|xox[abpr]-[A-Za-z0-9-]{10,})$")
+_SECRET_VALUE = re.compile(
+    r"^(sk-[A-Za-z0-9_-]{16,}|sk_(live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}"
+    r"|xox[abpr]-[A-Za-z0-9-]{10,})$"
+)
 _MUTABLE_CALLS = {"list", "dict", "set", "bytearray", "defaultdict", "deque", "OrderedDict"}
-_BUILTINS = set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__package__", "__builtins__",
-                                   "__loader__", "__path__", "__annotations__", "__class__"}
+_BUILTINS = set(dir(builtins)) | {
+    "__file__",
+    "__name__",
+    "__doc__",
+    "__spec__",
+    "__package__",
+    "__builtins__",
+    "__loader__",
+    "__path__",
+    "__annotations__",
+    "__class__",
+}
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,9 @@ def _loaded_names(tree: ast.AST) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
             if isinstance(node.value, (ast.List, ast.Tuple)):
-                loaded.update(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+                loaded.update(
+                    e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                )
     # Names inside string annotations are uses too.
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
@@ -98,29 +112,60 @@ def check(source: str) -> list[Finding]:
                     continue
                 local = (alias.asname or alias.name).split(".")[0]
                 if local not in loaded:
-                    findings.append(Finding("unused-import", node.lineno, f"'{alias.name}' is imported but unused", "warning"))
+                    findings.append(
+                        Finding("unused-import", node.lineno, f"'{alias.name}' is imported but unused", "warning")
+                    )
         elif isinstance(node, ast.ExceptHandler) and node.type is None:
-            findings.append(Finding("bare-except", node.lineno,
-                                    "bare `except:` also catches KeyboardInterrupt and SystemExit; name the exceptions",
-                                    "warning"))
+            findings.append(
+                Finding(
+                    "bare-except",
+                    node.lineno,
+                    "bare `except:` also catches KeyboardInterrupt and SystemExit; name the exceptions",
+                    "warning",
+                )
+            )
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"eval", "exec"}:
-            findings.append(Finding(f"{node.func.id}-call", node.lineno,
-                                    f"`{node.func.id}` runs arbitrary code; parse or dispatch explicitly instead", "error"))
+            findings.append(
+                Finding(
+                    f"{node.func.id}-call",
+                    node.lineno,
+                    f"`{node.func.id}` runs arbitrary code; parse or dispatch explicitly instead",
+                    "error",
+                )
+            )
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             defaults = list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]
             for default in defaults:
                 if _is_mutable(default):
-                    findings.append(Finding("mutable-default", default.lineno,
-                                            "mutable default argument is shared between calls; default to None", "warning"))
+                    findings.append(
+                        Finding(
+                            "mutable-default",
+                            default.lineno,
+                            "mutable default argument is shared between calls; default to None",
+                            "warning",
+                        )
+                    )
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
             if isinstance(value, ast.Constant) and isinstance(value.value, str) and len(value.value) >= 8:
                 for target in targets:
-                    name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+                    name = (
+                        target.id
+                        if isinstance(target, ast.Name)
+                        else target.attr
+                        if isinstance(target, ast.Attribute)
+                        else ""
+                    )
                     if _SECRET_NAME.search(name):
-                        findings.append(Finding("hardcoded-secret", node.lineno,
-                                                f"'{name}' holds a literal secret; read it from the environment", "error"))
+                        findings.append(
+                            Finding(
+                                "hardcoded-secret",
+                                node.lineno,
+                                f"'{name}' holds a literal secret; read it from the environment",
+                                "error",
+                            )
+                        )
                         break
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SECRET_VALUE.match(node.value):
             findings.append(Finding("hardcoded-secret", node.lineno, "string literal looks like an API key", "error"))

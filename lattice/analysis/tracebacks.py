@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 _HEADER = "Traceback (most recent call last):"
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?$')
-_EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration|Group)?)"
-                        r"(?::\s?(?P<message>.*))?$")
+_EXCEPTION = re.compile(
+    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration|Group)?)"
+    r"(?::\s?(?P<message>.*))?$"
+)
 _LIBRARY = re.compile(r"(site-packages|dist-packages|/lib/python\d|<frozen |\\lib\\)")
 
 # Causes keyed by exception type; the message refines them below.
@@ -22,7 +24,8 @@ _CAUSES = {
     "ModuleNotFoundError": "the module is not installed in this environment, or its name is misspelled",
     "ImportError": "the name does not exist in that module (version mismatch or circular import)",
     "NameError": "a name is used before it is assigned, or is misspelled",
-    "UnboundLocalError": "a local variable is read before assignment (an assignment later in the function makes it local)",
+    "UnboundLocalError": "a local variable is read before assignment "
+    "(an assignment later in the function makes it local)",
     "FileNotFoundError": "the path does not exist relative to the current working directory",
     "PermissionError": "the process lacks permission for that path or port",
     "RecursionError": "a recursion has no reachable base case",
@@ -88,7 +91,9 @@ class ParsedTraceback:
         if short == "ModuleNotFoundError":
             found = re.search(r"No module named '([^']+)'", message)
             if found:
-                return f"the package providing '{found.group(1)}' is not installed in this environment (or is misspelled)"
+                return (
+                    f"the package providing '{found.group(1)}' is not installed in this environment (or is misspelled)"
+                )
         return _CAUSES.get(self.exception) or _CAUSES.get(short) or "no rule matches this exception type"
 
 
@@ -127,7 +132,7 @@ def parse_tracebacks(text: str) -> list[ParsedTraceback]:
             continue
         current = ParsedTraceback(match["type"], (match["message"] or "").strip(), frames, list(pending_chain))
         index += 1
-        rest = "\n".join(lines[index:index + 3])
+        rest = "\n".join(lines[index : index + 3])
         if "During handling of the above exception" in rest or "The above exception was the direct cause" in rest:
             pending_chain.append(f"{current.exception}: {current.message}")
         else:

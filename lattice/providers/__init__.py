@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
 from aura.loading import load
 from aura.settings import LatticeSettings
+from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
 
 _cache: dict[str, Provider] = {}
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from typing import cast
 
 import anthropic
+from anthropic.types import MessageParam
 
-from aura.settings import get_settings
+from aura.settings import LatticeSettings, get_settings
 from lattice.prompts import SYSTEM, render_task
 from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
 
@@ -58,7 +60,7 @@ class AnthropicProvider(Provider):
         self._max_retries = max_retries
 
     @classmethod
-    def from_settings(cls, settings: LatticeSettings | None = None, api_key: str | None = None) -> "AnthropicProvider":
+    def from_settings(cls, settings: LatticeSettings | None = None, api_key: str | None = None) -> AnthropicProvider:
         """A provider configured from `AURA_ANTHROPIC_*` and the core settings' API key."""
         settings = settings or get_settings().lattice
         if api_key is None:
@@ -67,7 +69,9 @@ class AnthropicProvider(Provider):
                 raise ProviderError(detail="the anthropic provider needs ANTHROPIC_API_KEY")
             api_key = secret.get_secret_value()
         client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=settings.anthropic_base_url, timeout=settings.anthropic_timeout_s,
+            api_key=api_key,
+            base_url=settings.anthropic_base_url,
+            timeout=settings.anthropic_timeout_s,
             max_retries=settings.anthropic_max_retries,
         )
         return cls(client, settings.anthropic_model, settings.anthropic_max_retries)
@@ -82,8 +86,11 @@ class AnthropicProvider(Provider):
                 # This SDK release has no `temperature` argument; the Messages API still takes the
                 # field, so it travels in the body to keep the request's temperature honoured.
                 async with self._client.messages.stream(
-                    model=self._model, max_tokens=request.max_tokens, system=SYSTEM[request.role],
-                    messages=messages, extra_body={"temperature": request.temperature},
+                    model=self._model,
+                    max_tokens=request.max_tokens,
+                    system=SYSTEM[request.role],
+                    messages=cast(list[MessageParam], messages),  # the SDK's typed dicts of these turns
+                    extra_body={"temperature": request.temperature},
                 ) as stream:
                     async for text in stream.text_stream:
                         if text:

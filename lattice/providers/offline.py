@@ -20,9 +20,11 @@ from lattice.messages import CellTask
 from lattice.providers.base import Completion, Provider, ProviderRequest
 
 HEADER = "_Provider: offline — local analysis only, no language model._\n\n"
-CANNOT_WRITE = ("The offline provider cannot write new code: it has no language model. Set ANTHROPIC_API_KEY to "
-                "have the engineer write code. Offline, it makes the mechanical fixes review findings allow "
-                "(bare except, unused imports, mutable defaults) in code you include.\n")
+CANNOT_WRITE = (
+    "The offline provider cannot write new code: it has no language model. Set ANTHROPIC_API_KEY to "
+    "have the engineer write code. Offline, it makes the mechanical fixes review findings allow "
+    "(bare except, unused imports, mutable defaults) in code you include.\n"
+)
 
 
 def _latest_code(task: CellTask) -> str | None:
@@ -82,8 +84,10 @@ class OfflineProvider(Provider):
             yield f"## Code (unchanged)\n```python\n{code.rstrip()}\n```\n"
         if result.remaining:
             unfixable = [f for f in result.remaining if f.rule not in FIXABLE]
-            yield ("## Not fixed\nThese need a decision a program cannot make offline:\n"
-                   + _findings_list(unfixable or result.remaining))
+            yield (
+                "## Not fixed\nThese need a decision a program cannot make offline:\n"
+                + _findings_list(unfixable or result.remaining)
+            )
         yield CANNOT_WRITE
 
     async def _reviewer(self, task: CellTask) -> AsyncIterator[str]:
@@ -97,27 +101,35 @@ class OfflineProvider(Provider):
         if findings:
             yield f"## Static findings ({len(findings)}, ast checks in {elapsed:.1f} ms)\n" + _findings_list(findings)
         else:
-            yield ("## Static findings\nNone: the code parses and passes every check (syntax, undefined and unused "
-                   "names, bare except, eval/exec, mutable defaults, hard-coded secrets).\n")
+            yield (
+                "## Static findings\nNone: the code parses and passes every check (syntax, undefined and unused "
+                "names, bare except, eval/exec, mutable defaults, hard-coded secrets).\n"
+            )
         yield ("Static checks cannot judge whether the code does what was asked; that needs a model or a person.\n")
 
     async def _debugger(self, task: CellTask) -> AsyncIterator[str]:
         tracebacks = parse_tracebacks(task.prompt)
         if not tracebacks:
-            yield ("## Traceback\nNo Python traceback found in the request. Paste the full traceback (from "
-                   "`Traceback (most recent call last):` to the exception line) for a frame-by-frame reading.\n")
+            yield (
+                "## Traceback\nNo Python traceback found in the request. Paste the full traceback (from "
+                "`Traceback (most recent call last):` to the exception line) for a frame-by-frame reading.\n"
+            )
         for number, parsed in enumerate(tracebacks, 1):
             lines = [f"## Exception {number}: `{parsed.exception}`" + (f": {parsed.message}" if parsed.message else "")]
             if parsed.chained:
                 lines.append("Raised while handling: " + "; ".join(f"`{c}`" for c in parsed.chained))
             for frame in parsed.frames:
                 mark = " (library)" if frame.in_library else ""
-                lines.append(f"- {frame.file}:{frame.line} in `{frame.function}`{mark}"
-                             + (f" — `{frame.source}`" if frame.source else ""))
+                lines.append(
+                    f"- {frame.file}:{frame.line} in `{frame.function}`{mark}"
+                    + (f" — `{frame.source}`" if frame.source else "")
+                )
             culprit = parsed.culprit
             if culprit is not None:
-                lines.append(f"\n**Look at** {culprit.file}:{culprit.line} in `{culprit.function}`"
-                             + (f": `{culprit.source}`" if culprit.source else ""))
+                lines.append(
+                    f"\n**Look at** {culprit.file}:{culprit.line} in `{culprit.function}`"
+                    + (f": `{culprit.source}`" if culprit.source else "")
+                )
             lines.append(f"\n**Likely cause:** {parsed.likely_cause()}\n")
             yield "\n".join(lines)
         code = python_code(task.prompt)
@@ -134,11 +146,15 @@ class OfflineProvider(Provider):
         documents = await research.ensure_index(db)
         hits = [h for h in await research.search(db, task.prompt, limit=6) if h.similarity > 0.05]
         if not hits:
-            yield (f"## Retrieval\nNothing in the {documents} indexed docstrings shares words with the request. "
-                   f"The index covers: {', '.join(research.MODULES)}.\n")
+            yield (
+                f"## Retrieval\nNothing in the {documents} indexed docstrings shares words with the request. "
+                f"The index covers: {', '.join(research.MODULES)}.\n"
+            )
             return
-        yield (f"## Docstrings matching the request\nRetrieved from {documents} docstrings of installed modules "
-               f"by shared vocabulary (hashed term vectors in pgvector, cosine similarity):\n")
+        yield (
+            f"## Docstrings matching the request\nRetrieved from {documents} docstrings of installed modules "
+            f"by shared vocabulary (hashed term vectors in pgvector, cosine similarity):\n"
+        )
         for hit in hits:
             yield f"- `{hit.qualname}` ({hit.similarity:.2f}): {hit.summary}\n"
         yield "Retrieval only quotes documentation; it does not reason about which option fits best.\n"

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import ray
 from numpy.typing import NDArray
+from ray.actor import ActorHandle
 
 from negotiation.simulate import population
 from negotiation.simulate.learning import PartyLoops
@@ -62,12 +64,13 @@ def run(
     buyer_ranges = population.ranges(scenario.buyers, shards)
     seller_ranges = population.ranges(scenario.sellers, shards)
     # SPREAD puts the hosts on as many nodes as the cluster has.
-    hosts = [
-        ShardHost.options(scheduling_strategy="SPREAD").remote(scenario, buyer_range, seller_range)
-        for buyer_range, seller_range in zip(buyer_ranges, seller_ranges)
+    # Ray types a created actor as the handle or the class; they are handles.
+    hosts: list[ActorHandle] = [
+        cast(ActorHandle, ShardHost.options(scheduling_strategy="SPREAD").remote(scenario, buyer_range, seller_range))
+        for buyer_range, seller_range in zip(buyer_ranges, seller_ranges, strict=True)
     ]
     try:
-        nodes = ray.get([host.node_id.remote() for host in hosts])
+        nodes: list[str] = ray.get([host.node_id.remote() for host in hosts])
         return _epochs(scenario, hosts, nodes, progress, dispatched)
     finally:
         for host in hosts:
@@ -93,11 +96,11 @@ def _epochs(
     for epoch, size in enumerate(population.epoch_sizes(scenario)):
         played = [
             host.negotiate.remote(epoch, [checkpoint], *seller_exponents)
-            for host, checkpoint in zip(hosts, checkpoints)
+            for host, checkpoint in zip(hosts, checkpoints, strict=True)
         ]
         learned = [
             host.learn.options(num_returns=3).remote(epoch, [checkpoint], *played)
-            for host, checkpoint in zip(hosts, checkpoints)
+            for host, checkpoint in zip(hosts, checkpoints, strict=True)
         ]
         if dispatched is not None:
             dispatched(epoch, hosts)

@@ -32,7 +32,7 @@ class PartyLoops:
     coordinate: NDArray[np.int64]
 
     @classmethod
-    def start(cls, strategy: NDArray) -> "PartyLoops":
+    def start(cls, strategy: NDArray) -> PartyLoops:
         """Fresh loops at each strategy's starting exponent."""
         arrays = exponent_loop(strategy)
         rows = arrays["theta"].shape[0]
@@ -52,7 +52,7 @@ class PartyLoops:
         return {name: values.copy() for name, values in asdict(self).items()}
 
     @classmethod
-    def from_state(cls, state: dict[str, NDArray]) -> "PartyLoops":
+    def from_state(cls, state: dict[str, NDArray]) -> PartyLoops:
         """Loops rebuilt from `state()` (copied, so read-only buffers from the object store are fine)."""
         return cls(**{name: np.array(values) for name, values in state.items()})
 
@@ -81,10 +81,19 @@ class PartyLoops:
         moving = np.flatnonzero(~np.isnan(w2))
         if moving.size:
             # step_rows works in place; fancy indexing copies, so step the subset and write it back.
-            sub = {name: getattr(self, name)[moving] for name in ("theta", "direction", "step", "last_w2", "coordinate")}
+            sub = {
+                name: getattr(self, name)[moving] for name in ("theta", "direction", "step", "last_w2", "coordinate")
+            }
             step_rows(
-                sub["theta"], sub["direction"], sub["step"], sub["last_w2"], w2[moving], sub["coordinate"],
-                self.lower[moving], self.upper[moving], self.min_step[moving],
+                sub["theta"],
+                sub["direction"],
+                sub["step"],
+                sub["last_w2"],
+                w2[moving],
+                sub["coordinate"],
+                self.lower[moving],
+                self.upper[moving],
+                self.min_step[moving],
             )
             for name, values in sub.items():
                 getattr(self, name)[moving] = values

@@ -112,7 +112,7 @@ class Metrics(BaseModel):
 
 
 def _ratio(numerator: NDArray, denominator: NDArray) -> list[float | None]:
-    return [float(n / d) if d > 0 else None for n, d in zip(numerator, denominator)]
+    return [float(n / d) if d > 0 else None for n, d in zip(numerator, denominator, strict=True)]
 
 
 def grouped(outcomes: Outcomes, group: NDArray[np.int64], groups: int) -> list[OutcomeMetrics]:
@@ -136,7 +136,7 @@ def grouped(outcomes: Outcomes, group: NDArray[np.int64], groups: int) -> list[O
         values = np.ones(group.size) if weights is None else weights
         if where is not None:
             values = np.where(where, values, 0.0)
-        return np.bincount(group, weights=values, minlength=groups)
+        return np.bincount(group, weights=values, minlength=groups).astype(np.float64)
 
     count = total()
     agreements = total(where=agreed)
@@ -155,7 +155,9 @@ def grouped(outcomes: Outcomes, group: NDArray[np.int64], groups: int) -> list[O
     }
     return [
         OutcomeMetrics(
-            negotiations=int(count[g]), agreements=int(agreements[g]), **{name: values[g] for name, values in columns.items()}
+            negotiations=int(count[g]),
+            agreements=int(agreements[g]),
+            **{name: values[g] for name, values in columns.items()},
         )
         for g in range(groups)
     ]
@@ -173,7 +175,9 @@ def pair_metrics(outcomes: Outcomes) -> list[PairMetrics]:
     found = grouped(outcomes, code, kinds * kinds)
     return [
         PairMetrics(
-            buyer_strategy=Strategy(g // kinds).label, seller_strategy=Strategy(g % kinds).label, **found[g].model_dump()
+            buyer_strategy=Strategy(g // kinds).label,
+            seller_strategy=Strategy(g % kinds).label,
+            **found[g].model_dump(),
         )
         for g in range(kinds * kinds)
         if found[g].negotiations
@@ -187,4 +191,3 @@ def w2_stats(w2: NDArray) -> W2Stats:
         return W2Stats(parties=0, mean=None, p50=None, p90=None)
     p50, p90 = np.percentile(finite, [50, 90])
     return W2Stats(parties=int(finite.size), mean=float(finite.mean()), p50=float(p50), p90=float(p90))
-

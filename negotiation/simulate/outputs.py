@@ -8,15 +8,15 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from negotiation.simulate.engine import RunResult  # noqa: E402
-from negotiation.simulate.metrics import buyer_utility, seller_utility  # noqa: E402
-from negotiation.simulate.summary import Summary  # noqa: E402
-from negotiation.strategies import Strategy  # noqa: E402
+from negotiation.simulate.engine import RunResult
+from negotiation.simulate.metrics import buyer_utility, seller_utility
+from negotiation.simulate.summary import Summary
+from negotiation.strategies import Strategy
 
 SUMMARY = "summary.json"
 PARTIES = "parties.parquet"
@@ -37,7 +37,7 @@ def write(result: RunResult, summary: Summary, directory: Path) -> list[Path]:
 
 
 def party_table(result: RunResult) -> pa.Table:
-    """One row per party: side, id, strategy, prices, exponent before and after, outcome counts, mean utility, W2 per epoch.
+    """One row per party: side, id, strategy, prices, exponent before and after, outcomes, mean utility, W2 per epoch.
 
     For a buyer the prices are its reservation and aspiration prices; for a
     seller its floor and base prices.
@@ -45,23 +45,49 @@ def party_table(result: RunResult) -> pa.Table:
     o = result.outcomes
     price = np.where(o.agreed, o.price, np.nan)
     b, s = result.buyers, result.sellers
-    return pa.concat_tables([
-        _side_table(
-            "buyer", result.buyer, b.id, b.strategy, b.reservation_price, b.aspiration_price,
-            buyer_utility(price, o.buyer_reservation_price, o.buyer_aspiration_price), o.agreed,
-            result.buyer_exponent_start, result.buyer_exponent_final, result.buyer_w2,
-        ),
-        _side_table(
-            "seller", result.seller, s.id, s.strategy, s.floor_price, s.base_price,
-            seller_utility(price, o.seller_floor_price, o.seller_base_price), o.agreed,
-            result.seller_exponent_start, result.seller_exponent_final, result.seller_w2,
-        ),
-    ])
+    return pa.concat_tables(
+        [
+            _side_table(
+                "buyer",
+                result.buyer,
+                b.id,
+                b.strategy,
+                b.reservation_price,
+                b.aspiration_price,
+                buyer_utility(price, o.buyer_reservation_price, o.buyer_aspiration_price),
+                o.agreed,
+                result.buyer_exponent_start,
+                result.buyer_exponent_final,
+                result.buyer_w2,
+            ),
+            _side_table(
+                "seller",
+                result.seller,
+                s.id,
+                s.strategy,
+                s.floor_price,
+                s.base_price,
+                seller_utility(price, o.seller_floor_price, o.seller_base_price),
+                o.agreed,
+                result.seller_exponent_start,
+                result.seller_exponent_final,
+                result.seller_w2,
+            ),
+        ]
+    )
 
 
 def _side_table(
-    side: str, party_of: np.ndarray, ids: np.ndarray, strategy: np.ndarray, reservation: np.ndarray,
-    aspiration: np.ndarray, utility: np.ndarray, agreed: np.ndarray, start: np.ndarray, final: np.ndarray,
+    side: str,
+    party_of: np.ndarray,
+    ids: np.ndarray,
+    strategy: np.ndarray,
+    reservation: np.ndarray,
+    aspiration: np.ndarray,
+    utility: np.ndarray,
+    agreed: np.ndarray,
+    start: np.ndarray,
+    final: np.ndarray,
     w2: np.ndarray,
 ) -> pa.Table:
     count = ids.size

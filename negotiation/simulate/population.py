@@ -10,13 +10,14 @@ into 64 random bits, which vectorises where a generator per row would not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
-from negotiation.simulate.scenario import PriceRange, Scenario
+from negotiation.simulate.scenario import PriceRange, Scenario, StrategyLabel
 from negotiation.strategies import Strategy
 
 
@@ -54,7 +55,7 @@ def _prices(seed: int, stream: Stream, ids: NDArray, prices: PriceRange) -> NDAr
     return (prices.low + (prices.high - prices.low) * uniform(seed, stream, ids)).astype(np.float32)
 
 
-def _strategies(seed: int, stream: Stream, ids: NDArray, mix: dict[str, float]) -> NDArray[np.int8]:
+def _strategies(seed: int, stream: Stream, ids: NDArray, mix: Mapping[StrategyLabel, float]) -> NDArray[np.int8]:
     codes = np.array([Strategy.from_label(label) for label in mix], dtype=np.int8)
     weights = np.array(list(mix.values()), dtype=np.float64)
     edges = np.cumsum(weights) / weights.sum()
@@ -65,7 +66,7 @@ def _strategies(seed: int, stream: Stream, ids: NDArray, mix: dict[str, float]) 
 
 @dataclass
 class Buyers:
-    """Buyers as columns: id, strategy code, reservation price (the most it pays), aspiration price (its opening bid)."""
+    """Buyers as columns: id, strategy code, reservation price (the most it pays), aspiration price (its first bid)."""
 
     id: NDArray[np.int64]
     strategy: NDArray[np.int8]
@@ -142,4 +143,4 @@ def seller_of(scenario: Scenario, negotiation: NDArray) -> NDArray[np.int64]:
 def ranges(count: int, parts: int) -> list[tuple[int, int]]:
     """`count` ids cut into `parts` contiguous ranges of near-equal size (some empty if parts > count)."""
     edges = [count * part // parts for part in range(parts + 1)]
-    return list(zip(edges[:-1], edges[1:]))
+    return list(zip(edges[:-1], edges[1:], strict=False))

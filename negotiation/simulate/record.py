@@ -15,7 +15,10 @@ async def started(db: asyncpg.Pool, run_id: uuid.UUID, scenario: Scenario, shard
     await db.execute(
         """INSERT INTO simulation_runs (run_id, scenario, shards, status, output_dir)
            VALUES ($1, $2::jsonb, $3, 'running', $4)""",
-        run_id, scenario.model_dump_json(), shards, output_dir,
+        run_id,
+        scenario.model_dump_json(),
+        shards,
+        output_dir,
     )
 
 
@@ -24,7 +27,8 @@ async def finished(db: asyncpg.Pool, run_id: uuid.UUID, summary_json: str) -> No
     await db.execute(
         """UPDATE simulation_runs SET status = 'finished', summary = $2::jsonb, finished_at = now()
            WHERE run_id = $1""",
-        run_id, summary_json,
+        run_id,
+        summary_json,
     )
 
 
@@ -32,7 +36,8 @@ async def failed(db: asyncpg.Pool, run_id: uuid.UUID, error: str) -> None:
     """Mark a run failed with the error that stopped it."""
     await db.execute(
         "UPDATE simulation_runs SET status = 'failed', error = $2, finished_at = now() WHERE run_id = $1",
-        run_id, error,
+        run_id,
+        error,
     )
 
 

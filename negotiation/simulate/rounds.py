@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from negotiation.strategies import Side, accepts, acceptance_threshold, next_offer
+from negotiation.strategies import Side, acceptance_threshold, accepts, next_offer
 
 #: Compact the working arrays when fewer than this share of their rows is still open.
 COMPACT_BELOW = 0.75
@@ -46,7 +46,7 @@ class Negotiations:
 
 @dataclass
 class Results:
-    """How each negotiation ended: agreed or not, in which round (0-based, −1 if none) and at what price (NaN if none)."""
+    """How each negotiation ended: agreed or not, in which round (0-based, −1 if none), at what price (NaN if none)."""
 
     agreed: NDArray[np.bool_]
     round: NDArray[np.int16]
@@ -75,8 +75,14 @@ def run(negotiations: Negotiations, deadline: int) -> Results:
         # The last round is always t = 1, where every curve reaches its reservation price.
         t = np.float32(r / (deadline - 1) if deadline > 1 else 1.0)
         bid = next_offer(
-            work["buyer_strategy"], t, work["buyer_reservation_price"], work["buyer_aspiration_price"],
-            work["buyer_exponent"], work["buyer_last"], work["seller_last"], work["seller_before"],
+            work["buyer_strategy"],
+            t,
+            work["buyer_reservation_price"],
+            work["buyer_aspiration_price"],
+            work["buyer_exponent"],
+            work["buyer_last"],
+            work["seller_last"],
+            work["seller_before"],
         ).astype(np.float32, copy=False)
         buyer_takes = live & accepts(
             work["seller_last"],
@@ -85,11 +91,19 @@ def run(negotiations: Negotiations, deadline: int) -> Results:
         )
         work["buyer_before"], work["buyer_last"] = work["buyer_last"], bid
         ask = next_offer(
-            work["seller_strategy"], t, work["seller_floor_price"], work["seller_base_price"],
-            work["seller_exponent"], work["seller_last"], work["buyer_last"], work["buyer_before"],
+            work["seller_strategy"],
+            t,
+            work["seller_floor_price"],
+            work["seller_base_price"],
+            work["seller_exponent"],
+            work["seller_last"],
+            work["buyer_last"],
+            work["buyer_before"],
         ).astype(np.float32, copy=False)
-        seller_takes = live & ~buyer_takes & accepts(
-            bid, acceptance_threshold(work["seller_strategy"], ask, work["seller_floor_price"]), Side.SELLER
+        seller_takes = (
+            live
+            & ~buyer_takes
+            & accepts(bid, acceptance_threshold(work["seller_strategy"], ask, work["seller_floor_price"]), Side.SELLER)
         )
         closed = buyer_takes | seller_takes
         if closed.any():

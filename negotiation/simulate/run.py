@@ -50,7 +50,9 @@ def execute(scenario: Scenario, shards: int | None, progress: bool = True, recor
     if record_run:
         asyncio.run(_record("started", run_id, scenario, count, str(directory)))
     try:
-        with tqdm(total=scenario.negotiations, unit="neg", unit_scale=True, disable=not progress, file=sys.stderr) as bar:
+        with tqdm(
+            total=scenario.negotiations, unit="neg", unit_scale=True, disable=not progress, file=sys.stderr
+        ) as bar:
             began = time.perf_counter()
             result = engine.run(scenario, count, progress=lambda epoch, size: bar.update(size))
             wall = time.perf_counter() - began

@@ -18,6 +18,10 @@ from aura.errors import AuraError
 StrategyLabel = Literal["boulware", "linear", "conceder", "tit-for-tat", "rule", "adaptive"]
 
 
+#: The strategies a side plays when its scenario names none, in equal shares.
+_DEFAULT_MIX: dict[StrategyLabel, float] = {"boulware": 1.0, "linear": 1.0, "conceder": 1.0}
+
+
 class PriceRange(BaseModel):
     """Prices drawn uniformly from [low, high], independently for each party."""
 
@@ -27,7 +31,7 @@ class PriceRange(BaseModel):
     high: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "PriceRange":
+    def _ordered(self) -> PriceRange:
         if self.low > self.high:
             raise ValueError(f"low {self.low} is above high {self.high}")
         return self
@@ -38,7 +42,7 @@ class _Population(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    strategies: dict[StrategyLabel, float] = Field(default_factory=lambda: {"boulware": 1, "linear": 1, "conceder": 1})
+    strategies: dict[StrategyLabel, float] = Field(default_factory=lambda: _DEFAULT_MIX.copy())
 
     @field_validator("strategies")
     @classmethod
@@ -55,6 +59,7 @@ class _Population(BaseModel):
 
 class BuyerPopulation(_Population):
     """The buyers' strategy mix (relative weights) and how their prices are drawn."""
+
     reservation_price: PriceRange = Field(
         default_factory=lambda: PriceRange(low=90, high=130), description="The most a buyer pays."
     )
@@ -63,7 +68,7 @@ class BuyerPopulation(_Population):
     )
 
     @model_validator(mode="after")
-    def _aspiration_below_reservation(self) -> "BuyerPopulation":
+    def _aspiration_below_reservation(self) -> BuyerPopulation:
         if self.aspiration_price.high > self.reservation_price.low:
             raise ValueError(
                 f"aspiration_price.high {self.aspiration_price.high} is above reservation_price.low "
@@ -74,6 +79,7 @@ class BuyerPopulation(_Population):
 
 class SellerPopulation(_Population):
     """The sellers' strategy mix (relative weights) and how their prices are drawn."""
+
     floor_price: PriceRange = Field(
         default_factory=lambda: PriceRange(low=70, high=110), description="The least a seller takes (hidden)."
     )
@@ -82,7 +88,7 @@ class SellerPopulation(_Population):
     )
 
     @model_validator(mode="after")
-    def _floor_below_base(self) -> "SellerPopulation":
+    def _floor_below_base(self) -> SellerPopulation:
         if self.floor_price.high > self.base_price.low:
             raise ValueError(
                 f"floor above base: floor_price.high {self.floor_price.high} is above base_price.low "
@@ -98,8 +104,12 @@ class Scenario(BaseModel):
 
     buyers: int = Field(default=1000, ge=1, description="Number of buyers.")
     sellers: int = Field(default=100, ge=1, description="Number of sellers.")
-    negotiations: int = Field(default=10_000, ge=1, description="Negotiations in the whole run, split evenly over epochs.")
-    deadline: int = Field(default=20, ge=1, le=32_000, description="Rounds before a negotiation ends without agreement.")
+    negotiations: int = Field(
+        default=10_000, ge=1, description="Negotiations in the whole run, split evenly over epochs."
+    )
+    deadline: int = Field(
+        default=20, ge=1, le=32_000, description="Rounds before a negotiation ends without agreement."
+    )
     epochs: int = Field(default=5, ge=1, description="Epochs; every party's W2 loop steps once between epochs.")
     seed: int = Field(default=0, ge=0)
     target_utility: float = Field(
@@ -107,10 +117,12 @@ class Scenario(BaseModel):
     )
     buyer: BuyerPopulation = Field(default_factory=BuyerPopulation)
     seller: SellerPopulation = Field(default_factory=SellerPopulation)
-    output_dir: Path | None = Field(default=None, description="Where outputs go; default {data_dir}/simulations/{run_id}.")
+    output_dir: Path | None = Field(
+        default=None, description="Where outputs go; default {data_dir}/simulations/{run_id}."
+    )
 
     @model_validator(mode="after")
-    def _enough_negotiations(self) -> "Scenario":
+    def _enough_negotiations(self) -> Scenario:
         if self.negotiations < self.epochs:
             raise ValueError(f"negotiations {self.negotiations} is fewer than epochs {self.epochs}")
         return self

@@ -55,7 +55,7 @@ class Shard:
         return {"version": self.version, "buyers": self.buyer_loops.state(), "sellers": self.seller_loops.state()}
 
     def _at(self, epoch: int, checkpoint_box: list) -> bool:
-        """Bring the state to version `epoch`, restoring the driver's checkpoint if this host lost it; True if it did."""
+        """Bring the state to version `epoch`, from the driver's checkpoint if this host lost it; whether it had to."""
         if self.version == epoch:
             return False
         checkpoint = ray.get(checkpoint_box[0]) if checkpoint_box and checkpoint_box[0] is not None else None
@@ -71,7 +71,7 @@ class Shard:
         return True
 
     def negotiate(self, epoch: int, checkpoint_box: list, *seller_exponents: NDArray) -> dict[str, NDArray]:
-        """Play the epoch's negotiations of this shard's buyers; `seller_exponents` are all shards' (none in epoch 0)."""
+        """Play the epoch's negotiations of this shard's buyers; `seller_exponents` are every shard's (none at 0)."""
         restored = self._at(epoch, checkpoint_box)
         scenario = self.scenario
         number = population.negotiations_of(scenario, epoch, *self.buyer_range)
@@ -122,9 +122,7 @@ class Shard:
 
         mine = (buyer >= self.buyer_range[0]) & (buyer < self.buyer_range[1])
         row = buyer[mine] - self.buyer_range[0]
-        buyer_score = buyer_utility(
-            price[mine], self.buyers.reservation_price[row], self.buyers.aspiration_price[row]
-        )
+        buyer_score = buyer_utility(price[mine], self.buyers.reservation_price[row], self.buyers.aspiration_price[row])
         # One sample width per side across all shards, so each party's W2 is summed the same way on any layout.
         buyer_w2 = self.buyer_loops.learn(row, number[mine], buyer_score, target, int(np.bincount(buyer).max()))
 

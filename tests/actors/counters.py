@@ -57,6 +57,6 @@ class Bouncer:
         self.batches += 1
         allowed = [i for i, (_, message) in enumerate(messages) if not (isinstance(message, int) and message < 0)]
         replies: list[Any] = [PermissionError(f"{messages[i][1]} is negative") for i in range(len(messages))]
-        for i, reply in zip(allowed, await deliver([messages[i] for i in allowed])):
+        for i, reply in zip(allowed, await deliver([messages[i] for i in allowed]), strict=True):
             replies[i] = reply * 2 if isinstance(reply, int) else reply
         return replies

@@ -81,8 +81,7 @@ async def test_a_failing_batch_raises_for_its_caller_and_the_channel_carries_on(
         channel.close()
 
 
-async def test_batches_in_flight_fail_with_host_unreachable_when_the_host_end_closes(
-        listener: ChannelListener) -> None:
+async def test_batches_in_flight_fail_with_host_unreachable_when_the_host_end_closes(listener: ChannelListener) -> None:
     channel = await HostChannel.open(await listener.start("127.0.0.1"))
     pending = channel.call([("late", 5.0)])
     await asyncio.sleep(0.1)
@@ -111,9 +110,14 @@ async def test_a_connection_without_the_token_is_closed_unanswered(listener: Cha
 
 @pytest.mark.usefixtures("ray_cluster")
 async def test_a_coalescing_group_reaches_its_host_over_the_channel_and_again_after_a_restart() -> None:
-    group = HostGroup.sharded(HostSpec(group=f"channel-{uuid.uuid4().hex[:8]}",
-                                       actor_class="tests.actors.counters:Counter", persistence="write_through"),
-                              coalesce=True)
+    group = HostGroup.sharded(
+        HostSpec(
+            group=f"channel-{uuid.uuid4().hex[:8]}",
+            actor_class="tests.actors.counters:Counter",
+            persistence="write_through",
+        ),
+        coalesce=True,
+    )
     try:
         replies = await asyncio.gather(*(group.tell("kept", 1) for _ in range(50)))
         assert sorted(replies) == list(range(1, 51))
@@ -129,7 +133,7 @@ async def test_a_coalescing_group_reaches_its_host_over_the_channel_and_again_af
         for _ in range(200):
             try:
                 pid_after = await asyncio.wait_for(group.tell("kept", "whoami"), 5)
-            except (HostUnreachable, ray.exceptions.RayActorError, asyncio.TimeoutError):
+            except (TimeoutError, HostUnreachable, ray.exceptions.RayActorError):
                 pass
             if pid_after != pid_before:
                 break

@@ -24,8 +24,12 @@ def unique_group(prefix: str) -> str:
 def counters(ray_cluster) -> HostGroup:
     """Three counter hosts shared by the module (a Ray actor costs seconds to start); tests use distinct ids."""
     group = HostGroup.sharded(
-        HostSpec(group=unique_group("counter"), actor_class="tests.actors.counters:Counter", size=3,
-                 persistence="write_through")
+        HostSpec(
+            group=unique_group("counter"),
+            actor_class="tests.actors.counters:Counter",
+            size=3,
+            persistence="write_through",
+        )
     )
     yield group
     group.kill()
@@ -59,7 +63,7 @@ async def test_tell_many_answers_in_order_with_failures_in_place(counters: HostG
     replies = await counters.tell_many(messages)
     assert isinstance(replies[10], Failure) and replies[10].actor_id == "m3"
     seen: dict[str, int] = {}
-    for (actor_id, message), reply in zip(messages, replies):
+    for (actor_id, message), reply in zip(messages, replies, strict=True):
         if message == "fail":
             continue
         seen[actor_id] = seen.get(actor_id, 0) + 1
@@ -67,15 +71,19 @@ async def test_tell_many_answers_in_order_with_failures_in_place(counters: HostG
 
 
 async def test_a_coalescing_group_sends_concurrent_tells_in_few_calls() -> None:
-    group = HostGroup.sharded(HostSpec(group=unique_group("coalesced"), actor_class="tests.actors.counters:Counter",
-                                       size=2, persistence="none"), coalesce=True)
+    group = HostGroup.sharded(
+        HostSpec(
+            group=unique_group("coalesced"), actor_class="tests.actors.counters:Counter", size=2, persistence="none"
+        ),
+        coalesce=True,
+    )
     try:
         ids = [f"c{i % 10}" for i in range(200)]
         replies = await asyncio.gather(*(group.tell(actor_id, 1) for actor_id in ids), return_exceptions=True)
         failed = await asyncio.gather(group.tell("c0", "fail"), return_exceptions=True)
         # Each actor saw its messages one at a time, in the order they were told.
         seen: dict[str, int] = {}
-        for actor_id, reply in zip(ids, replies):
+        for actor_id, reply in zip(ids, replies, strict=True):
             seen[actor_id] = seen.get(actor_id, 0) + 1
             assert reply == seen[actor_id]
         assert isinstance(failed[0], ActorFailed) and failed[0].failure.actor_id == "c0"
@@ -87,8 +95,15 @@ async def test_a_coalescing_group_sends_concurrent_tells_in_few_calls() -> None:
 
 
 async def test_an_intake_sees_every_batch_and_may_answer_for_the_actors() -> None:
-    group = HostGroup.sharded(HostSpec(group=unique_group("intake"), actor_class="tests.actors.counters:Counter",
-                                       persistence="none", intake="tests.actors.counters:Bouncer"), coalesce=True)
+    group = HostGroup.sharded(
+        HostSpec(
+            group=unique_group("intake"),
+            actor_class="tests.actors.counters:Counter",
+            persistence="none",
+            intake="tests.actors.counters:Bouncer",
+        ),
+        coalesce=True,
+    )
     try:
         assert await group.tell("i1", 5) == 10  # the counter says 5, the intake doubles it
         with pytest.raises(PermissionError, match="-3 is negative"):
@@ -136,8 +151,13 @@ async def test_idle_actors_are_saved_then_dropped_and_come_back(counters: HostGr
 
 
 async def test_idle_actors_expire_on_their_own_after_the_ttl() -> None:
-    spec = HostSpec(group=unique_group("ttl"), actor_class="tests.actors.counters:Counter",
-                    persistence="write_behind", idle_ttl_s=0.3, flush_interval_s=0.1)
+    spec = HostSpec(
+        group=unique_group("ttl"),
+        actor_class="tests.actors.counters:Counter",
+        persistence="write_behind",
+        idle_ttl_s=0.3,
+        flush_interval_s=0.1,
+    )
     group = HostGroup.sharded(spec)
     try:
         await group.tell("brief", 2)
@@ -164,7 +184,7 @@ async def test_a_killed_host_comes_back_with_its_actors_saved_state(counters: Ho
     for _ in range(200):
         try:
             pid_after = await asyncio.wait_for(counters.tell("survivor", "whoami"), 5)
-        except (ray.exceptions.RayActorError, asyncio.TimeoutError):
+        except (TimeoutError, ray.exceptions.RayActorError):
             pid_after = pid_before
         if pid_after != pid_before:
             break

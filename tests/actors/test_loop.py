@@ -36,7 +36,7 @@ def test_a_worse_w2_turns_the_coordinate_around_and_halves_its_step() -> None:
     theta = np.array([[0.5]])
     direction, step = np.array([[1.0]]), np.array([[0.2]])
     last, coordinate = np.array([np.nan]), np.array([0])
-    bounds = dict(lower=np.array([[0.0]]), upper=np.array([[1.0]]), min_step=np.array([[0.01]]))
+    bounds = {"lower": np.array([[0.0]]), "upper": np.array([[1.0]]), "min_step": np.array([[0.01]])}
     step_rows(theta, direction, step, last, np.array([0.4]), coordinate, **bounds)
     assert theta[0, 0] == pytest.approx(0.7)
     step_rows(theta, direction, step, last, np.array([0.6]), coordinate, **bounds)

@@ -40,8 +40,9 @@ def as_saved(actor: LogicalActor) -> dict:
 async def rows(db: asyncpg.Pool, actor_id: str) -> dict[str, list[int]]:
     """The item numbers stored for each log of an actor."""
     found: dict[str, list[int]] = {}
-    for row in await db.fetch("SELECT log, seq FROM actor_log WHERE kind = $1 AND actor_id = $2 ORDER BY log, seq",
-                              Notebook.kind, actor_id):
+    for row in await db.fetch(
+        "SELECT log, seq FROM actor_log WHERE kind = $1 AND actor_id = $2 ORDER BY log, seq", Notebook.kind, actor_id
+    ):
         found.setdefault(row["log"], []).append(row["seq"])
     return found
 
@@ -64,14 +65,19 @@ async def test_a_save_writes_the_new_items_and_leaves_saved_ones_alone(db) -> No
     actor = Notebook(actor_id)
     actor.receive("first")
     await store.save_many({actor_id: actor.snapshot()})
-    first_write = await db.fetchval("SELECT xmin::text FROM actor_log WHERE kind = $1 AND actor_id = $2 AND seq = 1",
-                                    Notebook.kind, actor_id)
+    first_write = await db.fetchval(
+        "SELECT xmin::text FROM actor_log WHERE kind = $1 AND actor_id = $2 AND seq = 1", Notebook.kind, actor_id
+    )
     for message in range(3):
         actor.receive(message)
         await store.save_many({actor_id: actor.snapshot()})
     # An updated row gets a new xmin; the first item was never written again.
-    assert await db.fetchval("SELECT xmin::text FROM actor_log WHERE kind = $1 AND actor_id = $2 AND seq = 1",
-                             Notebook.kind, actor_id) == first_write
+    assert (
+        await db.fetchval(
+            "SELECT xmin::text FROM actor_log WHERE kind = $1 AND actor_id = $2 AND seq = 1", Notebook.kind, actor_id
+        )
+        == first_write
+    )
 
 
 async def test_a_store_without_a_record_of_an_actor_writes_its_items_again_and_stays_consistent(db) -> None:
@@ -99,10 +105,26 @@ async def test_a_head_saved_whole_before_logs_had_rows_loads_and_moves_into_rows
     store, actor_id = StateStore(db, Notebook.kind), fresh_id()
     old = as_saved(Notebook(actor_id))
     old["memory"] = {"window": 4, "recent": [{"said": 1}, {"said": 2}], "notes": {"kept": True}}
-    old["trace"] = {"limit": 6, "events": [{"ts": 1.0, "actor_id": actor_id, "step": "note", "inputs": 1,
-                                            "outputs": None, "duration_ms": 0.0, "error": None}]}
-    await db.execute("INSERT INTO actor_state (kind, actor_id, state) VALUES ($1, $2, $3::jsonb)",
-                     Notebook.kind, actor_id, json.dumps(old))
+    old["trace"] = {
+        "limit": 6,
+        "events": [
+            {
+                "ts": 1.0,
+                "actor_id": actor_id,
+                "step": "note",
+                "inputs": 1,
+                "outputs": None,
+                "duration_ms": 0.0,
+                "error": None,
+            }
+        ],
+    }
+    await db.execute(
+        "INSERT INTO actor_state (kind, actor_id, state) VALUES ($1, $2, $3::jsonb)",
+        Notebook.kind,
+        actor_id,
+        json.dumps(old),
+    )
 
     loaded = (await store.load_many([actor_id]))[actor_id]
     assert loaded == old
@@ -124,8 +146,10 @@ async def test_saves_at_once_all_commit_and_an_actors_newest_snapshot_wins(db) -
     one.receive("older")
     older = one.snapshot()
     one.receive("newer")
-    await asyncio.gather(store.save_many({one.actor_id: older}),
-                         *(store.save_many({actor.actor_id: actor.snapshot()}) for actor in actors))
+    await asyncio.gather(
+        store.save_many({one.actor_id: older}),
+        *(store.save_many({actor.actor_id: actor.snapshot()}) for actor in actors),
+    )
 
     loaded = await StateStore(db, Notebook.kind).load_many([actor.actor_id for actor in actors])
     assert loaded == {actor.actor_id: as_saved(actor) for actor in actors}
@@ -150,8 +174,9 @@ async def test_saves_sent_together_fail_only_where_a_snapshot_cannot_be_saved(db
         actor.receive("hello")
     bad.memory.notes["handle"] = object()
     # The first save goes out alone; the other two queue behind it and share the next statement.
-    outcomes = await asyncio.gather(*(store.save_many({a.actor_id: a.snapshot()}) for a in (good, bad, also_good)),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(store.save_many({a.actor_id: a.snapshot()}) for a in (good, bad, also_good)), return_exceptions=True
+    )
     assert outcomes[0] is None and isinstance(outcomes[1], TypeError) and outcomes[2] is None
     loaded = await store.load_many([good.actor_id, bad.actor_id, also_good.actor_id])
     assert loaded == {good.actor_id: as_saved(good), also_good.actor_id: as_saved(also_good)}
@@ -163,9 +188,12 @@ async def test_a_save_overtaken_by_a_snapshot_that_cannot_be_saved_fails_with_it
     first = actor.snapshot()
     actor.memory.notes["handle"] = object()
     # The first save goes out alone; the next two queue together and the newer snapshot would replace the older.
-    outcomes = await asyncio.gather(store.save_many({fresh_id(): Notebook(fresh_id()).snapshot()}),
-                                    store.save_many({actor.actor_id: first}),
-                                    store.save_many({actor.actor_id: actor.snapshot()}), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        store.save_many({fresh_id(): Notebook(fresh_id()).snapshot()}),
+        store.save_many({actor.actor_id: first}),
+        store.save_many({actor.actor_id: actor.snapshot()}),
+        return_exceptions=True,
+    )
     # The older snapshot was not written either, so its caller must not hear that it was.
     assert outcomes[0] is None
     assert isinstance(outcomes[1], TypeError) and isinstance(outcomes[2], TypeError)

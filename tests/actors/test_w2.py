@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from statistics import NormalDist
 
 from actors.w2 import w2_rows_to_points, wasserstein2
 
@@ -62,9 +62,14 @@ def test_zero_weight_points_do_not_count() -> None:
 
 
 @pytest.mark.parametrize(
-    "u, v, uw, message",
-    [([], [1.0], None, "empty"), ([np.nan], [1.0], None, "non-finite"), ([1.0], [1.0], [-1.0], "non-negative"),
-     ([1.0], [1.0], [0.0], "sum to zero"), ([1.0, 2.0], [1.0], [1.0], "shape")],
+    ("u", "v", "uw", "message"),
+    [
+        ([], [1.0], None, "empty"),
+        ([np.nan], [1.0], None, "non-finite"),
+        ([1.0], [1.0], [-1.0], "non-negative"),
+        ([1.0], [1.0], [0.0], "sum to zero"),
+        ([1.0, 2.0], [1.0], [1.0], "shape"),
+    ],
 )
 def test_invalid_samples_are_refused(u, v, uw, message) -> None:
     with pytest.raises(ValueError, match=message):

@@ -18,7 +18,7 @@ from aura.server_secrets import SecretUnusable
 from aura.settings import AuthSettings, Settings
 
 
-@pytest.fixture()
+@pytest.fixture
 def local(tmp_path) -> Settings:
     return Settings(data_dir=tmp_path, auth=AuthSettings(jwt_secret=None))
 
@@ -36,7 +36,9 @@ def test_minted_token_verifies_and_tampering_fails(local: Settings) -> None:
     verifier = TokenVerifier(local, AuthSettings())
     principal = verifier.verify(token)
     assert principal.user_id == "alice" and principal.expires_at > time.time()
-    other = Settings(data_dir=local.data_dir, auth=AuthSettings(jwt_secret="another-secret-entirely-of-forty-characters"))
+    other = Settings(
+        data_dir=local.data_dir, auth=AuthSettings(jwt_secret="another-secret-entirely-of-forty-characters")
+    )
     with pytest.raises(AuthError, match="Signature"):
         TokenVerifier(other, AuthSettings()).verify(token)
     with pytest.raises(AuthError, match="malformed"):
@@ -67,7 +69,7 @@ def test_asymmetric_tokens_verify_against_a_jwks_url(local: Settings) -> None:
     body = json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
 
     class Keys(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -81,12 +83,17 @@ def test_asymmetric_tokens_verify_against_a_jwks_url(local: Settings) -> None:
     try:
         url = f"http://127.0.0.1:{server.server_port}/jwks.json"
         verifier = TokenVerifier(local, AuthSettings(jwks_url=url))
-        token = jwt.encode({"sub": "carol", "aud": "aura", "exp": int(time.time()) + 60}, key, algorithm="RS256",
-                           headers={"kid": "k1"})
+        token = jwt.encode(
+            {"sub": "carol", "aud": "aura", "exp": int(time.time()) + 60}, key, algorithm="RS256", headers={"kid": "k1"}
+        )
         assert verifier.verify(token).user_id == "carol"
         stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        forged = jwt.encode({"sub": "carol", "aud": "aura", "exp": int(time.time()) + 60}, stranger,
-                            algorithm="RS256", headers={"kid": "k1"})
+        forged = jwt.encode(
+            {"sub": "carol", "aud": "aura", "exp": int(time.time()) + 60},
+            stranger,
+            algorithm="RS256",
+            headers={"kid": "k1"},
+        )
         with pytest.raises(AuthError):
             verifier.verify(forged)
     finally:

@@ -40,8 +40,15 @@ class FakeStripe:
         identifier = form["identifier"]
         self.accepted[identifier] += 1
         self.customers[identifier] = form["payload[stripe_customer_id]"]
-        reply = {"object": "billing.meter_event", "event_name": form["event_name"], "identifier": identifier,
-                 "payload": {"value": form["payload[value]"]}, "livemode": False, "created": 0, "timestamp": 0}
+        reply = {
+            "object": "billing.meter_event",
+            "event_name": form["event_name"],
+            "identifier": identifier,
+            "payload": {"value": form["payload[value]"]},
+            "livemode": False,
+            "created": 0,
+            "timestamp": 0,
+        }
         if self.calls % 5 == 0:
             # Processed, but the answer is lost: only the idempotency key saves the retry from double counting.
             self.replies[key] = reply
@@ -53,7 +60,7 @@ class FakeStripe:
         return Starlette(routes=[Route("/v1/billing/meter_events", self.meter_events, methods=["POST"])])
 
 
-@pytest.fixture()
+@pytest.fixture
 async def stripe_server():
     fake = FakeStripe()
     server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
@@ -72,15 +79,20 @@ async def test_every_event_reaches_stripe_exactly_once_despite_failures(db, stri
     user = f"user-{uuid.uuid4().hex[:8]}"
     await set_customer(db, user, "cus_test_1")
     keys = [f"{user}:{i}" for i in range(12)]
-    await UsageLedger(db).record([UsageEvent(user, "agent_call" if i % 2 else "message", k) for i, k in enumerate(keys)])
-    billing = BillingSettings(stripe_api_base=url, stripe_backoff_base_s=0.01, stripe_backoff_max_s=0.05,
-                              stripe_batch_size=5)
+    await UsageLedger(db).record(
+        [UsageEvent(user, "agent_call" if i % 2 else "message", k) for i, k in enumerate(keys)]
+    )
+    billing = BillingSettings(
+        stripe_api_base=url, stripe_backoff_base_s=0.01, stripe_backoff_max_s=0.05, stripe_batch_size=5
+    )
     client = stripe_client("sk_test_fake", billing)
     # The SDK's own retries are part of the real path; they must reuse the idempotency key too.
     sync = MeterSync(db, client, billing)
     for _ in range(40):
         await sync.sync_once()
-        left = await db.fetchval("SELECT count(*) FROM usage_events WHERE user_id = $1 AND stripe_synced_at IS NULL", user)
+        left = await db.fetchval(
+            "SELECT count(*) FROM usage_events WHERE user_id = $1 AND stripe_synced_at IS NULL", user
+        )
         if left == 0:
             break
         await asyncio.sleep(0.06)
@@ -101,6 +113,7 @@ async def test_users_without_a_stripe_customer_stay_pending(db, stripe_server) -
     billing = BillingSettings(stripe_api_base=url)
     report = await MeterSync(db, stripe_client("sk_test_fake", billing), billing).sync_once()
     assert report.no_customer == 1 and report.sent == 0 and fake.calls == 0
-    row = await db.fetchrow("SELECT stripe_synced_at, stripe_error FROM usage_events WHERE idempotency_key = $1",
-                            f"{user}:only")
+    row = await db.fetchrow(
+        "SELECT stripe_synced_at, stripe_error FROM usage_events WHERE idempotency_key = $1", f"{user}:only"
+    )
     assert row["stripe_synced_at"] is None and "no Stripe customer" in row["stripe_error"]

@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from deployments.cli import app
 from aura.settings import Settings, describe, get_settings
 from aura.settings.sources import variables
+from deployments.cli import app
 
 
 def test_defaults_need_nothing_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -76,8 +76,12 @@ def test_aura_config_prints_the_tree_masked_with_each_origin(monkeypatch: pytest
     shown = {line["name"]: line for line in json.loads(result.output)}
     assert shown["auth.jwt_secret"]["value"] == shown["lattice.anthropic_api_key"]["value"] == "********"
     assert shown["database_url"]["value"] == "********"
-    assert shown["negotiation.max_rounds"] == {"name": "negotiation.max_rounds", "variable": "AURA_MAX_ROUNDS",
-                                               "value": 5, "origin": "environment"}
+    assert shown["negotiation.max_rounds"] == {
+        "name": "negotiation.max_rounds",
+        "variable": "AURA_MAX_ROUNDS",
+        "value": 5,
+        "origin": "environment",
+    }
     assert shown["lattice.step_timeout_s"]["origin"] == "file"
     assert shown["quantum.max_qubits"]["origin"] == "default"
     assert len(shown) == len(describe(Settings()))

@@ -9,7 +9,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-
 from opentelemetry.sdk.trace import TracerProvider
 
 from aura.telemetry import JsonFormatter, configure_tracing, request_id
@@ -41,7 +40,7 @@ class Collector(BaseHTTPRequestHandler):
 
     received: list[tuple[str, int]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Collector.received.append((self.path, len(body)))
         self.send_response(200)
@@ -65,7 +64,6 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(monkeypatch: pytes
     finally:
         server.shutdown()
     assert Collector.received and Collector.received[0][0] == "/v1/traces" and Collector.received[0][1] > 0
-
 
 
 def test_without_an_endpoint_spans_carry_trace_ids_but_record_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,8 +15,12 @@ from aura.usage import UsageEvent, UsageLedger
 async def test_events_are_priced_once_per_key_and_summed_by_type(db) -> None:
     user = f"user-{uuid.uuid4().hex[:8]}"
     ledger = UsageLedger(db)
-    events = [UsageEvent(user, "agent_call", f"{user}:a1"), UsageEvent(user, "agent_call", f"{user}:a2"),
-              UsageEvent(user, "message", f"{user}:m1"), UsageEvent(user, "quantum_exec", f"{user}:q1", quantity=3)]
+    events = [
+        UsageEvent(user, "agent_call", f"{user}:a1"),
+        UsageEvent(user, "agent_call", f"{user}:a2"),
+        UsageEvent(user, "message", f"{user}:m1"),
+        UsageEvent(user, "quantum_exec", f"{user}:q1", quantity=3),
+    ]
     assert await ledger.record(events) == 4
     assert await ledger.record(events[:2]) == 0  # the same keys again: a retried request bills nothing twice
     summary = await ledger.summary(user)
@@ -24,7 +28,7 @@ async def test_events_are_priced_once_per_key_and_summed_by_type(db) -> None:
     assert lines["agent_call"].events == 2 and lines["agent_call"].amount == Decimal("0.02")
     assert lines["quantum_exec"].quantity == 3 and lines["quantum_exec"].amount == Decimal("0.15")
     assert summary.total_amount == Decimal("0.171")
-    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    later = datetime.now(UTC) + timedelta(hours=1)
     assert (await ledger.summary(user, start=later)).lines == []
 
 

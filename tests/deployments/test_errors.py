@@ -63,9 +63,16 @@ def test_errors_pickle_whole_across_processes() -> None:
     from negotiation.access import AccessDenied
     from quantum.ibm_access import IbmQuotaExhausted
 
-    for error in (AccessDenied("rate_limited", "slow down", {"Retry-After": "3"}),
-                  IbmQuotaExhausted("spent", retry_after_s=7), SessionNotFound("s1")):
+    for error in (
+        AccessDenied("rate_limited", "slow down", {"Retry-After": "3"}),
+        IbmQuotaExhausted("spent", retry_after_s=7),
+        SessionNotFound("s1"),
+    ):
         back = pickle.loads(pickle.dumps(error))
-        assert (type(back), back.code, back.detail, back.headers) == (type(error), error.code, error.detail,
-                                                                       error.headers)
+        assert (type(back), back.code, back.detail, back.headers) == (
+            type(error),
+            error.code,
+            error.detail,
+            error.headers,
+        )
     assert pickle.loads(pickle.dumps(IbmQuotaExhausted("spent", retry_after_s=7))).retry_after_s == 7

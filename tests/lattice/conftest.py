@@ -24,8 +24,9 @@ def api_app(settings: Settings, ray_cluster: None):
 @pytest.fixture(scope="session")
 async def client(api_app) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client calling the app in-process."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="http://aura.test",
-                                 timeout=120) as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api_app), base_url="http://aura.test", timeout=120
+    ) as http:
         yield http
 
 

@@ -1,4 +1,4 @@
-"""A provider for tests that pauses between chunks, as a model streaming over the network does (imported by cell hosts)."""
+"""A test provider that pauses between chunks, as a model streaming over the network does (cell hosts load it)."""
 
 from __future__ import annotations
 

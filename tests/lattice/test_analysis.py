@@ -29,8 +29,14 @@ PASSWORD = "hunter2hunter2"
 
 def test_static_checks_find_each_rule_at_its_line() -> None:
     found = {(f.rule, f.line) for f in check(SOURCE)}
-    assert found == {("unused-import", 1), ("mutable-default", 4), ("bare-except", 8), ("eval-call", 12),
-                     ("undefined-name", 12), ("hardcoded-secret", 14)}
+    assert found == {
+        ("unused-import", 1),
+        ("mutable-default", 4),
+        ("bare-except", 8),
+        ("eval-call", 12),
+        ("undefined-name", 12),
+        ("hardcoded-secret", 14),
+    }
     assert [f.rule for f in check("def broken(:\n  pass\n")] == ["syntax-error"]
     assert check("import os\nprint(os.getcwd())\n") == []
 
@@ -46,7 +52,7 @@ def test_fixes_make_only_mechanical_changes_and_report_the_rest() -> None:
 
 
 def test_traceback_parsing_finds_the_user_frame_and_cause() -> None:
-    text = '''It crashes:
+    text = """It crashes:
 Traceback (most recent call last):
   File "/srv/app/main.py", line 12, in <module>
     run()
@@ -56,7 +62,7 @@ Traceback (most recent call last):
   File "/usr/lib/python3.11/site-packages/box.py", line 3, in __getitem__
     raise KeyError(key)
 KeyError: 'port'
-'''
+"""
     [parsed] = parse_tracebacks(text)
     assert parsed.exception == "KeyError" and parsed.message == "'port'"
     assert len(parsed.frames) == 3

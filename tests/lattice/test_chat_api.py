@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-BUGGY = '''Please review this code:
+BUGGY = """Please review this code:
 ```python
 import os
 import json
@@ -15,13 +15,14 @@ def load(path, cache={}):
     except:
         return cache
 ```
-'''
+"""
 
 
 async def test_review_workflow_revises_until_approved(client, auth, new_session) -> None:
     session_id = await new_session("alice")
-    answer = await client.post("/v1/aura/chat", headers=auth("alice"),
-                               json={"prompt": BUGGY, "session_id": session_id, "max_iterations": 5})
+    answer = await client.post(
+        "/v1/aura/chat", headers=auth("alice"), json={"prompt": BUGGY, "session_id": session_id, "max_iterations": 5}
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["workflow"] == "review"
@@ -42,14 +43,20 @@ async def test_ownership_tokens_messages_lattice_traces_and_usage(client, auth, 
     assert (await client.post("/v1/aura/sessions")).status_code == 401
     bad = await client.post("/v1/aura/sessions", headers={"Authorization": "Bearer nonsense"})
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_token"
-    for path in (f"/v1/aura/sessions/{session_id}/lattice", f"/v1/aura/sessions/{session_id}/messages",
-                 f"/v1/aura/sessions/{session_id}/traces"):
+    for path in (
+        f"/v1/aura/sessions/{session_id}/lattice",
+        f"/v1/aura/sessions/{session_id}/messages",
+        f"/v1/aura/sessions/{session_id}/traces",
+    ):
         assert (await client.get(path, headers=auth("eve"))).status_code == 404
     foreign = await client.post("/v1/aura/chat", headers=auth("eve"), json={"prompt": "hi", "session_id": session_id})
     assert foreign.status_code == 404
 
-    answer = await client.post("/v1/aura/chat", headers={**auth("bob"), "Idempotency-Key": f"k-{session_id}"}, json={
-        "prompt": "How to parse JSON lines from a file?", "session_id": session_id, "include_traces": True})
+    answer = await client.post(
+        "/v1/aura/chat",
+        headers={**auth("bob"), "Idempotency-Key": f"k-{session_id}"},
+        json={"prompt": "How to parse JSON lines from a file?", "session_id": session_id, "include_traces": True},
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["workflow"] == "research" and body["total_iterations"] == 1
@@ -61,8 +68,11 @@ async def test_ownership_tokens_messages_lattice_traces_and_usage(client, auth, 
 
     messages = (await client.get(f"/v1/aura/sessions/{session_id}/messages?limit=1", headers=auth("bob"))).json()
     assert [m["role"] for m in messages["messages"]] == ["assistant"] and messages["has_more"]
-    older = (await client.get(f"/v1/aura/sessions/{session_id}/messages?limit=5&before={messages['next_before']}",
-                              headers=auth("bob"))).json()
+    older = (
+        await client.get(
+            f"/v1/aura/sessions/{session_id}/messages?limit=5&before={messages['next_before']}", headers=auth("bob")
+        )
+    ).json()
     assert [m["role"] for m in older["messages"]] == ["user"] and not older["has_more"]
 
     lattice = (await client.get(f"/v1/aura/sessions/{session_id}/lattice", headers=auth("bob"))).json()
@@ -89,8 +99,9 @@ async def test_ownership_tokens_messages_lattice_traces_and_usage(client, auth, 
 async def test_revision_loop_stops_at_max_iterations_when_findings_remain(client, auth, new_session) -> None:
     session_id = await new_session("carl")
     prompt = "There is a bug here:\n```python\nimport os\n\ndef run(cmd):\n    return eval(cmd)\n```"
-    answer = await client.post("/v1/aura/chat", headers=auth("carl"),
-                               json={"prompt": prompt, "session_id": session_id, "max_iterations": 3})
+    answer = await client.post(
+        "/v1/aura/chat", headers=auth("carl"), json={"prompt": prompt, "session_id": session_id, "max_iterations": 3}
+    )
     body = answer.json()
     assert body["workflow"] == "debug"
     roles = [r["agent_type"] for r in body["agent_responses"]]
@@ -109,7 +120,7 @@ async def test_revision_loop_stops_at_max_iterations_when_findings_remain(client
 async def test_health_reports_cells_provider_and_quantum(client) -> None:
     body = (await client.get("/v1/aura/health")).json()
     assert body["provider"] == "offline" and body["status"] == "ok"
-    assert {c["host"] for c in body["cells"]} == {f"aura:cell:{r}" for r in
-                                                  ("architect", "engineer", "reviewer", "debugger", "research",
-                                                   "synthesizer")}
+    assert {c["host"] for c in body["cells"]} == {
+        f"aura:cell:{r}" for r in ("architect", "engineer", "reviewer", "debugger", "research", "synthesizer")
+    }
     assert body["quantum_available"] is True and body["billing"] == "ledger_only"

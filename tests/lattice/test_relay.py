@@ -38,15 +38,23 @@ async def test_chunks_reach_the_events_while_the_step_runs_and_each_once() -> No
     # and the callers' handles starting up), long enough for a step's reply to deliver the chunk first.
     for _ in range(2):
         sink.events.clear()
-        outcome = await orchestrator.run(ChatPlan(session_id=session_id, prompt="Sketch a queue.",
-                                                  provider="tests.lattice.paced:PacedProvider",
-                                                  agents_enabled=["architect"]))
+        outcome = await orchestrator.run(
+            ChatPlan(
+                session_id=session_id,
+                prompt="Sketch a queue.",
+                provider="tests.lattice.paced:PacedProvider",
+                agents_enabled=["architect"],
+            )
+        )
 
     assert [s.role for s in outcome.steps] == ["architect", "synthesizer"]
     for step in outcome.steps:
         chunks = [(at, e) for at, e in sink.events if isinstance(e, ResponseChunk) and e.step_id == step.step_id]
-        done = next(at for at, e in sink.events
-                    if isinstance(e, AgentUpdate) and e.step_id == step.step_id and e.status == "done")
+        done = next(
+            at
+            for at, e in sink.events
+            if isinstance(e, AgentUpdate) and e.step_id == step.step_id and e.status == "done"
+        )
         assert "".join(e.content for _, e in chunks) == step.response == f"{step.role} starts and ends"
         # The first chunk came through the relay, before the provider's pause was over, not with the reply.
         assert done - chunks[0][0] >= PAUSE_S / 2

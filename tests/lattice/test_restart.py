@@ -1,4 +1,4 @@
-"""A cell's host killed mid-session: Ray restarts it, the next chat succeeds and the cell's memory and trace are back."""
+"""A cell's host killed mid-session: Ray restarts it, the next chat succeeds, the cell's memory and trace are back."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from aura.cluster import NAMESPACE
 
 async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth, new_session) -> None:
     session_id = await new_session("rita")
-    first = await client.post("/v1/aura/chat", headers=auth("rita"), json={
-        "prompt": "Review:\n```python\ndef f(x=[]):\n    return x\n```", "session_id": session_id})
+    first = await client.post(
+        "/v1/aura/chat",
+        headers=auth("rita"),
+        json={"prompt": "Review:\n```python\ndef f(x=[]):\n    return x\n```", "session_id": session_id},
+    )
     assert first.status_code == 200, first.text
     svc = api_app.state.replica.built("lattice")
     before = await svc.directory.snapshot("engineer", session_id)
@@ -19,8 +22,11 @@ async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth
 
     ray.kill(ray.get_actor("aura:cell:engineer", namespace=NAMESPACE), no_restart=False)
 
-    second = await client.post("/v1/aura/chat", headers=auth("rita"), json={
-        "prompt": "Review again:\n```python\ndef g(y={}):\n    return y\n```", "session_id": session_id})
+    second = await client.post(
+        "/v1/aura/chat",
+        headers=auth("rita"),
+        json={"prompt": "Review again:\n```python\ndef g(y={}):\n    return y\n```", "session_id": session_id},
+    )
     assert second.status_code == 200, second.text
     engineer = [r for r in second.json()["agent_responses"] if r["agent_type"] == "engineer"]
     assert engineer and engineer[0]["metrics"]["error"] is None
@@ -30,6 +36,9 @@ async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth
     assert remembered[0].startswith("Review:") and remembered[-1].startswith("Review again:")
     assert len(after["loop"]["window"]) >= 2
     traces = await client.get(f"/v1/aura/sessions/{session_id}/traces", headers=auth("rita"))
-    engineer_steps = [e["inputs"]["step_id"] for e in traces.json()["events"]
-                      if e["agent_type"] == "engineer" and e["step"] == "CellTask"]
+    engineer_steps = [
+        e["inputs"]["step_id"]
+        for e in traces.json()["events"]
+        if e["agent_type"] == "engineer" and e["step"] == "CellTask"
+    ]
     assert engineer_steps[0] == first_step and len(engineer_steps) == 2

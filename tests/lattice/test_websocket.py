@@ -30,11 +30,16 @@ async def test_full_chat_streams_events_in_order(api_app, serve, client, auth, n
             await ws.send(json.dumps({"type": "ping"}))
             assert (await _next(ws))["type"] == "pong"
 
-            chat = asyncio.create_task(client.post("/v1/aura/chat", headers=auth("wendy"),
-                                                   json={"prompt": PROMPT, "session_id": session_id}))
+            chat = asyncio.create_task(
+                client.post("/v1/aura/chat", headers=auth("wendy"), json={"prompt": PROMPT, "session_id": session_id})
+            )
             events: list[dict] = []
-            while not (events and events[-1]["type"] == "agent_update" and events[-1]["agent_type"] == "synthesizer"
-                       and events[-1]["status"] == "done"):
+            while not (
+                events
+                and events[-1]["type"] == "agent_update"
+                and events[-1]["agent_type"] == "synthesizer"
+                and events[-1]["status"] == "done"
+            ):
                 events.append(await _next(ws))
             body = (await chat).json()
             # The response waits for the last lattice refresh, so every update is queued by now; a refresh
@@ -45,7 +50,7 @@ async def test_full_chat_streams_events_in_order(api_app, serve, client, auth, n
 
     steps = [r["metrics"]["step_id"] for r in body["agent_responses"]]
     assert [r["agent_type"] for r in body["agent_responses"]] == ["reviewer", "engineer", "reviewer", "synthesizer"]
-    for step_id, answer in zip(steps, body["agent_responses"]):
+    for step_id, answer in zip(steps, body["agent_responses"], strict=True):
         mine = [e for e in events if e.get("step_id") == step_id]
         kinds = [e["status"] if e["type"] == "agent_update" else e["type"] for e in mine]
         assert kinds[0] == "started" and kinds[1] == "working" and kinds[-1] == "done", kinds
@@ -74,15 +79,19 @@ async def test_bad_token_or_foreign_session_closes_with_1008(api_app, serve, new
     assert closed.value.rcvd.code == 1008
 
 
-async def test_quantum_metrics_come_in_the_response_or_follow_on_the_websocket(api_app, serve, client, auth,
-                                                                               new_session) -> None:
+async def test_quantum_metrics_come_in_the_response_or_follow_on_the_websocket(
+    api_app, serve, client, auth, new_session
+) -> None:
     session_id = await new_session("quinn")
     async with serve(api_app) as base:
         url = f"{base.replace('http', 'ws')}/v1/aura/ws?session_id={session_id}&token={mint_token('quinn')}"
         async with websockets.connect(url) as ws:
             assert (await _next(ws))["type"] == "connected"
-            answer = await client.post("/v1/aura/chat", headers=auth("quinn"), json={
-                "prompt": "Build a todo list API", "session_id": session_id, "quantum_enhanced": True})
+            answer = await client.post(
+                "/v1/aura/chat",
+                headers=auth("quinn"),
+                json={"prompt": "Build a todo list API", "session_id": session_id, "quantum_enhanced": True},
+            )
             body = answer.json()
             metrics, backend = body["consciousness_metrics"], body["quantum_backend_used"]
             if metrics is None:
@@ -100,8 +109,9 @@ async def test_quantum_metrics_come_in_the_response_or_follow_on_the_websocket(a
     assert {line["event_type"] for line in usage["lines"]} == {"agent_call", "message", "quantum_exec"}
 
 
-async def test_a_client_that_falls_behind_gets_the_queued_events_then_an_error_and_1013(api_app, serve,
-                                                                                        new_session) -> None:
+async def test_a_client_that_falls_behind_gets_the_queued_events_then_an_error_and_1013(
+    api_app, serve, new_session
+) -> None:
     session_id = await new_session("sam")
     svc = api_app.state.replica.built("lattice")
     size = svc.settings.ws_queue_size
@@ -113,9 +123,13 @@ async def test_a_client_that_falls_behind_gets_the_queued_events_then_an_error_a
             for _ in range(size + 10):
                 svc.bus.publish(session_id, Pong())
             received: list[dict] = []
-            with pytest.raises(websockets.ConnectionClosed) as closed:
+
+            async def drain() -> None:
                 while True:
                     received.append(await _next(ws))
+
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await drain()
     assert [e["type"] for e in received] == ["pong"] * size + ["error"]
     assert received[-1]["code"] == "slow_consumer" and "10 dropped" in received[-1]["detail"]
     assert closed.value.rcvd.code == 1013

@@ -9,26 +9,53 @@ import httpx
 import pytest
 from opentelemetry import trace
 
-from aura.settings import Settings
+from aura.settings import Settings, get_settings
 from aura.telemetry import configure_tracing
 from deployments.app import build_api
 from negotiation.catalog import Catalog, CatalogItem, seed_demo_catalog
 from negotiation.client import NegotiationClient
 from negotiation.embedding import HashingEmbedder
-from aura.settings import get_settings
 
 #: Test items beside the demo catalog, with known terms.
 TEST_ITEMS = [
-    CatalogItem(id="t_rule", name="Test Rule Room", description="rule strategy room", base_price=500,
-                floor_price=400, strategy="rule", confirm_threshold=1500),
-    CatalogItem(id="t_linear", name="Test Linear Room", description="linear concession room", base_price=1000,
-                floor_price=800, concession="linear", confirm_threshold=1500),
-    CatalogItem(id="t_conceder", name="Test Conceder Room", description="conceder room", base_price=300,
-                floor_price=210, concession="conceder"),
-    CatalogItem(id="t_llm", name="Test LLM Suite", description="suite priced by a language model", base_price=1000,
-                floor_price=800, strategy="llm", concession="linear"),
-    CatalogItem(id="t_inactive", name="Retired Test Room", description="inactive", base_price=100,
-                floor_price=90, active=False),
+    CatalogItem(
+        id="t_rule",
+        name="Test Rule Room",
+        description="rule strategy room",
+        base_price=500,
+        floor_price=400,
+        strategy="rule",
+        confirm_threshold=1500,
+    ),
+    CatalogItem(
+        id="t_linear",
+        name="Test Linear Room",
+        description="linear concession room",
+        base_price=1000,
+        floor_price=800,
+        concession="linear",
+        confirm_threshold=1500,
+    ),
+    CatalogItem(
+        id="t_conceder",
+        name="Test Conceder Room",
+        description="conceder room",
+        base_price=300,
+        floor_price=210,
+        concession="conceder",
+    ),
+    CatalogItem(
+        id="t_llm",
+        name="Test LLM Suite",
+        description="suite priced by a language model",
+        base_price=1000,
+        floor_price=800,
+        strategy="llm",
+        concession="linear",
+    ),
+    CatalogItem(
+        id="t_inactive", name="Retired Test Room", description="inactive", base_price=100, floor_price=90, active=False
+    ),
 ]
 FLOORS = {item.id: item.floor_price for item in TEST_ITEMS} | {"hotel_alpha": 800.0, "hostel_beta": 40.0}
 

@@ -36,10 +36,18 @@ class MistralStub:
 def completion(content: str, model: str) -> dict[str, Any]:
     """A chat.completion response body as Mistral sends it."""
     return {
-        "id": "cmpl-test", "object": "chat.completion", "model": model, "created": int(time.time()),
+        "id": "cmpl-test",
+        "object": "chat.completion",
+        "model": model,
+        "created": int(time.time()),
         "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": content, "tool_calls": None}}],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content, "tool_calls": None},
+            }
+        ],
     }
 
 
@@ -48,7 +56,7 @@ def start() -> tuple[MistralStub, ThreadingHTTPServer]:
     stub = MistralStub(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             stub.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
             script = stub.script

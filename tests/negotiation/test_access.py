@@ -52,8 +52,9 @@ async def test_tampered_body_fails_the_signature(rayless_transport: httpx.ASGITr
     key = AgentKey.generate()
     headers = key.sign_headers("POST", "/v1/search", b'{"query":"hotel"}', int(time.time()))
     async with httpx.AsyncClient(transport=rayless_transport, base_url="http://test") as raw:
-        answer = await raw.post("/v1/search", content=b'{"query":"hostel"}',
-                                headers={**headers, "Content-Type": "application/json"})
+        answer = await raw.post(
+            "/v1/search", content=b'{"query":"hostel"}', headers={**headers, "Content-Type": "application/json"}
+        )
     assert (answer.status_code, answer.json()["code"]) == (401, "bad_signature")
 
 
@@ -84,8 +85,10 @@ async def test_rate_limit_per_did(catalog, negotiation_env) -> None:
 
     negotiation_env(rate_limit_per_minute=5)
     transport = httpx.ASGITransport(app=build_api())
-    async with NegotiationClient("http://test", transport=transport) as agent, \
-            NegotiationClient("http://test", transport=transport) as other:
+    async with (
+        NegotiationClient("http://test", transport=transport) as agent,
+        NegotiationClient("http://test", transport=transport) as other,
+    ):
         answers = [await agent.send("POST", "/v1/search", {"query": f"hotel {i}"}) for i in range(6)]
         assert [a.status_code for a in answers] == [200] * 5 + [429]
         assert [a.headers["X-RateLimit-Remaining"] for a in answers[:5]] == ["4", "3", "2", "1", "0"]

@@ -10,8 +10,8 @@ import httpx
 import typer
 from typer.testing import CliRunner
 
-from negotiation.agent import BuyerAgent, BuyerPlan
 from deployments.cli.negotiation import catalog_load
+from negotiation.agent import BuyerAgent, BuyerPlan
 from negotiation.identity import AgentKey
 
 
@@ -37,8 +37,10 @@ def test_catalog_load_command(tmp_path: Path, settings, database_url: str) -> No
     app.command("load")(catalog_load)
     app.command("noop")(lambda: None)  # a second command keeps typer's subcommand parsing
     source = tmp_path / "extra.csv"
-    source.write_text("id,name,description,base_price,floor_price,city\n"
-                      "cli_loft,CLI Loft,Quiet loft for testing the loader,150,120,Oslo\n")
+    source.write_text(
+        "id,name,description,base_price,floor_price,city\n"
+        "cli_loft,CLI Loft,Quiet loft for testing the loader,150,120,Oslo\n"
+    )
     result = CliRunner().invoke(app, ["load", str(source)])
     assert result.exit_code == 0, result.output
     assert "loaded 1 of 1 items" in result.output
@@ -46,8 +48,10 @@ def test_catalog_load_command(tmp_path: Path, settings, database_url: str) -> No
     async def stored() -> asyncpg.Record:
         connection = await asyncpg.connect(database_url)
         try:
-            return await connection.fetchrow("SELECT base_price, meta->>'city' AS city, embedding IS NOT NULL AS "
-                                             "embedded FROM catalog_items WHERE id = 'cli_loft'")
+            return await connection.fetchrow(
+                "SELECT base_price, meta->>'city' AS city, embedding IS NOT NULL AS "
+                "embedded FROM catalog_items WHERE id = 'cli_loft'"
+            )
         finally:
             await connection.close()
 

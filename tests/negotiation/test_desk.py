@@ -38,7 +38,8 @@ def _bid(body: dict, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
 
 @pytest.mark.parametrize("forgery", ["bad_signature", "bad_did", "clock_skew"])
 async def test_a_forged_bid_is_refused_at_the_desk_and_changes_nothing(
-        transport: httpx.ASGITransport, negotiation_env, db: asyncpg.Pool, forgery: str) -> None:
+    transport: httpx.ASGITransport, negotiation_env, db: asyncpg.Pool, forgery: str
+) -> None:
     negotiation_env(rate_limit_per_minute=5)
     key, stamp = AgentKey.generate(), int(time.time())
     payload = {"item_id": "t_linear", "bid_amount": 900}
@@ -61,11 +62,13 @@ async def test_a_forged_bid_is_refused_at_the_desk_and_changes_nothing(
 
 
 async def test_a_bid_whose_body_fails_is_refused_for_its_body_whatever_its_signature(
-        rayless_transport: httpx.ASGITransport) -> None:
+    rayless_transport: httpx.ASGITransport,
+) -> None:
     forged = {"X-Agent-ID": AgentKey.generate().did, "X-Timestamp": str(int(time.time())), "X-Signature": "00" * 64}
     async with httpx.AsyncClient(transport=rayless_transport, base_url="http://test") as raw:
-        malformed = await raw.post("/v1/negotiate", content=b'{"item_id": "t_linear",',
-                                   headers={**forged, "Content-Type": "application/json"})
+        malformed = await raw.post(
+            "/v1/negotiate", content=b'{"item_id": "t_linear",', headers={**forged, "Content-Type": "application/json"}
+        )
         negative = await raw.post("/v1/negotiate", json={"item_id": "t_linear", "bid_amount": -5}, headers=forged)
     assert (malformed.status_code, malformed.json()["code"]) == (400, "malformed_json")
     assert (negative.status_code, negative.json()["code"]) == (422, "invalid_request")
@@ -78,11 +81,14 @@ async def test_an_unsigned_bid_is_refused_by_the_gateway(transport: httpx.ASGITr
 
 
 async def test_bids_spend_the_agents_tokens_and_a_limited_one_is_not_stored(
-        transport, negotiation_env, db: asyncpg.Pool) -> None:
+    transport, negotiation_env, db: asyncpg.Pool
+) -> None:
     negotiation_env(rate_limit_per_minute=3)
     async with NegotiationClient("http://test", transport=transport) as agent:
-        answers = [await agent.send("POST", "/v1/negotiate", {"item_id": "t_conceder", "bid_amount": 100 + i})
-                   for i in range(4)]
+        answers = [
+            await agent.send("POST", "/v1/negotiate", {"item_id": "t_conceder", "bid_amount": 100 + i})
+            for i in range(4)
+        ]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
     limited = answers[-1]
@@ -119,21 +125,29 @@ async def _rounds(db: asyncpg.Pool, token: str) -> list[tuple[int, str, float | 
 
 @pytest.mark.parametrize("persistence", ["none", "write_behind"])
 async def test_a_restarted_seller_follows_the_stored_rows_not_its_lost_or_stale_memory(
-        ray_cluster, catalog, negotiation_env, db: asyncpg.Pool, persistence: str) -> None:
+    ray_cluster, catalog, negotiation_env, db: asyncpg.Pool, persistence: str
+) -> None:
     """`none` loses the session with the host; `write_behind` brings back a snapshot a round behind the rows."""
     import uuid
 
     import ray
 
     from actors import HostGroup, HostSpec
+    from aura.settings import get_settings
     from deployments.app import build_api
     from negotiation.service import NegotiationService
-    from aura.settings import get_settings
 
-    sellers = HostGroup.sharded(HostSpec(group=f"seller-desk-{uuid.uuid4().hex[:8]}",
-                                         actor_class="negotiation.seller:Seller",
-                                         intake="negotiation.desk:NegotiationDesk", persistence=persistence,
-                                         flush_interval_s=3600.0, idle_ttl_s=None), coalesce=True)
+    sellers = HostGroup.sharded(
+        HostSpec(
+            group=f"seller-desk-{uuid.uuid4().hex[:8]}",
+            actor_class="negotiation.seller:Seller",
+            intake="negotiation.desk:NegotiationDesk",
+            persistence=persistence,
+            flush_interval_s=3600.0,
+            idle_ttl_s=None,
+        ),
+        coalesce=True,
+    )
     app = build_api()
     app.state.replica.provide("negotiation", NegotiationService(db, get_settings().negotiation, sellers))
     try:
@@ -146,6 +160,9 @@ async def test_a_restarted_seller_follows_the_stored_rows_not_its_lost_or_stale_
         assert third.status == "countered"
         assert third.data.proposed_price < second.data.proposed_price < first.data.proposed_price
         assert [r[:2] for r in await _rounds(db, first.session_token)] == [
-            (1, "countered"), (2, "countered"), (3, "countered")]
+            (1, "countered"),
+            (2, "countered"),
+            (3, "countered"),
+        ]
     finally:
         sellers.kill()

@@ -5,11 +5,19 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from negotiation.identity import (
-    AgentKey, IdentityError, b58decode, b58encode, canonical_body, did_from_key, key_from_did, signing_payload,
+    AgentKey,
+    IdentityError,
+    b58decode,
+    b58encode,
+    canonical_body,
+    did_from_key,
+    key_from_did,
+    signing_payload,
     verify_signature,
 )
 
@@ -38,8 +46,16 @@ def test_multibase_did_has_the_w3c_shape_and_both_forms_name_the_same_key() -> N
     assert generated.did.startswith("did:key:z6Mk")
 
 
-@pytest.mark.parametrize("did", ["did:key:abc", "did:web:example.com", "did:key:z6Mk0OIl", "did:key:" + "g" * 64,
-                                 "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme"])
+@pytest.mark.parametrize(
+    "did",
+    [
+        "did:key:abc",
+        "did:web:example.com",
+        "did:key:z6Mk0OIl",
+        "did:key:" + "g" * 64,
+        "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme",
+    ],
+)
 def test_unreadable_dids_are_bad_did(did: str) -> None:
     with pytest.raises(IdentityError) as error:
         key_from_did(did)
@@ -49,7 +65,9 @@ def test_unreadable_dids_are_bad_did(did: str) -> None:
 def test_payload_hashes_the_canonical_body() -> None:
     body = b'{"b": 1, "a": [1, 2]}'
     digest = hashlib.sha256(b'{"a":[1,2],"b":1}').hexdigest()
-    assert signing_payload("post", "/v1/negotiate", "1700000000", body) == f"POST/v1/negotiate1700000000{digest}".encode()
+    assert (
+        signing_payload("post", "/v1/negotiate", "1700000000", body) == f"POST/v1/negotiate1700000000{digest}".encode()
+    )
     assert canonical_body(b"") == b""
     assert signing_payload("GET", "/x", "1", b"").endswith(hashlib.sha256(b"").hexdigest().encode())
 

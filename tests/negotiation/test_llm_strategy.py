@@ -10,12 +10,12 @@ import asyncpg
 import httpx
 import pytest
 
+from aura.settings import get_settings
 from deployments.app import build_api
 from negotiation.client import NegotiationClient
 from negotiation.curve import curve_secret, session_curve
 from negotiation.guard import mentions_value
 from negotiation.service import NegotiationService, seller_group
-from aura.settings import get_settings
 from tests.negotiation.mistral_stub import MistralStub, Script, start
 
 
@@ -30,8 +30,11 @@ def mistral() -> Iterator[MistralStub]:
 @pytest.fixture(scope="module")
 def llm_sellers(mistral: MistralStub, ray_cluster):
     """Seller hosts of their own whose processes hold the Mistral settings: the key never travels with a bid."""
-    group = seller_group(get_settings().negotiation, group=f"seller-llm-{uuid.uuid4().hex[:8]}", env={
-        "AURA_MISTRAL_API_KEY": "test-key", "AURA_MISTRAL_SERVER_URL": mistral.url, "AURA_LLM_TIMEOUT_MS": "400"})
+    group = seller_group(
+        get_settings().negotiation,
+        group=f"seller-llm-{uuid.uuid4().hex[:8]}",
+        env={"AURA_MISTRAL_API_KEY": "test-key", "AURA_MISTRAL_SERVER_URL": mistral.url, "AURA_LLM_TIMEOUT_MS": "400"},
+    )
     yield group
     group.kill()
 
@@ -54,12 +57,14 @@ def first_counter(session_token: str, base: float, floor: float, rounds: int = 8
 
 
 async def _fallback(db: asyncpg.Pool, session_token: str) -> str | None:
-    return await db.fetchval("SELECT fallback FROM offers WHERE session_token = $1 ORDER BY id DESC LIMIT 1",
-                             session_token)
+    return await db.fetchval(
+        "SELECT fallback FROM offers WHERE session_token = $1 ORDER BY id DESC LIMIT 1", session_token
+    )
 
 
-async def test_the_model_counters_with_its_own_message(llm_agent: NegotiationClient, mistral: MistralStub,
-                                                       db: asyncpg.Pool) -> None:
+async def test_the_model_counters_with_its_own_message(
+    llm_agent: NegotiationClient, mistral: MistralStub, db: asyncpg.Pool
+) -> None:
     answer = await llm_agent.negotiate("t_llm", 700)
     assert answer.status == "countered"
     assert answer.data.proposed_price == 950 and answer.data.message == "We could do 950.00 USD."

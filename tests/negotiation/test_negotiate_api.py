@@ -17,12 +17,16 @@ async def test_accepted_bid_makes_a_deal_stored_with_trace_id(agent: Negotiation
     assert answer.data.reservation_code.startswith("AUR-")
     deal = await agent.deal(answer.data.deal_id)
     assert (deal.item_id, deal.final_price, deal.session_token) == ("t_rule", 450, answer.session_token)
-    row = await db.fetchrow("SELECT d.trace_id, n.status, n.buyer_did FROM deals d JOIN negotiations n USING "
-                            "(session_token) WHERE deal_id = $1", answer.data.deal_id)
+    row = await db.fetchrow(
+        "SELECT d.trace_id, n.status, n.buyer_did FROM deals d JOIN negotiations n USING "
+        "(session_token) WHERE deal_id = $1",
+        answer.data.deal_id,
+    )
     assert row["status"] == "accepted" and row["buyer_did"] == agent.did
     assert row["trace_id"] and len(row["trace_id"]) == 32
-    offers = await db.fetch("SELECT status, bid_amount, trace_id FROM offers WHERE session_token = $1",
-                            answer.session_token)
+    offers = await db.fetch(
+        "SELECT status, bid_amount, trace_id FROM offers WHERE session_token = $1", answer.session_token
+    )
     assert [(o["status"], o["bid_amount"]) for o in offers] == [("accepted", 450)]
     assert offers[0]["trace_id"] == row["trace_id"]
 
@@ -117,8 +121,14 @@ async def test_bad_input_is_a_4xx_with_a_code(agent: NegotiationClient, payload:
     assert (answer.status_code, answer.json()["code"]) == (status, code)
 
 
-@pytest.mark.parametrize("body", [b'{"item_id": "t_rule", "bid_amount": NaN}', b'{"item_id": "t_rule", '
-                                  b'"bid_amount": Infinity}', b'{"item_id": "t_rule", "bid_amount": 1e999}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"item_id": "t_rule", "bid_amount": NaN}',
+        b'{"item_id": "t_rule", "bid_amount": Infinity}',
+        b'{"item_id": "t_rule", "bid_amount": 1e999}',
+    ],
+)
 async def test_non_finite_bids_are_rejected(agent: NegotiationClient, transport, body: bytes) -> None:
     import time
 
@@ -143,9 +153,9 @@ async def test_malformed_json_is_400(agent: NegotiationClient, transport) -> Non
 
 
 async def test_seller_traces_hold_no_floor(agent: NegotiationClient) -> None:
+    from aura.settings import get_settings
     from negotiation.guard import mentions_value
     from negotiation.service import seller_group
-    from aura.settings import get_settings
 
     first = await agent.negotiate("t_linear", 500)
     await agent.negotiate("t_linear", 650, session_token=first.session_token)

@@ -1,4 +1,4 @@
-"""Property tests through the whole API: random items, bids and strategies obey the guard rules and never leak the floor."""
+"""Property tests through the whole API: random items, bids and strategies keep the guard rules and the floor hidden."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 import uuid
 
 import httpx
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from negotiation.catalog import Catalog, CatalogItem
 from negotiation.client import NegotiationClient
@@ -38,17 +39,30 @@ def negotiations(draw: st.DrawFn) -> tuple[CatalogItem, list[float], bool]:
     floor = round(base * draw(st.floats(min_value=0.3, max_value=0.97)), 2)
     strategy = draw(st.sampled_from(["rule", "concession"]))
     style = draw(st.sampled_from(["boulware", "linear", "conceder"]))
-    item = CatalogItem(id="p_" + uuid.uuid4().hex[:12], name="Property Room", base_price=base, floor_price=floor,
-                       strategy=strategy, concession=style, confirm_threshold=base * 10)
-    bids = draw(st.lists(st.floats(min_value=0.01, max_value=base * 1.2).map(lambda b: round(b, 2)).filter(lambda b: b > 0),
-                         min_size=1, max_size=5))
+    item = CatalogItem(
+        id="p_" + uuid.uuid4().hex[:12],
+        name="Property Room",
+        base_price=base,
+        floor_price=floor,
+        strategy=strategy,
+        concession=style,
+        confirm_threshold=base * 10,
+    )
+    bids = draw(
+        st.lists(
+            st.floats(min_value=0.01, max_value=base * 1.2).map(lambda b: round(b, 2)).filter(lambda b: b > 0),
+            min_size=1,
+            max_size=5,
+        )
+    )
     return item, bids, draw(st.booleans())
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=negotiations())
-async def test_guard_rules_hold_and_the_floor_never_appears(transport: httpx.ASGITransport, catalog: Catalog,
-                                                           case: tuple[CatalogItem, list[float], bool]) -> None:
+async def test_guard_rules_hold_and_the_floor_never_appears(
+    transport: httpx.ASGITransport, catalog: Catalog, case: tuple[CatalogItem, list[float], bool]
+) -> None:
     item, bids, rising = case
     if rising:
         bids = sorted(bids)

@@ -1,4 +1,4 @@
-"""Storing decisions: a batch is one transaction, a session takes each round once and one deal, one bad entry fails alone."""
+"""Storing decisions: one transaction a batch, each round and one deal a session, one bad entry failing alone."""
 
 from __future__ import annotations
 
@@ -13,19 +13,28 @@ from negotiation.records import Entry, NegotiationRecords
 from negotiation.seller import SellerDecision
 
 
-def decision(status: str = "accepted", *, token: str | None = None, round_: int = 1,
-             deal_id: str | None = None) -> SellerDecision:
+def decision(
+    status: str = "accepted", *, token: str | None = None, round_: int = 1, deal_id: str | None = None
+) -> SellerDecision:
     """A decision on the rule test room; an accepted one makes a deal (`deal_id`, or a new one)."""
     deal = (deal_id or uuid.uuid4().hex) if status == "accepted" else None
-    return SellerDecision(status=status, session_token=token or uuid.uuid4().hex, valid_until=time.time() + 60,
-                          round=round_, price=450.0 if status != "rejected" else None, deal_id=deal,
-                          reservation_code="AUR-" + uuid.uuid4().hex[:8].upper() if deal else None, strategy="rule")
+    return SellerDecision(
+        status=status,
+        session_token=token or uuid.uuid4().hex,
+        valid_until=time.time() + 60,
+        round=round_,
+        price=450.0 if status != "rejected" else None,
+        deal_id=deal,
+        reservation_code="AUR-" + uuid.uuid4().hex[:8].upper() if deal else None,
+        strategy="rule",
+    )
 
 
 def entry(decided: SellerDecision, **key: str) -> Entry:
     """`decided` on the rule test room, by one buyer."""
-    return Entry(decided, item_id="t_rule", buyer_did="did:key:records", bid_amount=450.0, currency="USD",
-                 trace_id=None, **key)
+    return Entry(
+        decided, item_id="t_rule", buyer_did="did:key:records", bid_amount=450.0, currency="USD", trace_id=None, **key
+    )
 
 
 async def test_a_batch_is_stored_and_a_duplicate_deal_id_fails_alone(db: asyncpg.Pool, catalog: Catalog) -> None:
@@ -37,8 +46,9 @@ async def test_a_batch_is_stored_and_a_duplicate_deal_id_fails_alone(db: asyncpg
     outcomes = await records.record_many([entry(d) for d in decisions])
     assert isinstance(outcomes[3], asyncpg.UniqueViolationError)
     assert [o for i, o in enumerate(outcomes) if i != 3] == [True] * 6
-    stored = await db.fetchval("SELECT count(*) FROM deals WHERE deal_id = ANY($1::text[])",
-                               [d.deal_id for d in decisions])
+    stored = await db.fetchval(
+        "SELECT count(*) FROM deals WHERE deal_id = ANY($1::text[])", [d.deal_id for d in decisions]
+    )
     assert stored == 7  # six new deals and the one taken before
 
 
@@ -58,9 +68,13 @@ async def test_a_session_takes_each_round_once_and_nothing_after_its_deal(db: as
 
 async def test_open_sessions_read_back_as_a_seller_holds_them(db: asyncpg.Pool, catalog: Catalog) -> None:
     records, token, ended = NegotiationRecords(db), uuid.uuid4().hex, uuid.uuid4().hex
-    await records.record_many([entry(decision("countered", token=token, round_=1)),
-                               entry(decision("countered", token=token, round_=2)),
-                               entry(decision("rejected", token=ended, round_=1))])
+    await records.record_many(
+        [
+            entry(decision("countered", token=token, round_=1)),
+            entry(decision("countered", token=token, round_=2)),
+            entry(decision("rejected", token=ended, round_=1)),
+        ]
+    )
     found = await records.open_sessions("t_rule", [token, ended, "ses_unknown"])
     assert set(found) == {token, ended} and found[ended] is None
     assert found[token]["rounds"] == 2 and found[token]["buyer"] == "did:key:records"
@@ -68,8 +82,9 @@ async def test_open_sessions_read_back_as_a_seller_holds_them(db: asyncpg.Pool, 
     assert await records.open_sessions("t_linear", [token]) == {}  # another item's session is not this seller's
 
 
-async def test_a_keyed_decision_stores_its_answer_and_the_key_takes_one_decision(db: asyncpg.Pool,
-                                                                                 catalog: Catalog) -> None:
+async def test_a_keyed_decision_stores_its_answer_and_the_key_takes_one_decision(
+    db: asyncpg.Pool, catalog: Catalog
+) -> None:
     records, key = NegotiationRecords(db), uuid.uuid4().hex
     first = decision()
     keyed = {"scope": "negotiate:did:key:records", "key": key, "fingerprint": "f1"}
@@ -79,5 +94,9 @@ async def test_a_keyed_decision_stores_its_answer_and_the_key_takes_one_decision
     stored = await records.stored_answers([("negotiate:did:key:records", key)])
     answer = stored["negotiate:did:key:records", key]
     assert answer["fingerprint"] == "f1" and json.loads(answer["response"])["deal_id"] == first.deal_id
-    assert await db.fetchval("SELECT count(*) FROM deals WHERE buyer_did = 'did:key:records' AND deal_id = $1",
-                             first.deal_id) == 1
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM deals WHERE buyer_did = 'did:key:records' AND deal_id = $1", first.deal_id
+        )
+        == 1
+    )

@@ -44,8 +44,10 @@ async def test_limit_min_similarity_and_inactive_items(rayless_transport: httpx.
     assert "t_inactive" not in {r["id"] for r in retired}
 
 
-@pytest.mark.parametrize("payload", [{"query": ""}, {"query": "x", "limit": 0}, {"query": "x", "limit": 51},
-                                     {"query": "x", "min_similarity": 1.5}, {}])
+@pytest.mark.parametrize(
+    "payload",
+    [{"query": ""}, {"query": "x", "limit": 0}, {"query": "x", "limit": 51}, {"query": "x", "min_similarity": 1.5}, {}],
+)
 async def test_bad_search_input_is_422(rayless_transport: httpx.ASGITransport, payload: dict) -> None:
     answer = await _search(rayless_transport, payload)
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_request"
@@ -94,8 +96,10 @@ async def test_switching_embedders_re_embeds_at_the_new_dimension(database_url: 
     await migrate(url)
     db = await pool(url)
     try:
-        items = [CatalogItem(id="a", name="alpha", base_price=10, floor_price=5),
-                 CatalogItem(id="b", name="beta", base_price=10, floor_price=5)]
+        items = [
+            CatalogItem(id="a", name="alpha", base_price=10, floor_price=5),
+            CatalogItem(id="b", name="beta", base_price=10, floor_price=5),
+        ]
         assert await Catalog(db, HashingEmbedder(32)).load(items) == 2
         assert await db.fetchval("SELECT vector_dims(embedding) FROM catalog_items WHERE id = 'a'") == 32
         switched = Catalog(db, _Constant())

@@ -11,15 +11,25 @@ from negotiation.catalog import ItemTerms
 from negotiation.guard import mentions_value
 from negotiation.seller import Bid, Seller, session_token
 
-TERMS = ItemTerms(item_id="s1", name="Suite", description="", base_price=1000.0, floor_price=800.0, currency="USD",
-                  strategy="concession", concession="conceder", confirm_threshold=5000.0)
+TERMS = ItemTerms(
+    item_id="s1",
+    name="Suite",
+    description="",
+    base_price=1000.0,
+    floor_price=800.0,
+    currency="USD",
+    strategy="concession",
+    concession="conceder",
+    confirm_threshold=5000.0,
+)
 
 
 async def _negotiate(seller: Seller, bids: list[float], terms: ItemTerms = TERMS) -> str:
     token = session_token()
     for number, amount in enumerate(bids):
-        decision = await seller.receive(Bid(token, number == 0, "did:key:zbuyer", terms, amount, False, time.time(),
-                                            600.0, len(bids), 0.5))
+        decision = await seller.receive(
+            Bid(token, number == 0, "did:key:zbuyer", terms, amount, False, time.time(), 600.0, len(bids), 0.5)
+        )
         if decision.status != "countered":
             return decision.status
     return "countered"
@@ -53,7 +63,11 @@ async def test_a_restored_seller_continues_its_sessions() -> None:
     first = await seller.receive(Bid(token, True, "did:key:zbuyer", TERMS, 700.0, False, time.time(), 600.0, 4, 0.5))
     assert first.status == "countered"
     restored = Seller.restore("s1", json.loads(json.dumps(seller.snapshot())))
-    second = await restored.receive(Bid(token, False, "did:key:zbuyer", TERMS, 700.0, False, time.time(), 600.0, 4, 0.5))
+    second = await restored.receive(
+        Bid(token, False, "did:key:zbuyer", TERMS, 700.0, False, time.time(), 600.0, 4, 0.5)
+    )
     assert second.status == "countered" and second.round == 2 and second.price < first.price
-    stranger = await restored.receive(Bid(token, False, "did:key:zother", TERMS, 990.0, False, time.time(), 600.0, 4, 0.5))
+    stranger = await restored.receive(
+        Bid(token, False, "did:key:zother", TERMS, 990.0, False, time.time(), 600.0, 4, 0.5)
+    )
     assert stranger.status == "session_not_found"

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from negotiation.strategies import (
+    RuleAction,
     Side,
     Strategy,
-    RuleAction,
     acceptance_threshold,
     accepts,
     concession_offer,
@@ -78,8 +78,13 @@ def test_acceptance_is_at_least_as_good_as_my_next_offer():
 def test_next_offer_dispatches_per_row_and_rule_accepts_at_reservation():
     strategy = np.array([Strategy.LINEAR, Strategy.TIT_FOR_TAT, Strategy.RULE], dtype=np.int8)
     offer = next_offer(
-        strategy, 0.5, reservation_price=np.full(3, 60.0), aspiration_price=np.full(3, 120.0),
-        exponent=np.ones(3), my_last=np.full(3, 110.0), opponent_last=np.full(3, 55.0),
+        strategy,
+        0.5,
+        reservation_price=np.full(3, 60.0),
+        aspiration_price=np.full(3, 120.0),
+        exponent=np.ones(3),
+        my_last=np.full(3, 110.0),
+        opponent_last=np.full(3, 55.0),
         opponent_before=np.full(3, 50.0),
     )
     # linear at t = 0.5: 90; tit-for-tat: 110 − 5 = 105; rule counters at its base price 120.

@@ -61,14 +61,21 @@ def test_circuits_that_differ_only_in_angles_share_one_template() -> None:
 @pytest.mark.parametrize("name", ["aer", "aer:fake_fez"])
 def test_one_aer_job_runs_lone_circuits_groups_and_several_shot_counts(name: str) -> None:
     groups = batch(
-        (basis_state("01"), 300), (basis_state("01"), 300), (basis_state("01"), 300),  # one shape, no angles
-        (rotations(np.pi), 400), (rotations(np.pi), 400), (rotations(0.0), 400),  # one shape, three rows
+        (basis_state("01"), 300),
+        (basis_state("01"), 300),
+        (basis_state("01"), 300),  # one shape, no angles
+        (rotations(np.pi), 400),
+        (rotations(np.pi), 400),
+        (rotations(0.0), 400),  # one shape, three rows
         (rotations(np.pi), 200),  # the same shape alone at another shot count
         (bell(), 100),
     )
     result = backend(name).run(groups)
-    by_position = {m: c for g, group_counts in zip(groups, result.counts, strict=True)
-                   for m, c in zip(g.members, group_counts, strict=True)}
+    by_position = {
+        m: c
+        for g, group_counts in zip(groups, result.counts, strict=True)
+        for m, c in zip(g.members, group_counts, strict=True)
+    }
     shots = [300, 300, 300, 400, 400, 400, 200, 100]
     # The most frequent outcome of each circuit: π then controlled π flips both qubits; 0 flips none.
     expected = ["01", "01", "01", "11", "11", "00", "11"]

@@ -43,7 +43,12 @@ def test_lattice_rotates_by_score_and_couples_by_interactions() -> None:
 
 @pytest.mark.parametrize(
     ("scores", "edges"),
-    [([1.5], []), ([0.5, 0.5], [LatticeEdge(0, 2, 1)]), ([0.5], [LatticeEdge(0, 0, 1)]), ([0.5, 0.5], [LatticeEdge(0, 1, -1)])],
+    [
+        ([1.5], []),
+        ([0.5, 0.5], [LatticeEdge(0, 2, 1)]),
+        ([0.5], [LatticeEdge(0, 0, 1)]),
+        ([0.5, 0.5], [LatticeEdge(0, 1, -1)]),
+    ],
 )
 def test_invalid_lattices_are_refused(scores: list[float], edges: list[LatticeEdge]) -> None:
     with pytest.raises(CircuitError) as raised:

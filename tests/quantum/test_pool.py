@@ -8,10 +8,9 @@ import pytest
 import ray
 from qiskit import QuantumCircuit
 
-from quantum.circuits import CircuitError, bell, ghz
 from aura.cluster import NAMESPACE
+from quantum.circuits import CircuitError, bell, ghz
 from quantum.pool import PoolBusy, PoolConfig, pool_stats, run_metrics
-
 
 # One worker shared by the tests below (each Ray actor is a process that imports Qiskit);
 # a long window makes every concurrent burst one batch, whatever the machine's load.
@@ -63,8 +62,11 @@ async def test_one_burst_for_two_backends_travels_per_backend(ray_cluster: None)
     config = BATCHING
     (before,) = await pool_stats(config)
     results = await asyncio.gather(
-        *(run_metrics(basis_state(i, 2), 50, backend, config=config)
-          for i in range(4) for backend in ("aer", "aer:fake_fez"))
+        *(
+            run_metrics(basis_state(i, 2), 50, backend, config=config)
+            for i in range(4)
+            for backend in ("aer", "aer:fake_fez")
+        )
     )
     assert [r.backend_used for r in results] == ["aer", "aer:fake_fez"] * 4
     for i in range(4):

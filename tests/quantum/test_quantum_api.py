@@ -19,9 +19,12 @@ BELL_QASM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0
 @pytest.fixture(scope="module")
 async def client(ray_cluster: None, settings) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app on the session's event loop, with a token for user `quantum-api`."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://quantum.test",
-                                 headers={"Authorization": f"Bearer {mint_token('quantum-api')}"},
-                                 timeout=120) as test_client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_api()),
+        base_url="http://quantum.test",
+        headers={"Authorization": f"Bearer {mint_token('quantum-api')}"},
+        timeout=120,
+    ) as test_client:
         yield test_client
 
 
@@ -71,6 +74,7 @@ async def test_openapi_describes_the_route(client: httpx.AsyncClient) -> None:
     operation = schema["paths"]["/v1/quantum/metrics"]["post"]
     for status in ("401", "403", "413", "422", "429", "502", "503"):
         assert operation["responses"][status]["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/ErrorBody"}, status
+            "$ref": "#/components/schemas/ErrorBody"
+        }, status
     assert operation["security"] == [{"HTTPBearer": []}]
     assert "lambda" in schema["components"]["schemas"]["MetricsResponse"]["properties"]

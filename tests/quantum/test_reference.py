@@ -13,7 +13,8 @@ from quantum.reference import ideal_states
 from quantum.templates import group, shape
 
 GATES = sorted(
-    name for name, gate in get_standard_gate_name_mapping().items()
+    name
+    for name, gate in get_standard_gate_name_mapping().items()
     if name not in {"measure", "reset", "delay", "barrier"} and gate.num_qubits <= 4
 )
 
@@ -45,8 +46,10 @@ def test_every_standard_gate_with_its_own_angles_in_each_circuit(name: str) -> N
 def test_lattice_circuits_of_one_lattice_are_one_group_with_exact_states() -> None:
     rng = np.random.default_rng(5)
     edges = [(0, 1), (1, 2), (2, 3), (3, 0), (0, 2)]
-    circuits = [lattice(rng.random(4).tolist(), [LatticeEdge(a, b, int(rng.integers(1, 9))) for a, b in edges])
-                for _ in range(20)]
+    circuits = [
+        lattice(rng.random(4).tolist(), [LatticeEdge(a, b, int(rng.integers(1, 9))) for a, b in edges])
+        for _ in range(20)
+    ]
     (one_group,) = group([(shape(circuit), 512) for circuit in circuits])
     for state, circuit in zip(ideal_states(one_group), circuits, strict=True):
         assert np.allclose(state, Statevector(circuit).data, atol=1e-12)

@@ -45,8 +45,12 @@ def test_the_template_of_a_key_gives_back_the_circuit_with_its_values() -> None:
 
 
 def test_group_gathers_circuits_by_shape_and_shots_and_remembers_where_they_were() -> None:
-    batch = [(shape(rotations(0.1)), 100), (shape(bell()), 100), (shape(rotations(0.2)), 100),
-             (shape(rotations(0.3)), 50)]
+    batch = [
+        (shape(rotations(0.1)), 100),
+        (shape(bell()), 100),
+        (shape(rotations(0.2)), 100),
+        (shape(rotations(0.3)), 50),
+    ]
     groups = group(batch)
     assert [(g.members, g.shots) for g in groups] == [([0, 2], 100), ([1], 100), ([3], 50)]
     assert groups[0].value_rows().tolist() == [[0.1, 0.05], [0.2, 0.1]]

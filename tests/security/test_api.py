@@ -12,11 +12,13 @@ import httpx
 PROMPT = "Please review:\n```python\ndef add(a, b):\n    return a + b\n```"
 
 
-async def _chat(client: httpx.AsyncClient, headers: dict, session_id: str, prompt: str = PROMPT,
-                key: str | None = None) -> httpx.Response:
+async def _chat(
+    client: httpx.AsyncClient, headers: dict, session_id: str, prompt: str = PROMPT, key: str | None = None
+) -> httpx.Response:
     extra = {"Idempotency-Key": key} if key else {}
-    return await client.post("/v1/aura/chat", headers={**headers, **extra},
-                             json={"prompt": prompt, "session_id": session_id})
+    return await client.post(
+        "/v1/aura/chat", headers={**headers, **extra}, json={"prompt": prompt, "session_id": session_id}
+    )
 
 
 async def _billed(db: asyncpg.Pool, user: str) -> dict[str, int]:
@@ -56,7 +58,8 @@ async def test_unknown_routes_and_methods_answer_in_the_error_shape(client: http
 
 
 async def test_a_chat_resent_with_its_key_returns_the_first_answer_and_bills_once(
-        client: httpx.AsyncClient, auth, new_session, db: asyncpg.Pool) -> None:
+    client: httpx.AsyncClient, auth, new_session, db: asyncpg.Pool
+) -> None:
     user = f"resend-{uuid.uuid4().hex[:8]}"
     session_id = await new_session(user)
     key = uuid.uuid4().hex
@@ -72,8 +75,9 @@ async def test_a_chat_resent_with_its_key_returns_the_first_answer_and_bills_onc
     assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
 
 
-async def test_one_users_key_cannot_swallow_another_users_billing(client: httpx.AsyncClient, auth, new_session,
-                                                                  db: asyncpg.Pool) -> None:
+async def test_one_users_key_cannot_swallow_another_users_billing(
+    client: httpx.AsyncClient, auth, new_session, db: asyncpg.Pool
+) -> None:
     key = uuid.uuid4().hex
     users = [f"alice-{uuid.uuid4().hex[:6]}", f"mallory-{uuid.uuid4().hex[:6]}"]
     for user in users:
@@ -85,8 +89,9 @@ async def test_one_users_key_cannot_swallow_another_users_billing(client: httpx.
     assert all(len(r["idempotency_key"]) <= 100 for r in keys)  # Stripe's meter event identifier limit
 
 
-async def test_chats_without_a_key_are_each_billed(client: httpx.AsyncClient, auth, new_session,
-                                                   db: asyncpg.Pool) -> None:
+async def test_chats_without_a_key_are_each_billed(
+    client: httpx.AsyncClient, auth, new_session, db: asyncpg.Pool
+) -> None:
     user = f"nokey-{uuid.uuid4().hex[:8]}"
     session_id = await new_session(user)
     for _ in range(2):
@@ -129,8 +134,7 @@ async def test_a_user_holds_a_bounded_number_of_active_sessions(client: httpx.As
     assert (await client.post("/v1/aura/sessions", headers=auth(user))).status_code == 201
 
 
-async def test_error_details_quote_input_only_as_a_short_printable_excerpt(client: httpx.AsyncClient,
-                                                                           auth) -> None:
+async def test_error_details_quote_input_only_as_a_short_printable_excerpt(client: httpx.AsyncClient, auth) -> None:
     probe = quote("\x1b[31m" + "A" * 300, safe="")  # arrives decoded, escape character and all
     answer = await client.get(f"/v1/aura/sessions/{probe}/lattice", headers=auth("prober"))
     assert answer.status_code == 404

@@ -11,7 +11,9 @@ import asyncpg
 import httpx
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings as examples, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from actors.host import Host, HostSpec
 from negotiation.access import AccessDenied, Limits, SignedRequest
@@ -42,16 +44,16 @@ async def _post(transport: httpx.ASGITransport, body: bytes, headers: dict) -> h
 
 async def test_a_superscript_timestamp_is_a_401_not_a_500(transport: httpx.ASGITransport) -> None:
     # b"\xb9" decodes (latin-1) to "¹": str.isdigit() says yes, int() says no.
-    body, headers = _signed(AgentKey.generate(), {"item_id": "t_linear", "bid_amount": 500},
-                            **{"X-Timestamp": b"\xb9"})
+    body, headers = _signed(AgentKey.generate(), {"item_id": "t_linear", "bid_amount": 500}, **{"X-Timestamp": b"\xb9"})
     answer = await _post(transport, body, headers)
     assert (answer.status_code, answer.json()["code"]) == (401, "clock_skew")
 
 
 @pytest.mark.parametrize("stamp", ["0" + str(int(time.time())), "+" + str(int(time.time())), " 1", "1e9", "١٢٣"])
 async def test_timestamps_must_be_canonical_ascii_seconds(transport: httpx.ASGITransport, stamp: str) -> None:
-    body, headers = _signed(AgentKey.generate(), {"item_id": "t_linear", "bid_amount": 500},
-                            **{"X-Timestamp": stamp.encode()})
+    body, headers = _signed(
+        AgentKey.generate(), {"item_id": "t_linear", "bid_amount": 500}, **{"X-Timestamp": stamp.encode()}
+    )
     answer = await _post(transport, body, headers)
     assert (answer.status_code, answer.json()["code"]) == (401, "clock_skew")
 
@@ -68,14 +70,30 @@ def _signed_bid(key: AgentKey, item: str, amount: float, stamp: bytes | None = N
 async def test_in_one_batch_a_malformed_bid_fails_alone(catalog: Catalog, settings) -> None:
     """The desk itself, in this process, with one batch holding other agents' valid bids and a malformed one."""
     terms = await catalog.terms("t_linear")
-    host = Host(HostSpec(group=f"sec-{uuid.uuid4().hex[:8]}", actor_class="negotiation.seller:Seller",
-                         intake="negotiation.desk:NegotiationDesk", persistence="none"), "sec-desk")
+    host = Host(
+        HostSpec(
+            group=f"sec-{uuid.uuid4().hex[:8]}",
+            actor_class="negotiation.seller:Seller",
+            intake="negotiation.desk:NegotiationDesk",
+            persistence="none",
+        ),
+        "sec-desk",
+    )
     batch = []
     for n in range(8):
         signed = _signed_bid(AgentKey.generate(), "t_linear", 500 + n, b"\xb9" if n == 3 else None)
-        bid = Bid(session_token=f"ses_sec_{uuid.uuid4().hex}", new_session=True, buyer_did=signed.request.agent_did,
-                  terms=terms, amount=500 + n, confirmed=False, now=time.time(), session_ttl_s=60, max_rounds=8,
-                  target_score=0.5)
+        bid = Bid(
+            session_token=f"ses_sec_{uuid.uuid4().hex}",
+            new_session=True,
+            buyer_did=signed.request.agent_did,
+            terms=terms,
+            amount=500 + n,
+            confirmed=False,
+            now=time.time(),
+            session_ttl_s=60,
+            max_rounds=8,
+            target_score=0.5,
+        )
         batch.append(("t_linear", SignedBid(signed.request, signed.limits, bid, "USD", None)))
     replies = await host.tell_many(batch)
     assert isinstance(replies[3], AccessDenied) and replies[3].code == "clock_skew"
@@ -88,13 +106,15 @@ _HEADERS = ["X-Agent-ID", "X-Timestamp", "X-Signature"]
 @examples(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.sampled_from(_HEADERS), junk=st.binary(min_size=0, max_size=80))
 async def test_random_bytes_in_a_signed_header_are_a_4xx_and_others_still_bid(
-        transport: httpx.ASGITransport, header: str, junk: bytes) -> None:
+    transport: httpx.ASGITransport, header: str, junk: bytes
+) -> None:
     honest = [NegotiationClient("http://test", transport=transport) for _ in range(3)]
     body, headers = _signed(AgentKey.generate(), {"item_id": "t_conceder", "bid_amount": 100}, **{header: junk})
     try:
         hostile, *fair = await asyncio.gather(
-            _post(transport, body, headers), *(c.send("POST", PATH, {"item_id": "t_conceder", "bid_amount": 120})
-                                               for c in honest))
+            _post(transport, body, headers),
+            *(c.send("POST", PATH, {"item_id": "t_conceder", "bid_amount": 120}) for c in honest),
+        )
     finally:
         for client in honest:
             await client.aclose()
@@ -112,7 +132,8 @@ def _spellings(key: AgentKey) -> list[str]:
 
 
 async def test_three_spellings_of_one_did_share_one_rate_limit_and_its_deals(
-        transport: httpx.ASGITransport, negotiation_env) -> None:
+    transport: httpx.ASGITransport, negotiation_env
+) -> None:
     negotiation_env(rate_limit_per_minute=3)
     key = AgentKey.generate()
     remaining = []
@@ -127,8 +148,9 @@ async def test_three_spellings_of_one_did_share_one_rate_limit_and_its_deals(
     assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
 
 
-async def test_deals_list_the_callers_own_whichever_spelling_made_them(transport: httpx.ASGITransport,
-                                                                       new_agent) -> None:
+async def test_deals_list_the_callers_own_whichever_spelling_made_them(
+    transport: httpx.ASGITransport, new_agent
+) -> None:
     key = AgentKey.generate()
     made = []
     for n, spelling in enumerate(_spellings(key)[:2]):
@@ -161,9 +183,16 @@ def fitted_floor(base: float, counters: list[float], rounds: int) -> tuple[float
 
 @pytest.mark.parametrize("style", ["boulware", "linear", "conceder"])
 async def test_fitting_the_public_curve_to_every_counter_misses_the_floor(
-        transport: httpx.ASGITransport, catalog: Catalog, style: str) -> None:
-    item = CatalogItem(id=f"fit_{style}_{uuid.uuid4().hex[:6]}", name="Fit Room", base_price=1000, floor_price=700,
-                       concession=style, confirm_threshold=5000)
+    transport: httpx.ASGITransport, catalog: Catalog, style: str
+) -> None:
+    item = CatalogItem(
+        id=f"fit_{style}_{uuid.uuid4().hex[:6]}",
+        name="Fit Room",
+        base_price=1000,
+        floor_price=700,
+        concession=style,
+        confirm_threshold=5000,
+    )
     await catalog.load([item])
     spread = item.base_price - item.floor_price
     async with NegotiationClient("http://test", transport=transport) as agent:
@@ -182,8 +211,9 @@ async def test_fitting_the_public_curve_to_every_counter_misses_the_floor(
 # -- resends: the same answer, never a second deal -----------------------------------------------------------------
 
 
-async def test_a_resend_with_the_same_key_gets_the_same_deal(agent: NegotiationClient, transport,
-                                                             db: asyncpg.Pool) -> None:
+async def test_a_resend_with_the_same_key_gets_the_same_deal(
+    agent: NegotiationClient, transport, db: asyncpg.Pool
+) -> None:
     opened = await agent.negotiate("t_linear", 500)
     payload = {"item_id": "t_linear", "bid_amount": 999, "session_token": opened.session_token}
     key = {"Idempotency-Key": uuid.uuid4().hex}
@@ -195,8 +225,9 @@ async def test_a_resend_with_the_same_key_gets_the_same_deal(agent: NegotiationC
     assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
 
 
-async def test_a_resent_first_bid_gets_the_session_its_first_sending_opened(agent: NegotiationClient,
-                                                                            transport) -> None:
+async def test_a_resent_first_bid_gets_the_session_its_first_sending_opened(
+    agent: NegotiationClient, transport
+) -> None:
     key = {"Idempotency-Key": uuid.uuid4().hex}
     payload = {"item_id": "t_linear", "bid_amount": 500}
     first, second = [await _post(transport, *_with(agent, payload, key)) for _ in range(2)]
@@ -215,8 +246,11 @@ async def test_one_agent_cannot_fill_an_items_sessions(transport: httpx.ASGITran
     negotiation_env(max_buyer_sessions=3)
     async with NegotiationClient("http://test", transport=transport) as agent:
         answers = [await agent.send("POST", PATH, {"item_id": "t_conceder", "bid_amount": 100}) for _ in range(4)]
-        ongoing = await agent.send("POST", PATH, {"item_id": "t_conceder", "bid_amount": 110,
-                                                  "session_token": answers[0].json()["session_token"]})
+        ongoing = await agent.send(
+            "POST",
+            PATH,
+            {"item_id": "t_conceder", "bid_amount": 110, "session_token": answers[0].json()["session_token"]},
+        )
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[3].json()["code"] == "too_many_sessions" and "Retry-After" in answers[3].headers
     assert ongoing.status_code == 200  # the sessions it holds go on

@@ -117,7 +117,10 @@ def targets(settings: Settings, fifo: Path) -> dict[str, str]:
 
 
 async def test_no_include_but_qelib1_is_followed_and_the_answer_tells_nothing_of_any_file(
-    client: httpx.AsyncClient, token, settings: Settings, fifo: Path,
+    client: httpx.AsyncClient,
+    token,
+    settings: Settings,
+    fifo: Path,
 ) -> None:
     headers = token()
     secret = jwt_secret(settings)
@@ -152,8 +155,11 @@ async def test_qelib1_is_still_included_in_either_quotes(client: httpx.AsyncClie
 
 async def test_the_route_needs_a_valid_bearer_token_before_it_reads_a_circuit(client: httpx.AsyncClient) -> None:
     reading = 'OPENQASM 2.0;\ninclude "/etc/hostname";\nqreg q[1];'
-    for headers, code in (({}, "unauthenticated"), ({"Authorization": "Bearer not-a-jwt"}, "invalid_token"),
-                          ({"Authorization": f"Basic {mint_token('someone')}"}, "unauthenticated")):
+    for headers, code in (
+        ({}, "unauthenticated"),
+        ({"Authorization": "Bearer not-a-jwt"}, "invalid_token"),
+        ({"Authorization": f"Basic {mint_token('someone')}"}, "unauthenticated"),
+    ):
         for circuit in ("bell", reading):
             answer, _ = await metrics(client, headers, circuit=circuit, backend="ibm:least_busy")
             assert answer.status_code == 401, answer.text
@@ -162,7 +168,8 @@ async def test_the_route_needs_a_valid_bearer_token_before_it_reads_a_circuit(cl
 
 
 async def test_the_reproduced_nested_gates_answer_at_once_while_the_api_keeps_answering(
-    client: httpx.AsyncClient, token,
+    client: httpx.AsyncClient,
+    token,
 ) -> None:
     program = nested_gates(12)
     assert len(program.encode()) < 400  # the reproduction was a 395-byte program
@@ -180,7 +187,8 @@ async def test_the_reproduced_nested_gates_answer_at_once_while_the_api_keeps_an
 
 
 async def test_gates_nested_past_the_limit_are_refused_from_their_definitions_alone(
-    client: httpx.AsyncClient, token,
+    client: httpx.AsyncClient,
+    token,
 ) -> None:
     # 2⁴⁰ gates: expanding them, however fast, would never answer.
     answer, took = await metrics(client, token(), circuit=nested_gates(40))
@@ -189,7 +197,9 @@ async def test_gates_nested_past_the_limit_are_refused_from_their_definitions_al
 
 
 async def test_a_build_over_its_budget_is_answered_at_once_and_holds_up_nothing(
-    client: httpx.AsyncClient, token, configure,
+    client: httpx.AsyncClient,
+    token,
+    configure,
 ) -> None:
     configure(quantum_build_timeout_s=0.001)
 
@@ -204,7 +214,9 @@ async def test_a_build_over_its_budget_is_answered_at_once_and_holds_up_nothing(
 
 
 async def test_builds_beyond_the_builder_threads_are_turned_away_not_queued(
-    client: httpx.AsyncClient, token, configure,
+    client: httpx.AsyncClient,
+    token,
+    configure,
 ) -> None:
     configure(quantum_build_threads=1, quantum_build_timeout_s=0.001)
     program = many_gates(7_000)
@@ -246,12 +258,29 @@ def _lattice(cells: int, edges: int = 0) -> dict:
         ({"circuit": "lattice", "lattice": _lattice(100_000)}, 422, "too_many_qubits"),
         ({"circuit": "lattice", "lattice": _lattice(3, edges=257)}, 422, "too_many_edges"),
     ],
-    ids=["huge_qreg", "huge_creg", "registers_summed", "index_past_64_bits", "gate_definitions", "broadcast_gates",
-         "deep", "long_text", "opaque_gate", "nan_angle", "huge_ghz", "lattice_cells", "lattice_cells_huge",
-         "lattice_edges"],
+    ids=[
+        "huge_qreg",
+        "huge_creg",
+        "registers_summed",
+        "index_past_64_bits",
+        "gate_definitions",
+        "broadcast_gates",
+        "deep",
+        "long_text",
+        "opaque_gate",
+        "nan_angle",
+        "huge_ghz",
+        "lattice_cells",
+        "lattice_cells_huge",
+        "lattice_edges",
+    ],
 )
 async def test_requests_over_a_limit_are_refused_at_once_with_a_code(
-    client: httpx.AsyncClient, token, body: dict, status: int, code: str,
+    client: httpx.AsyncClient,
+    token,
+    body: dict,
+    status: int,
+    code: str,
 ) -> None:
     answer, took = await metrics(client, token(), **body)
     assert answer.status_code == status, answer.text
@@ -286,7 +315,9 @@ async def test_errors_quote_the_input_only_as_a_short_printable_excerpt(client: 
 
 
 async def test_ibm_backends_are_refused_to_users_the_operator_did_not_list(
-    client: httpx.AsyncClient, token, configure,
+    client: httpx.AsyncClient,
+    token,
+    configure,
 ) -> None:
     for backend, fallback in (("ibm:least_busy", None), ("ibm:fake_manila", "aer"), ("aer", "ibm:least_busy")):
         answer, _ = await metrics(client, token("alice"), circuit="bell", backend=backend, fallback=fallback)
@@ -299,13 +330,17 @@ async def test_ibm_backends_are_refused_to_users_the_operator_did_not_list(
 
 
 async def test_a_listed_user_runs_on_ibm_until_the_daily_quota_held_in_postgres_is_spent(
-    client: httpx.AsyncClient, token, configure, db: asyncpg.Pool,
+    client: httpx.AsyncClient,
+    token,
+    configure,
+    db: asyncpg.Pool,
 ) -> None:
     user = f"ibm-{uuid.uuid4().hex[:8]}"
     configure(quantum_ibm_users=user, quantum_ibm_daily_circuits=1)
     used = "SELECT sum(circuits) FROM quantum_ibm_usage WHERE user_id = $1"
-    refused, _ = await metrics(client, token(user), circuit="OPENQASM 2.0; qreg q[1]; nope q[0];",
-                               backend="ibm:fake_manila")
+    refused, _ = await metrics(
+        client, token(user), circuit="OPENQASM 2.0; qreg q[1]; nope q[0];", backend="ibm:fake_manila"
+    )
     assert refused.status_code == 422  # a circuit that never runs spends nothing
     assert await db.fetchval(used, user) is None
     ran, _ = await metrics(client, token(user), circuit="bell", backend="ibm:fake_manila", shots=100)

@@ -48,10 +48,14 @@ async def test_a_second_run_applies_nothing(empty_database: str) -> None:
 
 
 async def test_two_processes_migrating_at_once_apply_each_version_once(empty_database: str) -> None:
-    script = "import asyncio, json, sys; from aura.store import migrate; print(json.dumps(asyncio.run(migrate(sys.argv[1]))))"
+    script = (
+        "import asyncio, json, sys; from aura.store import migrate; "
+        "print(json.dumps(asyncio.run(migrate(sys.argv[1]))))"
+    )
     runners = [
-        await asyncio.create_subprocess_exec(sys.executable, "-c", script, empty_database,
-                                             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, empty_database, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
         for _ in range(2)
     ]
     outputs = [await runner.communicate() for runner in runners]

@@ -99,7 +99,11 @@ def test_cli_writes_outputs_and_records_the_run(ray_cluster, settings, database_
     assert summary["metrics"]["run"]["negotiations"] == 1200
     assert summary["shards"] == 2
     assert sorted(p.name for p in out.iterdir()) == [
-        "agreed_prices.png", "agreement_by_pair.png", "parties.parquet", "summary.json", "w2_by_epoch.png",
+        "agreed_prices.png",
+        "agreement_by_pair.png",
+        "parties.parquet",
+        "summary.json",
+        "w2_by_epoch.png",
     ]
     parties = pq.read_table(out / "parties.parquet")
     assert parties.num_rows == 48
@@ -119,8 +123,9 @@ def test_cli_writes_outputs_and_records_the_run(ray_cluster, settings, database_
 
 
 def test_cli_rejects_a_bad_scenario_before_running():
-    result = CliRunner().invoke(app, ["simulate", "--buyers", "-3", "--seller-strategies", "boulware=1,haggler=2",
-                                      "--no-record"])
+    result = CliRunner().invoke(
+        app, ["simulate", "--buyers", "-3", "--seller-strategies", "boulware=1,haggler=2", "--no-record"]
+    )
     assert result.exit_code == 2
     assert "buyers: Input should be greater than or equal to 1" in result.stderr
     assert "seller.strategies: unknown strategy 'haggler'" in result.stderr

@@ -101,27 +101,70 @@ def test_shards_are_placed_on_both_nodes(tmp_path):
     ray_cli = str(Path(sys.executable).with_name("ray"))
     started: list[subprocess.Popen] = []
     try:
-        started.append(subprocess.Popen(
-            [ray_cli, "start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false",
-             f"--temp-dir={temp_dir}", "--block"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        ))
+        started.append(
+            subprocess.Popen(
+                [
+                    ray_cli,
+                    "start",
+                    "--head",
+                    f"--port={port}",
+                    "--num-cpus=1",
+                    "--include-dashboard=false",
+                    f"--temp-dir={temp_dir}",
+                    "--block",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
         time.sleep(3)
-        started.append(subprocess.Popen(
-            [ray_cli, "start", f"--address={address}", "--num-cpus=1", "--block"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        ))
+        started.append(
+            subprocess.Popen(
+                [ray_cli, "start", f"--address={address}", "--num-cpus=1", "--block"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
         joined = subprocess.run(
-            [sys.executable, "-c", NODES_UP, address], env=env, capture_output=True, text=True, timeout=180,
+            [sys.executable, "-c", NODES_UP, address],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert joined.returncode == 0, joined.stderr[-2000:]
         nodes = json.loads(joined.stdout)
 
         run = subprocess.run(
-            [sys.executable, "-m", "deployments", "simulate", "--buyers", "20", "--sellers", "4", "--negotiations", "400",
-             "--epochs", "2", "--shards", "2", "--no-record", "--no-progress", "--json",
-             "--output-dir", str(tmp_path / "out")],
-            env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "deployments",
+                "simulate",
+                "--buyers",
+                "20",
+                "--sellers",
+                "4",
+                "--negotiations",
+                "400",
+                "--epochs",
+                "2",
+                "--shards",
+                "2",
+                "--no-record",
+                "--no-progress",
+                "--json",
+                "--output-dir",
+                str(tmp_path / "out"),
+            ],
+            env={**env, "RAY_ADDRESS": address},
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert run.returncode == 0, run.stderr[-2000:]
         summary = json.loads(run.stdout)

@@ -8,15 +8,23 @@ from negotiation.strategies import Strategy
 
 def negotiations(rows: list[dict]) -> Negotiations:
     """Negotiations from per-row dicts (buyer 100/50 and seller 60/120, linear, unless given)."""
-    defaults = dict(
-        buyer_strategy=Strategy.LINEAR, buyer_reservation_price=100.0, buyer_aspiration_price=50.0, buyer_exponent=1.0,
-        seller_strategy=Strategy.LINEAR, seller_floor_price=60.0, seller_base_price=120.0, seller_exponent=1.0,
-    )
+    defaults = {
+        "buyer_strategy": Strategy.LINEAR,
+        "buyer_reservation_price": 100.0,
+        "buyer_aspiration_price": 50.0,
+        "buyer_exponent": 1.0,
+        "seller_strategy": Strategy.LINEAR,
+        "seller_floor_price": 60.0,
+        "seller_base_price": 120.0,
+        "seller_exponent": 1.0,
+    }
     filled = [{**defaults, **row} for row in rows]
-    return Negotiations(**{
-        name: np.array([row[name] for row in filled], dtype=np.int8 if name.endswith("strategy") else np.float32)
-        for name in defaults
-    })
+    return Negotiations(
+        **{
+            name: np.array([row[name] for row in filled], dtype=np.int8 if name.endswith("strategy") else np.float32)
+            for name in defaults
+        }
+    )
 
 
 def test_two_linear_parties_meet_where_the_hand_computation_says():
