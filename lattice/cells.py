@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import numpy as np
-from ray.actor import ActorHandle
 
 from actors.actor import LogicalActor
 from actors.loop import W2Loop
@@ -23,8 +22,8 @@ from lattice.analysis.code import code_blocks, python_code
 from lattice.messages import CellTask, Feedback, Role, StepResult
 from lattice.providers import Completion, ProviderRequest, Turn, get_provider
 from lattice.quality import review_score, step_score
-from lattice.relay import ChunkPublisher, relay_handle
-from lattice.verdict import combine, model_verdict, static_verdict
+from lattice.relay import ChunkPublisher, shared_relay
+from lattice.verdict import Verdict, combine, model_verdict, static_verdict
 
 #: θ = (temperature, max tokens, history window): bounds and step sizes the W2 loop moves within.
 LOWER = (0.0, 256.0, 2.0)
@@ -40,7 +39,34 @@ _START_TEMPERATURE: dict[Role, float] = {
 }
 _MEMORY_CHARS = 4000
 
-_relay: ActorHandle | None = None
+
+@dataclass
+class Streamed:
+    """What a provider's stream gave one step: its chunks, how it ended, how long it took, what failed."""
+
+    parts: list[str]
+    completion: Completion
+    latency_ms: float
+    first_chunk_ms: float | None
+    error: Exception | None
+
+
+async def _stream(provider_name: str, request: ProviderRequest, publisher: ChunkPublisher | None) -> Streamed:
+    """Stream one step's answer from its provider, handing each chunk to the relay as it comes."""
+    completion, parts = Completion(), []
+    started = time.perf_counter()
+    first_chunk_ms: float | None = None
+    error: Exception | None = None
+    try:
+        async for chunk in get_provider(provider_name).stream(request, completion):
+            if first_chunk_ms is None:
+                first_chunk_ms = (time.perf_counter() - started) * 1000
+            parts.append(chunk)
+            if publisher is not None:
+                publisher.add(chunk)
+    except Exception as exc:  # any provider failure is this step's outcome, recorded by the cell
+        error = exc
+    return Streamed(parts, completion, (time.perf_counter() - started) * 1000, first_chunk_ms, error)
 
 
 class StepFailed(AuraError):
@@ -153,53 +179,24 @@ class Cell(LogicalActor):
         notes.update(extra)
 
     async def _step(self, task: CellTask) -> StepResult:
-        global _relay
         decoding = self.decoding
         temperature = task.temperature if task.temperature is not None else decoding.temperature
         history = tuple(Turn(t["role"], t["content"]) for t in list(self.memory.recent)[-decoding.history_window :])
         request = ProviderRequest(self.role, task, history, temperature, decoding.max_tokens)
         self._note("working")
-        publisher = None
-        if task.stream_id is not None:
-            if _relay is None:
-                _relay = relay_handle()
-            publisher = ChunkPublisher(_relay, task.stream_id, task.step_id)
-        completion, parts = Completion(), []
-        started = time.perf_counter()
-        first_chunk_ms: float | None = None
-        error: Exception | None = None
-        try:
-            provider = get_provider(task.provider)
-            async for chunk in provider.stream(request, completion):
-                if first_chunk_ms is None:
-                    first_chunk_ms = (time.perf_counter() - started) * 1000
-                parts.append(chunk)
-                if publisher is not None:
-                    publisher.add(chunk)
-        except Exception as exc:  # any provider failure is this step's outcome, recorded below
-            error = exc
-        latency_ms = (time.perf_counter() - started) * 1000
-        text = "".join(parts)
-        score = step_score(text, completion, error is not None)
+        publisher = None if task.stream_id is None else ChunkPublisher(shared_relay(), task.stream_id, task.step_id)
+        streamed = await _stream(task.provider, request, publisher)
+        text = "".join(streamed.parts)
+        score = step_score(text, streamed.completion, streamed.error is not None)
         self.record_outcome(score.value)
         inputs = sorted({c.role for c in task.contributions} | set(self.memory.notes.get("inputs_from", [])))
         steps = int(self.memory.notes.get("steps", 0)) + 1
-        if error is not None:
-            self._note("error", steps=steps, inputs_from=inputs, last_error=f"{type(error).__name__}: {error}"[:500])
-            raise StepFailed(detail=f"{type(error).__name__}: {error}")
-        verdict = None
-        if self.role == "reviewer":
-            subject = task.subject if task.subject is not None else task.prompt
-            verdict = combine(static_verdict(python_code(subject)), model_verdict(text))
-        code = None
-        if self.role == "engineer":
-            blocks = [b.code for b in code_blocks(text) if b.is_python]
-            code = "\n".join(blocks) if blocks else None
-        # Revision steps repeat the request; the window keeps it once per answer that follows it.
-        user_turn = {"role": "user", "content": task.prompt[:_MEMORY_CHARS]}
-        if list(self.memory.recent)[-2:-1] != [user_turn]:
-            self.memory.remember(user_turn)
-        self.memory.remember({"role": "assistant", "content": text[:_MEMORY_CHARS]})
+        if streamed.error is not None:
+            failure = f"{type(streamed.error).__name__}: {streamed.error}"
+            self._note("error", steps=steps, inputs_from=inputs, last_error=failure[:500])
+            raise StepFailed(detail=failure)
+        verdict, code = self._judge(task, text)
+        self._remember(task, text)
         self._note(
             "done",
             steps=steps,
@@ -212,20 +209,20 @@ class Cell(LogicalActor):
         loop = self.loop
         metrics = {
             "provider": task.provider,
-            "model": completion.model,
+            "model": streamed.completion.model,
             "temperature": temperature,
             "max_tokens": decoding.max_tokens,
             "history_window": decoding.history_window,
-            "latency_ms": round(latency_ms, 3),
-            "first_chunk_ms": None if first_chunk_ms is None else round(first_chunk_ms, 3),
-            "chunks": len(parts),
-            "input_tokens": completion.input_tokens,
-            "output_tokens": completion.output_tokens,
+            "latency_ms": round(streamed.latency_ms, 3),
+            "first_chunk_ms": None if streamed.first_chunk_ms is None else round(streamed.first_chunk_ms, 3),
+            "chunks": len(streamed.parts),
+            "input_tokens": streamed.completion.input_tokens,
+            "output_tokens": streamed.completion.output_tokens,
             "gamma_resistance": round(self.resistance.value, 4),
             "w2": window_w2(loop.state() if loop else None),
             "signals": score.signals,
             "stream": None if publisher is None else (publisher.failed or "ok"),
-            "notes": completion.notes,
+            "notes": streamed.completion.notes,
         }
         return StepResult(
             step_id=task.step_id,
@@ -237,9 +234,28 @@ class Cell(LogicalActor):
             metrics=metrics,
             verdict=verdict,
             code=code,
-            chunks=len(parts),
-            chunk_sizes=[len(p) for p in parts],
+            chunks=len(streamed.parts),
+            chunk_sizes=[len(part) for part in streamed.parts],
         )
+
+    def _judge(self, task: CellTask, text: str) -> tuple[Verdict | None, str | None]:
+        """What a step's answer says that can be checked: the reviewer's verdict, the engineer's code."""
+        verdict = code = None
+        if self.role == "reviewer":
+            subject = task.subject if task.subject is not None else task.prompt
+            verdict = combine(static_verdict(python_code(subject)), model_verdict(text))
+        if self.role == "engineer":
+            blocks = [b.code for b in code_blocks(text) if b.is_python]
+            code = "\n".join(blocks) if blocks else None
+        return verdict, code
+
+    def _remember(self, task: CellTask, text: str) -> None:
+        """The step's request and answer in the cell's short-term window."""
+        # Revision steps repeat the request; the window keeps it once per answer that follows it.
+        user_turn = {"role": "user", "content": task.prompt[:_MEMORY_CHARS]}
+        if list(self.memory.recent)[-2:-1] != [user_turn]:
+            self.memory.remember(user_turn)
+        self.memory.remember({"role": "assistant", "content": text[:_MEMORY_CHARS]})
 
     def _feedback(self, feedback: Feedback) -> float | None:
         score = review_score(feedback.verdict)

@@ -99,6 +99,16 @@ class _Stream:
         self.forwarded[step_id] = sequence + 1
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """What a chat's steps go through: the cells, where their events go, how long one may take, who hears of changes."""
+
+    directory: CellDirectory
+    events: EventSink
+    step_timeout_s: float
+    on_change: Callable[[str], None] | None
+
+
 class Orchestrator:
     """Runs chats against the cells of a `CellDirectory`, publishing live events to an `EventSink`."""
 
@@ -110,11 +120,9 @@ class Orchestrator:
         step_timeout_s: float = 120.0,
         on_change: Callable[[str], None] | None = None,
     ) -> None:
-        self._directory = directory
+        self._cells = _Cells(directory, events, step_timeout_s, on_change)
         self._events = events
         self._relay = relay
-        self._step_timeout_s = step_timeout_s
-        self._on_change = on_change
 
     async def run(self, plan: ChatPlan) -> ChatOutcome:
         """Run the chat's workflow to the synthesizer's answer; cell failures become error steps, not exceptions."""
@@ -123,7 +131,7 @@ class Orchestrator:
         streaming = self._relay is not None and self._events.listeners(plan.session_id) > 0
         stream = _Stream(plan.session_id, self._events)
         consumer = asyncio.create_task(self._forward_chunks(plan, stream)) if streaming else None
-        run = _ChatRun(self, plan, stream if streaming else None)
+        run = _ChatRun(self._cells, plan, stream if streaming else None)
         try:
             final, iterations = await run.execute(workflow)
         finally:
@@ -154,8 +162,8 @@ class Orchestrator:
 class _ChatRun:
     """The state of one chat while it runs: contributions so far, steps, the latest code and review."""
 
-    def __init__(self, orchestrator: Orchestrator, plan: ChatPlan, stream: _Stream | None) -> None:
-        self.o, self.plan, self.stream = orchestrator, plan, stream
+    def __init__(self, cells: _Cells, plan: ChatPlan, stream: _Stream | None) -> None:
+        self.cells, self.plan, self.stream = cells, plan, stream
         self.steps: list[StepResult] = []
         self.contributions: list[Contribution] = []
         self.code_step: StepResult | None = None  # newest engineer step that produced code
@@ -168,7 +176,7 @@ class _ChatRun:
         self, role: Role, iteration: int, subject: str | None = None, review: Verdict | None = None
     ) -> StepResult:
         """Send one task to a cell and turn its reply (or failure) into a step result, with events around it."""
-        plan, events = self.plan, self.o._events
+        plan, events = self.plan, self.cells.events
         self._sequence += 1
         step_id = f"{plan.chat_id}:{self._sequence}:{role}"
         task = CellTask(
@@ -191,33 +199,7 @@ class _ChatRun:
                 session_id=plan.session_id, agent_type=role, status="started", iteration=iteration, step_id=step_id
             ),
         )
-        try:
-            reply = await asyncio.wait_for(self.o._directory.tell(role, plan.session_id, task), self.o._step_timeout_s)
-        except TimeoutError:
-            reply = Failure(plan.session_id, "TimeoutError", f"no answer within {self.o._step_timeout_s} s")
-        except ray.exceptions.RayError as exc:
-            # Ray's text names processes, nodes and paths: it goes to the log, the caller gets what happened.
-            log.warning(
-                "a cell's host failed a step",
-                extra={"role": role, "step_id": step_id, "error": type(exc).__name__, "detail": str(exc)[:2000]},
-            )
-            reply = Failure(plan.session_id, "HostUnavailable", f"the {role} cell's host did not answer")
-        if isinstance(reply, Failure):
-            result = StepResult(
-                step_id=step_id,
-                role=role,
-                response=f"The {role} cell failed: {reply.error}: {reply.message}",
-                confidence=0.0,
-                provider=plan.provider,
-                iteration=iteration,
-                metrics={"provider": plan.provider},
-                error=f"{reply.error}: {reply.message}",
-            )
-        else:
-            result = reply
-            if self.stream is not None:
-                for sequence, text in enumerate(result.chunk_texts()):
-                    self.stream.publish(step_id, sequence, text)
+        result = self._result(task, role, await self._ask(role, task))
         self.steps.append(result)
         events.publish(
             plan.session_id,
@@ -230,9 +212,43 @@ class _ChatRun:
                 detail=result.error,
             ),
         )
-        if self.o._on_change is not None:
-            self.o._on_change(plan.session_id)
+        if self.cells.on_change is not None:
+            self.cells.on_change(plan.session_id)
         return result
+
+    async def _ask(self, role: Role, task: CellTask) -> StepResult | Failure:
+        """The cell's reply to `task`, or the failure that stands for it (a timeout, a host that did not answer)."""
+        timeout = self.cells.step_timeout_s
+        try:
+            return await asyncio.wait_for(self.cells.directory.tell(role, task.session_id, task), timeout)
+        except TimeoutError:
+            return Failure(task.session_id, "TimeoutError", f"no answer within {timeout} s")
+        except ray.exceptions.RayError as exc:
+            # Ray's text names processes, nodes and paths: it goes to the log, the caller gets what happened.
+            log.warning(
+                "a cell's host failed a step",
+                extra={"role": role, "step_id": task.step_id, "error": type(exc).__name__, "detail": str(exc)[:2000]},
+            )
+            return Failure(task.session_id, "HostUnavailable", f"the {role} cell's host did not answer")
+
+    def _result(self, task: CellTask, role: Role, reply: StepResult | Failure) -> StepResult:
+        """The step's result: the cell's (its chunks published where the relay did not), or an error step."""
+        if isinstance(reply, Failure):
+            failure = f"{reply.error}: {reply.message}"
+            return StepResult(
+                step_id=task.step_id,
+                role=role,
+                response=f"The {role} cell failed: {failure}",
+                confidence=0.0,
+                provider=task.provider,
+                iteration=task.iteration,
+                metrics={"provider": task.provider},
+                error=failure,
+            )
+        if self.stream is not None:
+            for sequence, text in enumerate(reply.chunk_texts()):
+                self.stream.publish(task.step_id, sequence, text)
+        return reply
 
     def _absorb(self, result: StepResult) -> None:
         """Fold a finished step into what later steps build on."""
@@ -252,7 +268,7 @@ class _ChatRun:
                 # The reviewed engineer step learns its quality from this verdict.
                 self.feedback.append(
                     asyncio.create_task(
-                        self.o._directory.tell(
+                        self.cells.directory.tell(
                             "engineer", self.plan.session_id, Feedback(self.code_step.step_id, result.verdict)
                         )
                     )

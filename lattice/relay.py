@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cache
 from typing import cast
 
 import ray
@@ -79,6 +80,12 @@ class ChunkRelay:
         stream = self._stream(stream_id)
         stream.closed = True
         stream.ready.set()
+
+
+@cache
+def shared_relay() -> ActorHandle:
+    """This process's handle of the cluster's relay (found or created once: every streamed step uses it)."""
+    return relay_handle()
 
 
 def relay_handle() -> ActorHandle:

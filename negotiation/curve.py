@@ -28,8 +28,12 @@ import hmac
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
 
 from aura.server_secrets import server_secret
+from aura.settings import get_settings
 
 MIN_MARGIN = 0.05
 MAX_MARGIN = 0.15
@@ -61,10 +65,13 @@ def session_curve(secret: str, session_token: str) -> SessionCurve:
     return SessionCurve(margin, factor)
 
 
-@lru_cache(maxsize=1)
 def curve_secret() -> str:
-    """This process's curve secret (`AURA_CURVE_SECRET`, or `{data_dir}/curve_secret`), read once."""
-    from aura.settings import get_settings
-
+    """This process's curve secret (`AURA_CURVE_SECRET`, or `{data_dir}/curve_secret`)."""
     settings = get_settings()
-    return server_secret(settings.data_dir, "curve_secret", settings.negotiation.curve_secret)
+    return _secret(settings.data_dir, settings.negotiation.curve_secret)
+
+
+@lru_cache(maxsize=4)
+def _secret(data_dir: Path, configured: SecretStr | None) -> str:
+    # Read once per place it lives: a bid must not cost a file read.
+    return server_secret(data_dir, "curve_secret", configured)

@@ -28,7 +28,7 @@ from actors.actor import LogicalActor
 from actors.loop import W2Loop
 from negotiation.catalog import ItemTerms
 from negotiation.curve import curve_secret, session_curve
-from negotiation.guard import Proposal, enforce
+from negotiation.guard import Guarded, Proposal, enforce
 from negotiation.llm import LlmFailure, llm_config, llm_proposal, negotiation_document
 from negotiation.policy import (
     STYLE_CODES,
@@ -66,6 +66,18 @@ class Bid:
     target_score: float
     max_open_sessions: int = 2000
     max_buyer_sessions: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RoundPrices:
+    """Where a session's private curve stands in one round: its time, whether it is the last, its prices."""
+
+    round: int
+    t: float
+    final: bool
+    curve_end: float
+    safe_counter: float
+    offer: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,9 +238,38 @@ class Seller(LogicalActor):
 
     async def decide(self, bid: Bid) -> SellerDecision:
         """The seller's decision on one bid (the steps of the module docstring)."""
-        terms = bid.terms
         self._adopt(bid)
         self._purge_expired(bid.now)
+        session = self._session(bid)
+        if isinstance(session, SellerDecision):
+            return session
+        if not bid.confirmed and needs_confirmation(bid.terms, bid.amount):
+            return SellerDecision(
+                "ui_required",
+                bid.session_token,
+                session["valid_until"],
+                session["rounds"],
+                strategy=bid.terms.strategy,
+            )
+        session["rounds"] += 1
+        prices = self._round_prices(bid, session["rounds"])
+        proposal, fallback = await self._propose(bid, session, prices)
+        guarded = enforce(
+            proposal,
+            floor_price=bid.terms.floor_price,
+            base_price=bid.terms.base_price,
+            bid=bid.amount,
+            final_round=prices.final,
+            safe_counter=prices.safe_counter,
+            item_name=bid.terms.name,
+            currency=bid.terms.currency,
+        )
+        if guarded.corrections:
+            self._count("guard_corrections", len(guarded.corrections))
+        return self._settle(bid, session, prices, guarded, fallback)
+
+    def _session(self, bid: Bid) -> dict[str, Any] | SellerDecision:
+        """The bid's session (opened for a first bid), or the decision that there is none to bid in."""
         session = self.sessions.get(bid.session_token)
         if bid.new_session:
             if not self._room_for(bid.buyer_did, bid):
@@ -242,54 +283,47 @@ class Seller(LogicalActor):
                 "counters": [],
             }
             self.sessions[bid.session_token] = session
-        elif session is None or session["buyer"] != bid.buyer_did:
+            return session
+        if session is None or session["buyer"] != bid.buyer_did:
             return SellerDecision("session_not_found", bid.session_token, 0.0)
-        elif session["valid_until"] < bid.now:
+        if session["valid_until"] < bid.now:
             self._count("expired")
             self._close(bid.session_token, 0.0)
             return SellerDecision("session_expired", bid.session_token, session["valid_until"])
-        valid_until = session["valid_until"]
+        return session
 
-        if not bid.confirmed and needs_confirmation(terms, bid.amount):
-            return SellerDecision(
-                "ui_required", bid.session_token, valid_until, session["rounds"], strategy=terms.strategy
-            )
-
-        session["rounds"] += 1
-        round_number = session["rounds"]
+    def _round_prices(self, bid: Bid, round_number: int) -> RoundPrices:
+        """Where the session's private curve stands in this round."""
+        terms = bid.terms
         t = round_time(round_number, bid.max_rounds)
-        final = round_number >= bid.max_rounds
-        standing = session["counters"][-1] if session["counters"] else terms.base_price
         curve = session_curve(curve_secret(), bid.session_token)
         curve_end = curve.reservation(terms.floor_price, terms.base_price)
         exponent = self.exponent() * curve.exponent_factor
         safe_counter = concession_offer(terms, min(t, 1.0 - 1e-9), exponent, curve_end)
         # Before the last round the curve's price now is the safe counter itself.
         offer = safe_counter if t < 1.0 else concession_offer(terms, t, exponent, curve_end)
+        return RoundPrices(round_number, t, round_number >= bid.max_rounds, curve_end, safe_counter, offer)
 
+    async def _propose(self, bid: Bid, session: dict[str, Any], prices: RoundPrices) -> tuple[Proposal, str | None]:
+        """The item's strategy's proposal (concession when the model cannot give one), and why it fell back."""
+        terms = bid.terms
         fallback = None
         proposal: Proposal | None = None
         if terms.strategy == "rule":
-            proposal = rule_proposal(terms, bid.amount, t)
+            proposal = rule_proposal(terms, bid.amount, prices.t)
         elif terms.strategy == "llm":
             # The last round is accept or reject: no counter to suggest, so nothing near the floor is sent.
-            suggested = None if final else safe_counter
-            proposal, fallback = await self._ask_llm(bid, session, round_number, suggested)
+            suggested = None if prices.final else prices.safe_counter
+            proposal, fallback = await self._ask_llm(bid, session, prices.round, suggested)
         if proposal is None:
-            proposal = concession_proposal(terms, bid.amount, t, offer, standing)
+            standing = session["counters"][-1] if session["counters"] else terms.base_price
+            proposal = concession_proposal(terms, bid.amount, prices.t, prices.offer, standing)
+        return proposal, fallback
 
-        guarded = enforce(
-            proposal,
-            floor_price=terms.floor_price,
-            base_price=terms.base_price,
-            bid=bid.amount,
-            final_round=final,
-            safe_counter=safe_counter,
-            item_name=terms.name,
-            currency=terms.currency,
-        )
-        if guarded.corrections:
-            self._count("guard_corrections", len(guarded.corrections))
+    def _settle(
+        self, bid: Bid, session: dict[str, Any], prices: RoundPrices, guarded: Guarded, fallback: str | None
+    ) -> SellerDecision:
+        """Apply the guarded decision to the session (a deal or a rejection closes it) and report it."""
         decided = guarded.proposal
         status = _ACTION_STATUS[decided.action]
         self._count(status)
@@ -301,24 +335,24 @@ class Seller(LogicalActor):
             deal_id, reservation = uuid.uuid4().hex, _reservation_code()
             # Scored against the session's own curve end, so the loop sees what its exponent did and not the
             # session's private margin (which, being random, would drown a step's effect in noise).
-            spread = terms.base_price - curve_end
-            self._close(bid.session_token, (decided.price - curve_end) / spread if spread > 0 else 1.0)
+            spread = bid.terms.base_price - prices.curve_end
+            self._close(bid.session_token, (decided.price - prices.curve_end) / spread if spread > 0 else 1.0)
         elif decided.action == "reject":
             self._close(bid.session_token, 0.0)
         else:
             session["counters"].append(decided.price)
-        self.memory.remember({"round": round_number, "status": status, "price": decided.price})
+        self.memory.remember({"round": prices.round, "status": status, "price": decided.price})
         return SellerDecision(
             status,
             bid.session_token,
-            valid_until,
-            round_number,
+            session["valid_until"],
+            prices.round,
             decided.price,
             decided.message,
             decided.reason_code,
             deal_id,
             reservation,
-            terms.strategy,
+            bid.terms.strategy,
             fallback,
             guarded.corrections,
         )

@@ -6,10 +6,14 @@ import json
 import time
 
 import numpy as np
+import pytest
 
 from negotiation.catalog import ItemTerms
 from negotiation.guard import mentions_value
 from negotiation.seller import Bid, Seller, session_token
+
+#: The session's settings: the sellers' curve secret lives in its data directory, never in ~/.aura.
+pytestmark = pytest.mark.usefixtures("settings")
 
 TERMS = ItemTerms(
     item_id="s1",
