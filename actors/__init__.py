@@ -1,12 +1,20 @@
 """The actor model: logical actors with memory, a W2 loop, Γ-resistance and traces, hosted on Ray actors."""
 
-from actors.actor import LogicalActor
-from actors.channel import HostUnreachable
-from actors.host import ActorFailed, Failure, Host, HostSpec, HostStats
-from actors.placement import NAMESPACE, HostGroup, across_restarts, host_index
+from typing import TYPE_CHECKING
+
+from aura import lazy_surface
+
+if TYPE_CHECKING:
+    from actors.actor import LogicalActor
+    from actors.channel import HostUnreachable
+    from actors.host import ActorFailed, Deliver, Failure, Host, HostSpec, HostStats, Persistence
+    from actors.loop import W2Loop, step_rows
+    from actors.placement import HostGroup, across_restarts, host_index
+    from actors.w2 import w2_rows_to_points, wasserstein2
 
 __all__ = [
     "ActorFailed",
+    "Deliver",
     "Failure",
     "Host",
     "HostGroup",
@@ -14,7 +22,13 @@ __all__ = [
     "HostStats",
     "HostUnreachable",
     "LogicalActor",
-    "NAMESPACE",
+    "Persistence",
+    "W2Loop",
     "across_restarts",
     "host_index",
+    "step_rows",
+    "w2_rows_to_points",
+    "wasserstein2",
 ]
+
+__getattr__, __dir__ = lazy_surface(__name__)

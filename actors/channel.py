@@ -35,7 +35,7 @@ from typing import Any
 
 from ray import cloudpickle
 
-from aura.errors import AuraError
+from aura import AuraError
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,7 @@ import ray
 from actors.actor import LogicalActor
 from actors.channel import ChannelAddress, ChannelListener
 from actors.persistence import StateStore
-from aura.errors import AuraError
-from aura.loading import load
+from aura import AuraError, load
 
 log = logging.getLogger(__name__)
 

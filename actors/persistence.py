@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from aura.coalesce import Coalescer
+from aura import Coalescer
 
 
 @dataclass(frozen=True)

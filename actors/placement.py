@@ -14,8 +14,7 @@ from ray.actor import ActorHandle
 
 from actors.channel import HostChannel, HostUnreachable
 from actors.host import ActorFailed, Failure, HostSpec, RayHost
-from aura.cluster import NAMESPACE
-from aura.coalesce import Coalescer
+from aura import NAMESPACE, Coalescer
 
 #: Ray restarts a killed host; calls made while it restarts fail with these and are worth retrying.
 RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)

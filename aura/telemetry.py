@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
-from aura import __version__
+from aura.version import __version__
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("aura_request_id", default=None)
 #: Named durations (ms) of the current request's stages, reported in its `Server-Timing` header.

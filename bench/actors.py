@@ -21,8 +21,7 @@ from typing import Any
 import psutil
 import ray
 
-from actors import HostGroup, HostSpec, LogicalActor
-from actors.host import Persistence
+from actors import HostGroup, HostSpec, LogicalActor, Persistence
 from aura.store import embedded, migrate
 
 ROOT = Path(__file__).resolve().parent.parent

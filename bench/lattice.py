@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
-from lattice.providers.base import Completion, Provider, ProviderRequest
+from lattice.providers import Completion, Provider, ProviderRequest
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ async def _bench(chats: int, concurrent: int) -> dict:
     import httpx
     import websockets
 
-    from aura.auth import mint_token
+    from aura import mint_token
     from deployments.app import build_api
 
     app = build_api()

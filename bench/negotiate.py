@@ -54,14 +54,19 @@ from fastapi import FastAPI
 from aura.settings import Settings
 from aura.store import connect_url
 from deployments import runtime
-from negotiation.catalog import DEMO_CATALOG, CatalogItem, ItemTerms, read_catalog_file
-from negotiation.client import NegotiationClient
-from negotiation.protocol import (
+from negotiation import (
+    DEMO_CATALOG,
+    Bid,
+    CatalogItem,
+    ItemTerms,
     NegotiateRequest,
     NegotiateResponse,
+    NegotiationClient,
+    Seller,
+    answer_of,
+    read_catalog_file,
+    session_token,
 )
-from negotiation.seller import Bid, Seller, session_token
-from negotiation.service import answer_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -211,7 +216,7 @@ async def _seed(url: str) -> int:
     import asyncpg
     from pgvector.asyncpg import register_vector
 
-    from negotiation.catalog import seed_demo_catalog
+    from negotiation import seed_demo_catalog
 
     db = await asyncpg.create_pool(url, min_size=1, max_size=2, init=register_vector)
     try:

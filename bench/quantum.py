@@ -29,8 +29,7 @@ import ray
 from qiskit import QuantumCircuit
 
 from deployments.runtime import init_ray
-from quantum.circuits import LatticeEdge, lattice
-from quantum.pool import PoolConfig, pool_stats, run_metrics
+from quantum import LatticeEdge, PoolConfig, lattice, pool_stats, run_metrics
 
 CELLS = 6
 SHOTS = 512

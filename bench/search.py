@@ -24,8 +24,7 @@ from pgvector.asyncpg import register_vector
 
 from aura.settings import get_settings
 from aura.store import embedded, migrate
-from negotiation.catalog import DEMO_CATALOG, Catalog, read_catalog_file
-from negotiation.embedding import embedder_from_settings
+from negotiation import DEMO_CATALOG, Catalog, embedder_from_settings, read_catalog_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,8 +23,7 @@ import numpy as np
 import psutil
 import ray
 
-from negotiation.simulate import engine, population
-from negotiation.simulate.scenario import Scenario, load
+from negotiation.simulate import Scenario, engine, load, population
 from negotiation.strategies import Strategy
 
 DEADLINE = 100

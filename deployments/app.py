@@ -11,10 +11,9 @@ from fastapi import FastAPI
 from ray import serve
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aura import __version__
-from aura.auth import TokenVerifier
-from aura.settings import get_settings
-from aura.telemetry import (
+from aura import (
+    TokenVerifier,
+    __version__,
     configure_logging,
     configure_tracing,
     current_trace_id,
@@ -23,6 +22,7 @@ from aura.telemetry import (
     request_span,
     stage_timings,
 )
+from aura.settings import get_settings
 from deployments import errors, health, lattice, negotiation, quantum
 from deployments.body_limit import BodyLimit
 from deployments.replica import Replica

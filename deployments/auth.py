@@ -6,8 +6,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection, Request
 
-from aura.auth import AuthError, Principal, TokenVerifier
-from aura.errors import AuraError
+from aura import AuraError, AuthError, Principal, TokenVerifier
 from deployments.replica import replica
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT whose `sub` is the user id (`aura token --user ID`).")

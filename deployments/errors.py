@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from aura.errors import AuraError
+from aura import AuraError
 
 log = logging.getLogger(__name__)
 

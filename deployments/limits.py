@@ -16,9 +16,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request, Response
 from starlette.requests import HTTPConnection
 
-from aura.auth import Principal
-from aura.errors import AuraError
-from aura.ratelimit import Rate, RateLimiter
+from aura import AuraError, Principal, Rate, RateLimiter
 from aura.settings import get_settings
 from deployments.auth import current_user
 from deployments.replica import database, replica

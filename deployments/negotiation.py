@@ -7,14 +7,22 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from aura import current_trace_id, stage
 from aura.settings import get_settings
-from aura.telemetry import current_trace_id, stage
 from deployments.errors import ErrorBody
 from deployments.limits import limited_address
 from deployments.replica import IDEMPOTENCY_KEY, database, replica
-from negotiation.access import SignedRequest
-from negotiation.protocol import Deal, DealsPage, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
-from negotiation.service import NegotiationError, NegotiationService
+from negotiation import (
+    Deal,
+    DealsPage,
+    NegotiateRequest,
+    NegotiateResponse,
+    NegotiationError,
+    NegotiationService,
+    SearchRequest,
+    SearchResponse,
+    SignedRequest,
+)
 
 router = APIRouter(tags=["negotiation"])
 

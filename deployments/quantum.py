@@ -15,19 +15,24 @@ from functools import partial
 from fastapi import APIRouter, Depends, Request
 from qiskit import QuantumCircuit
 
-from aura.auth import Principal
+from aura import Principal
 from aura.settings import Settings, get_settings
 from deployments.errors import ErrorBody
 from deployments.limits import limited_user
 from deployments.replica import database, replica
-from quantum import ibm_access
-from quantum.backends import validate_name
-from quantum.building import CircuitBuilder
-from quantum.circuits import LatticeEdge, build
-from quantum.errors import CircuitError
-from quantum.limits import CircuitLimits
-from quantum.pool import PoolConfig, run_metrics
-from quantum.protocol import MetricsRequest, MetricsResponse
+from quantum import (
+    CircuitBuilder,
+    CircuitError,
+    CircuitLimits,
+    LatticeEdge,
+    MetricsRequest,
+    MetricsResponse,
+    PoolConfig,
+    build,
+    ibm_access,
+    run_metrics,
+    validate_name,
+)
 
 router = APIRouter(prefix="/v1/quantum", tags=["quantum"])
 #: Bearer callers, each run spending a token of its user's bucket and of its quantum bucket.

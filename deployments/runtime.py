@@ -13,7 +13,7 @@ from typing import Any
 import ray
 from ray import serve
 
-from aura.cluster import NAMESPACE
+from aura import NAMESPACE
 from aura.settings import Settings
 from aura.store import connect_url, embedded, migrate
 
@@ -58,7 +58,7 @@ def seed_demo_data(database_url: str) -> int:
     import asyncpg
     from pgvector.asyncpg import register_vector
 
-    from negotiation.catalog import seed_demo_catalog
+    from negotiation import seed_demo_catalog
 
     async def seed() -> int:
         db = await asyncpg.create_pool(database_url, min_size=1, max_size=2, init=register_vector)
@@ -149,8 +149,7 @@ def start_serve(settings: Settings) -> None:
 def up(settings: Settings) -> Endpoints:
     """Start everything `aura up` runs and record where it answers."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from aura.auth import jwt_secret
-    from aura.billing import ensure_billing_sync
+    from aura import ensure_billing_sync, jwt_secret
 
     jwt_secret(settings)  # made (or found unusable) before anything serves
     url = start_database(settings)

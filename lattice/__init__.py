@@ -1,0 +1,78 @@
+"""The cognitive lattice: six cells that cooperate on a coding task, each a logical actor on Ray.
+
+`LatticeService` is the way in (sessions, chats, traces, health); `events`
+names what the WebSocket streams and `protocol` the HTTP models, which
+`deployments.lattice` serves. The cells, their roles and the orchestration
+live in `cells`, `workflow` and `orchestrator`; `providers` are the models
+the cells can ask, and `analysis` the local checks the offline one runs.
+"""
+
+from typing import TYPE_CHECKING
+
+from aura import lazy_surface
+
+if TYPE_CHECKING:
+    from lattice.events import (
+        AgentUpdate,
+        Connected,
+        ErrorEvent,
+        Event,
+        LatticeUpdate,
+        Pong,
+        QuantumMetricsEvent,
+        ResponseChunk,
+        SessionBus,
+        SessionClosed,
+        Subscription,
+    )
+    from lattice.protocol import (
+        AgentResponse,
+        AuraHealth,
+        CellHealth,
+        ChatRequest,
+        ChatResponse,
+        ClientMessage,
+        ConsciousnessMetrics,
+        MessageOut,
+        MessagesOut,
+        SessionOut,
+        TracesOut,
+    )
+    from lattice.service import ChatResult, LatticeService
+    from lattice.sessions import Session, SessionEnded, SessionNotFound, TooManySessions
+    from lattice.topology import LatticeView, agent_id
+
+__all__ = [
+    "AgentResponse",
+    "AgentUpdate",
+    "AuraHealth",
+    "CellHealth",
+    "ChatRequest",
+    "ChatResponse",
+    "ChatResult",
+    "ClientMessage",
+    "Connected",
+    "ConsciousnessMetrics",
+    "ErrorEvent",
+    "Event",
+    "LatticeService",
+    "LatticeUpdate",
+    "LatticeView",
+    "MessageOut",
+    "MessagesOut",
+    "Pong",
+    "QuantumMetricsEvent",
+    "ResponseChunk",
+    "Session",
+    "SessionBus",
+    "SessionClosed",
+    "SessionEnded",
+    "SessionNotFound",
+    "SessionOut",
+    "Subscription",
+    "TooManySessions",
+    "TracesOut",
+    "agent_id",
+]
+
+__getattr__, __dir__ = lazy_surface(__name__)

@@ -14,10 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from actors.actor import LogicalActor
-from actors.loop import W2Loop
-from actors.w2 import wasserstein2
-from aura.errors import AuraError
+from actors import LogicalActor, W2Loop, wasserstein2
+from aura import AuraError
 from lattice.analysis.code import code_blocks, python_code
 from lattice.messages import CellTask, Feedback, Role, StepResult
 from lattice.providers import Completion, ProviderRequest, Turn, get_provider

@@ -7,8 +7,7 @@ from typing import Any
 
 import ray
 
-from actors.host import HostSpec, Persistence
-from actors.placement import HostGroup, across_restarts
+from actors import HostGroup, HostSpec, Persistence, across_restarts
 from lattice.messages import ROLES, Role
 
 

@@ -18,7 +18,7 @@ from typing import Protocol
 import ray
 from pydantic import BaseModel
 
-from actors.host import Failure
+from actors import Failure
 from lattice.directory import CellDirectory
 from lattice.events import AgentUpdate, ResponseChunk
 from lattice.messages import CellTask, Contribution, Feedback, Role, StepResult

@@ -64,12 +64,12 @@ class QuantumLink:
 
     async def _measure(self, view: LatticeView) -> QuantumResult:
         # Qiskit takes seconds to import the first time; a thread keeps the event loop free meanwhile.
-        circuits, pool = await asyncio.to_thread(_import_quantum)
+        quantum = await asyncio.to_thread(_load_quantum)
         scores, edges = circuit_inputs(view)
-        circuit = circuits.lattice(scores, [circuits.LatticeEdge(s, t, n) for s, t, n in edges])
+        circuit = quantum.lattice(scores, [quantum.LatticeEdge(s, t, n) for s, t, n in edges])
         try:
-            result = await pool.run_metrics(circuit, self._settings.quantum_shots, self._settings.quantum_backend)
-        except (pool.PoolBusy, pool.QuantumJobFailed, circuits.CircuitError) as exc:
+            result = await quantum.run_metrics(circuit, self._settings.quantum_shots, self._settings.quantum_backend)
+        except (quantum.PoolBusy, quantum.QuantumJobFailed, quantum.CircuitError) as exc:
             return QuantumResult(None, None, f"quantum run failed: {exc}")
         reason = None if result.fallback_reason is None else f"fell back: {result.fallback_reason}"
         return QuantumResult(
@@ -79,7 +79,13 @@ class QuantumLink:
         )
 
 
-def _import_quantum() -> tuple[ModuleType, ModuleType]:
-    from quantum import circuits, pool
+_USED = ("lattice", "LatticeEdge", "run_metrics", "PoolBusy", "QuantumJobFailed", "CircuitError")
 
-    return circuits, pool
+
+def _load_quantum() -> ModuleType:
+    """The `quantum` package with the names used here loaded (its names load on first use)."""
+    import quantum
+
+    for name in _USED:
+        getattr(quantum, name)
+    return quantum

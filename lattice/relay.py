@@ -19,7 +19,7 @@ from typing import cast
 import ray
 from ray.actor import ActorHandle
 
-from aura.cluster import NAMESPACE
+from aura import NAMESPACE
 
 RELAY_NAME = "aura:lattice:relay"
 _ABANDONED_S = 600.0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 
-from aura.hashing import feature_vector
+from aura import feature_vector
 
 DIMENSIONS = 256
 # A fixed, small corpus keeps the build around a second: stdlib modules people ask about, plus this stack.

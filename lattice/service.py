@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from aura.idempotency import IdempotencyStore
+from aura import IdempotencyStore, UsageEvent, UsageLedger, ledger_key
 from aura.settings import LatticeSettings, get_settings
-from aura.usage import UsageEvent, UsageLedger, ledger_key
 from lattice.directory import CellDirectory
 from lattice.events import LatticeUpdate, QuantumMetricsEvent, SessionBus
 from lattice.messages import ROLES, Role

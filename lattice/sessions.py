@@ -9,7 +9,7 @@ from typing import Literal
 
 import asyncpg
 
-from aura.errors import AuraError, excerpt
+from aura import AuraError, excerpt
 
 
 class SessionNotFound(AuraError):

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from aura.coalesce import Coalescer
-from aura.errors import AuraError
-from aura.ratelimit import Rate
+from aura import AuraError, Coalescer, Rate
 from aura.settings import NegotiationSettings
 from negotiation.identity import IdentityError, canonical_did, signing_payload, verify_signature
 

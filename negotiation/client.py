@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from aura.errors import AuraError
+from aura import AuraError
 from negotiation.identity import AgentKey
 from negotiation.protocol import Deal, NegotiateRequest, NegotiateResponse, SearchRequest, SearchResponse
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from aura.server_secrets import server_secret
+from aura import server_secret
 from aura.settings import get_settings
 
 MIN_MARGIN = 0.05

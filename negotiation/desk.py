@@ -27,8 +27,8 @@ from typing import Any
 
 import asyncpg
 
-from actors.host import Deliver, Failure
-from aura.idempotency import Refused, Stored, fingerprint, settled
+from actors import Deliver, Failure
+from aura import Refused, Stored, fingerprint, settled
 from negotiation.access import AccessDenied, Admission, Admissions, Limits, SignedRequest, Ticket, verify_request
 from negotiation.errors import NegotiationError
 from negotiation.identity import canonical_body

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from aura.hashing import feature_vector
+from aura import feature_vector
 from aura.settings import NegotiationSettings
 
 _WORD = re.compile(r"[a-z0-9]+")

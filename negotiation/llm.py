@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from aura.errors import AuraError
+from aura import AuraError
 from aura.settings import NegotiationSettings, get_settings
 from negotiation.catalog import ItemTerms
 from negotiation.guard import Proposal

@@ -24,8 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from actors.actor import LogicalActor
-from actors.loop import W2Loop
+from actors import LogicalActor, W2Loop
 from negotiation.catalog import ItemTerms
 from negotiation.curve import curve_secret, session_curve
 from negotiation.guard import Guarded, Proposal, enforce

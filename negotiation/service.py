@@ -13,12 +13,9 @@ from typing import cast
 
 import asyncpg
 
-from actors.channel import HostUnreachable
-from actors.host import HostSpec
-from actors.placement import HostGroup
-from aura.errors import excerpt
+from actors import HostGroup, HostSpec, HostUnreachable
+from aura import excerpt, stage
 from aura.settings import NegotiationSettings
-from aura.telemetry import stage
 from negotiation.access import Admission, AgentGate, SignedRequest
 from negotiation.catalog import Catalog, ItemTerms
 from negotiation.currency import is_currency

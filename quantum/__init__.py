@@ -10,3 +10,58 @@
 
 Nothing here imports FastAPI or Ray Serve; `deployments.quantum` serves it.
 """
+
+from typing import TYPE_CHECKING
+
+from aura import lazy_surface
+
+if TYPE_CHECKING:
+    from quantum import ibm_access, metrics
+    from quantum.backends import BackendError, validate_name
+    from quantum.building import BuilderBusy, CircuitBuilder
+    from quantum.circuits import LatticeEdge, bell, build, from_qasm, ghz, lattice, measured
+    from quantum.errors import CircuitError, QuantumError
+    from quantum.limits import DEFAULT_LIMITS, CircuitLimits
+    from quantum.pool import (
+        MAX_SHOTS,
+        MetricsResult,
+        PoolBusy,
+        PoolConfig,
+        PoolStats,
+        QuantumJobFailed,
+        pool_stats,
+        run_metrics,
+    )
+    from quantum.protocol import MetricsRequest, MetricsResponse
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "MAX_SHOTS",
+    "BackendError",
+    "BuilderBusy",
+    "CircuitBuilder",
+    "CircuitError",
+    "CircuitLimits",
+    "LatticeEdge",
+    "MetricsRequest",
+    "MetricsResponse",
+    "MetricsResult",
+    "PoolBusy",
+    "PoolConfig",
+    "PoolStats",
+    "QuantumError",
+    "QuantumJobFailed",
+    "bell",
+    "build",
+    "from_qasm",
+    "ghz",
+    "ibm_access",
+    "lattice",
+    "measured",
+    "metrics",
+    "pool_stats",
+    "run_metrics",
+    "validate_name",
+]
+
+__getattr__, __dir__ = lazy_surface(__name__)

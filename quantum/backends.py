@@ -38,7 +38,7 @@ from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
 
-from aura.errors import excerpt
+from aura import excerpt
 from aura.settings import get_settings
 from quantum.devices import UnknownDevice, device_names, fake_device, region
 from quantum.errors import QuantumError

@@ -17,7 +17,7 @@ from qiskit import QuantumCircuit, qasm2
 from qiskit.circuit import Barrier, Gate, Instruction, Measure
 from qiskit.circuit.library import get_standard_gate_name_mapping
 
-from aura.errors import excerpt
+from aura import excerpt
 from quantum.errors import CircuitError
 from quantum.limits import DEFAULT_LIMITS, CircuitLimits
 from quantum.qasm_scan import scan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aura.errors import AuraError
+from aura import AuraError
 
 
 class QuantumError(AuraError):

@@ -34,8 +34,7 @@ import numpy as np
 import ray
 from qiskit import QuantumCircuit
 
-from aura.cluster import NAMESPACE
-from aura.coalesce import settle
+from aura import NAMESPACE, settle
 from quantum.backends import BackendError, backend, validate_name
 from quantum.errors import CircuitError, QuantumError
 from quantum.limits import DEFAULT_MAX_QUBITS

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from aura.errors import excerpt
+from aura import excerpt
 from quantum.errors import CircuitError
 from quantum.limits import CircuitLimits
 

@@ -18,8 +18,7 @@ def catalog_load(
 
     from aura.settings import get_settings
     from deployments.runtime import start_database
-    from negotiation.catalog import Catalog, read_catalog_file
-    from negotiation.embedding import embedder_from_settings
+    from negotiation import Catalog, embedder_from_settings, read_catalog_file
 
     try:
         items = read_catalog_file(file)
@@ -55,8 +54,7 @@ def agent(
     """An autonomous buyer: search, bid, answer counters within the budget, and print each step."""
     from aura.settings import get_settings
     from deployments.runtime import Endpoints
-    from negotiation.agent import BuyerAgent, BuyerPlan
-    from negotiation.identity import AgentKey
+    from negotiation import AgentKey, BuyerAgent, BuyerPlan
 
     settings = get_settings()
     if api is None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from aura.settings import get_settings
-from negotiation.simulate.scenario import ScenarioError, load
+from negotiation.simulate import ScenarioError, load
 
 
 def _price_range(text: str, flag: str) -> dict[str, float]:
@@ -101,7 +101,7 @@ def simulate(
     if started_ray:
         # With RAY_ADDRESS (or under `ray job submit`) this joins that cluster; otherwise it starts one.
         ray.init(address=get_settings().ray_address, logging_level=logging.WARNING, log_to_driver=False)
-    from negotiation.simulate.run import execute
+    from negotiation.simulate import execute
 
     try:
         summary = execute(scenario, shards, progress=progress, record_run=record_run)

@@ -15,7 +15,7 @@ from aura.settings import get_settings
 
 def up() -> None:
     """Start Ray, the database and the Serve application; Ctrl-C stops them all."""
-    from aura.telemetry import configure_logging
+    from aura import configure_logging
     from deployments import runtime
 
     settings = get_settings()

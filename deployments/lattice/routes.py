@@ -9,31 +9,29 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from aura.auth import Principal
-from aura.errors import AuraError
-from aura.idempotency import Refused, Stored, fingerprint
+from aura import AuraError, Principal, Refused, Stored, UsageSummary, fingerprint
 from aura.settings import get_settings
-from aura.usage import UsageSummary
 from deployments.errors import ErrorBody
 from deployments.lattice import websocket
 from deployments.lattice.service import lattice_service
 from deployments.limits import limited_user
 from deployments.replica import IDEMPOTENCY_KEY
-from lattice.protocol import (
+from lattice import (
     AgentResponse,
     AuraHealth,
     CellHealth,
     ChatRequest,
     ChatResponse,
     ConsciousnessMetrics,
+    LatticeService,
+    LatticeView,
     MessageOut,
     MessagesOut,
+    Session,
     SessionOut,
     TracesOut,
+    agent_id,
 )
-from lattice.service import LatticeService
-from lattice.sessions import Session
-from lattice.topology import LatticeView, agent_id
 
 router = APIRouter(prefix="/v1/aura", tags=["aura"])
 #: Bearer callers, each request spending a token of its user's bucket; chats also spend one of their own.

@@ -6,10 +6,10 @@ import asyncio
 
 from starlette.requests import HTTPConnection
 
-from aura.billing import ensure_billing_sync
+from aura import ensure_billing_sync
 from aura.settings import get_settings
 from deployments.replica import database, replica
-from lattice.service import LatticeService
+from lattice import LatticeService
 
 #: Cell warm-ups still running; a task only weakly referenced could be collected before it ends.
 _warming: set[asyncio.Task[object]] = set()

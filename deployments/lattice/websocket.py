@@ -21,17 +21,22 @@ import time
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from aura.auth import AuthError, Principal
-from aura.errors import AuraError
-from aura.ratelimit import Rate
+from aura import AuraError, AuthError, Principal, Rate
 from aura.settings import get_settings
 from deployments.auth import verifier
 from deployments.lattice.service import lattice_service
 from deployments.limits import spend
-from lattice.events import Connected, ErrorEvent, LatticeUpdate, Pong, SessionClosed, Subscription
-from lattice.protocol import ClientMessage
-from lattice.service import LatticeService
-from lattice.sessions import SessionNotFound
+from lattice import (
+    ClientMessage,
+    Connected,
+    ErrorEvent,
+    LatticeService,
+    LatticeUpdate,
+    Pong,
+    SessionClosed,
+    SessionNotFound,
+    Subscription,
+)
 
 router = APIRouter()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aura.loading import load
+from aura import load
 from aura.settings import LatticeSettings
 from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
 

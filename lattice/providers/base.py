@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aura.errors import AuraError
+from aura import AuraError
 from lattice.messages import CellTask, Role
 
 

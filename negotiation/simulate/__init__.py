@@ -7,3 +7,16 @@ W2 loops), `shard` (the Ray actor holding parties), `engine` (the driver),
 `record` (the database), `run` (one run, start to finish). The command,
 `aura simulate`, is `deployments.cli.simulate`.
 """
+
+from typing import TYPE_CHECKING
+
+from aura import lazy_surface
+
+if TYPE_CHECKING:
+    from negotiation.simulate.run import execute
+    from negotiation.simulate.scenario import Scenario, ScenarioError, load
+    from negotiation.simulate.summary import Summary
+
+__all__ = ["Scenario", "ScenarioError", "Summary", "execute", "load"]
+
+__getattr__, __dir__ = lazy_surface(__name__)

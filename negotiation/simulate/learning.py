@@ -13,8 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from actors.loop import step_rows
-from actors.w2 import w2_rows_to_points
+from actors import step_rows, w2_rows_to_points
 from negotiation.strategies import exponent_from_theta, exponent_loop
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aura.errors import AuraError
+from aura import AuraError
 
 StrategyLabel = Literal["boulware", "linear", "conceder", "tit-for-tat", "rule", "adaptive"]
 
