@@ -8,6 +8,7 @@ masked, with where each value came from.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +38,7 @@ __all__ = [
     "Settings",
     "describe",
     "get_settings",
+    "reference",
 ]
 
 
@@ -134,6 +136,22 @@ def describe(settings: Settings) -> list[Setting]:
             Setting(name=name, variable=variable.names[0], value=_shown(getattr(holder, variable.name)), origin=origin)
         )
     return lines
+
+
+def reference() -> str:
+    """The settings reference as a Markdown table: each field, its variables, its default and what it does.
+
+    `docs/settings.md` is this table (`aura config --reference` prints it), so the
+    documentation cannot drift from the tree.
+    """
+    rows = ["| setting | variables | default | what it does |", "| --- | --- | --- | --- |"]
+    for variable in variables(Settings):
+        name = variable.name if variable.section is None else f"{variable.section}.{variable.name}"
+        default = _shown(variable.field.default)
+        shown = "unset" if default is None else f"`{json.dumps(default, default=str)}`"
+        names = ", ".join(f"`{n}`" for n in variable.names)
+        rows.append(f"| `{name}` | {names} | {shown} | {variable.field.description} |")
+    return "\n".join(rows) + "\n"
 
 
 @lru_cache(maxsize=1)

@@ -6,13 +6,19 @@ import json
 
 import typer
 
-from aura.settings import describe, get_settings
+from aura.settings import describe, get_settings, reference
 
 
 def config(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of name, variable, value, origin."),
+    as_reference: bool = typer.Option(
+        False, "--reference", help="Print the reference of every setting (Markdown), not this machine's values."
+    ),
 ) -> None:
     """Print every setting with its variable, its value (secrets masked) and where it came from."""
+    if as_reference:
+        typer.echo(reference(), nl=False)
+        return
     lines = describe(get_settings())
     if as_json:
         typer.echo(json.dumps([line.model_dump(mode="json") for line in lines], indent=2))
@@ -28,7 +34,7 @@ def token(
     ttl: int = typer.Option(0, "--ttl", help="Lifetime in seconds (default: AURA_TOKEN_TTL_S, 24 h)."),
 ) -> None:
     """Mint a development bearer token for USER, signed with this machine's HS256 secret."""
-    from aura.auth import mint_token
+    from aura import mint_token
 
     try:
         typer.echo(mint_token(user, ttl_s=ttl or None))

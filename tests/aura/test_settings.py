@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from aura.settings import Settings, describe, get_settings
+from aura.settings import Settings, describe, get_settings, reference
 from aura.settings.sources import variables
 from deployments.cli import app
 
@@ -85,3 +85,16 @@ def test_aura_config_prints_the_tree_masked_with_each_origin(monkeypatch: pytest
     assert shown["lattice.step_timeout_s"]["origin"] == "file"
     assert shown["quantum.max_qubits"]["origin"] == "default"
     assert len(shown) == len(describe(Settings()))
+
+
+def test_the_settings_reference_in_docs_is_the_tree() -> None:
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
+    assert reference() in documented, "docs/settings.md is stale: paste `aura config --reference` into it"
+    for variable in variables(Settings):
+        assert f"`{variable.names[0]}`" in reference()
+
+
+def test_aura_config_reference_prints_the_table() -> None:
+    answer = CliRunner().invoke(app, ["config", "--reference"])
+    assert answer.exit_code == 0
+    assert answer.output == reference()
