@@ -70,6 +70,27 @@ def standard_message(action: Action, price: float | None, item_name: str, curren
     return f"We cannot agree on {item_name} this time."
 
 
+@dataclass(slots=True)
+class _Draft:
+    """The decision as the rules correct it, one rule at a time."""
+
+    action: Action
+    price: float | None
+    reason: str
+    corrections: list[str] = field(default_factory=list)
+
+    def correct(self, rule: str) -> None:
+        self.corrections.append(rule)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    floor_price: float
+    base_price: float
+    bid: float
+    safe_counter: float
+
+
 def enforce(
     proposal: Proposal,
     *,
@@ -87,71 +108,81 @@ def enforce(
     the floor); it replaces an illegal counter, and an illegal acceptance
     becomes that counter when the bid is below the floor.
     """
-    corrections: list[str] = []
-    action, price = proposal.action, proposal.price
-    reason = proposal.reason_code
-
-    if action == "accept":
-        if price is None or not math.isfinite(price):
-            corrections.append("accept_without_price")
-            price = bid
-        if price > bid:
-            corrections.append("accept_above_bid")
-            price = bid
-        if price < floor_price:
-            corrections.append("accept_below_floor")
-            if bid >= floor_price:
-                price = bid
-            else:
-                action, price, reason = "counter", safe_counter, "bid_too_low"
-    if action == "accept":
-        assert price is not None  # an acceptance without a price took the bid's above
-        # Two decimals, without rounding past the bid or below the floor.
-        price = min(max(round(price, 2), _cents_up(floor_price)), bid)
-        if abs(price - floor_price) < 0.005 and bid > price:
-            # A price at the floor tells the buyer where it is; only the buyer's own bid may land there.
-            corrections.append("accept_at_floor")
-            price = min(bid, round(_cents_down(floor_price) + _CENT, 2))
-
-    if action == "counter":
+    draft = _Draft(proposal.action, proposal.price, proposal.reason_code)
+    bounds = _Bounds(floor_price, base_price, bid, safe_counter)
+    if draft.action == "accept":
+        _legal_acceptance(draft, bounds)
+    if draft.action == "counter":
         if final_round:
-            corrections.append("counter_in_final_round")
-            action, price, reason = "reject", None, "round_limit"
+            draft.correct("counter_in_final_round")
+            draft.action, draft.price, draft.reason = "reject", None, "round_limit"
         else:
-            if price is None or not math.isfinite(price) or price > base_price:
-                corrections.append("counter_out_of_range")
-                price = safe_counter
-            if price <= floor_price and price != base_price:
-                corrections.append("counter_at_or_below_floor")
-                price = max(safe_counter, floor_price + _CENT)
-            # Two decimals, without rounding past the base price or down to the floor.
-            price = round(price, 2)
-            if price > base_price:
-                price = _cents_down(base_price) if _cents_down(base_price) > floor_price else base_price
-            if price <= floor_price and price != base_price:
-                price = min(round(_cents_down(floor_price) + _CENT, 2), base_price)
-            if price <= bid and bid >= floor_price:
-                # Countering at or below what the buyer already offers would be a worse deal than accepting.
-                corrections.append("counter_not_above_bid")
-                action, price, reason = "accept", bid, ""
+            _legal_counter(draft, bounds)
+    if draft.action == "reject":
+        draft.price = None
+    message = _message(proposal.message, draft, floor_price, item_name, currency)
+    if draft.action == "accept":
+        draft.reason = ""
+    elif not draft.reason:
+        draft.reason = "bid_too_low" if draft.action == "counter" else "seller_declined"
+    legal = replace(proposal, action=draft.action, price=draft.price, message=message, reason_code=draft.reason)
+    return Guarded(legal, draft.corrections)
 
-    if action == "reject":
-        price = None
 
-    message = proposal.message[:_MAX_MESSAGE]
+def _legal_acceptance(draft: _Draft, bounds: _Bounds) -> None:
+    """An acceptance priced within [floor, bid] in cents, or the safe counter when the bid is below the floor."""
+    price, floor_price, bid = draft.price, bounds.floor_price, bounds.bid
+    if price is None or not math.isfinite(price):
+        draft.correct("accept_without_price")
+        price = bid
+    if price > bid:
+        draft.correct("accept_above_bid")
+        price = bid
+    if price < floor_price:
+        draft.correct("accept_below_floor")
+        if bid < floor_price:
+            draft.action, draft.price, draft.reason = "counter", bounds.safe_counter, "bid_too_low"
+            return
+        price = bid
+    # Two decimals, without rounding past the bid or below the floor.
+    price = min(max(round(price, 2), _cents_up(floor_price)), bid)
+    if abs(price - floor_price) < 0.005 and bid > price:
+        # A price at the floor tells the buyer where it is; only the buyer's own bid may land there.
+        draft.correct("accept_at_floor")
+        price = min(bid, round(_cents_down(floor_price) + _CENT, 2))
+    draft.price = price
+
+
+def _legal_counter(draft: _Draft, bounds: _Bounds) -> None:
+    """A counter priced above the floor and at most the base price, in cents; an acceptance if the bid beats it."""
+    price, floor_price, base_price = draft.price, bounds.floor_price, bounds.base_price
+    if price is None or not math.isfinite(price) or price > base_price:
+        draft.correct("counter_out_of_range")
+        price = bounds.safe_counter
+    if price <= floor_price and price != base_price:
+        draft.correct("counter_at_or_below_floor")
+        price = max(bounds.safe_counter, floor_price + _CENT)
+    # Two decimals, without rounding past the base price or down to the floor.
+    price = round(price, 2)
+    if price > base_price:
+        price = _cents_down(base_price) if _cents_down(base_price) > floor_price else base_price
+    if price <= floor_price and price != base_price:
+        price = min(round(_cents_down(floor_price) + _CENT, 2), base_price)
+    draft.price = price
+    if price <= bounds.bid and bounds.bid >= floor_price:
+        # Countering at or below what the buyer already offers would be a worse deal than accepting.
+        draft.correct("counter_not_above_bid")
+        draft.action, draft.price, draft.reason = "accept", bounds.bid, ""
+
+
+def _message(text: str, draft: _Draft, floor_price: float, item_name: str, currency: str) -> str:
+    """The strategy's text if it is safe and still describes the decision, else the standard one."""
+    message = text[:_MAX_MESSAGE]
     text_broken = bool(_FLOOR_WORDS.search(message)) or mentions_value(message, floor_price)
     if text_broken:
-        corrections.append("text_mentions_floor")
-    if (
-        text_broken
-        or not message
-        or corrections
-        or (price is not None and not mentions_value(message, price) and action != "reject")
-    ):
+        draft.correct("text_mentions_floor")
+    describes = draft.price is None or draft.action == "reject" or mentions_value(message, draft.price)
+    if text_broken or not message or draft.corrections or not describes:
         # Any corrected decision gets the standard text: the strategy's text described another price.
-        message = standard_message(action, price, item_name, currency)
-    if action != "accept" and not reason:
-        reason = "bid_too_low" if action == "counter" else "seller_declined"
-    if action == "accept":
-        reason = ""
-    return Guarded(replace(proposal, action=action, price=price, message=message, reason_code=reason), corrections)
+        return standard_message(draft.action, draft.price, item_name, currency)
+    return message
