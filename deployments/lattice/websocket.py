@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
+from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -112,44 +113,86 @@ async def _watch(svc: LatticeService, subscription: Subscription, principal: Pri
             return
 
 
-async def _send_lattice(svc: LatticeService, subscription: Subscription, user_id: str) -> None:
-    session = await svc.sessions.get(subscription.session_id, user_id)
-    view = await svc.lattice(session)
-    subscription.offer(LatticeUpdate(session_id=session.session_id, lattice=view.model_dump(mode="json")))
+@dataclass
+class _Follower:
+    """One connection's side of the conversation: answering what the client sends."""
+
+    svc: LatticeService
+    subscription: Subscription
+    user_id: str
+    last_lattice: float = float("-inf")
+
+    async def answer(self, text: str) -> None:
+        """Answer one client message with an event (a pong, a lattice snapshot, an error)."""
+        try:
+            message = ClientMessage.model_validate(json.loads(text))
+        except (json.JSONDecodeError, ValidationError):
+            detail = 'send {"type": "ping" | "subscribe_lattice" | "unsubscribe_lattice"}'
+            self.subscription.offer(ErrorEvent(code="invalid_message", detail=detail))
+            return
+        if message.type == "ping":
+            self.subscription.offer(Pong())
+        elif message.type == "subscribe_lattice":
+            self.subscription.lattice = True
+            await self._snapshot()
+        else:
+            self.subscription.lattice = False
+
+    async def _snapshot(self) -> None:
+        interval = self.svc.settings.ws_lattice_interval_s
+        if time.monotonic() - self.last_lattice < interval:
+            detail = f"lattice snapshots are given at most every {interval} s; updates follow"
+            self.subscription.offer(ErrorEvent(code="throttled", detail=detail))
+            return
+        session = await self.svc.sessions.get(self.subscription.session_id, self.user_id)
+        view = await self.svc.lattice(session)
+        self.subscription.offer(LatticeUpdate(session_id=session.session_id, lattice=view.model_dump(mode="json")))
+        self.last_lattice = time.monotonic()  # from the end of a snapshot: a slow one spaces the next further
 
 
-@router.websocket("/ws")
-async def session_events(websocket: WebSocket, session_id: str | None = None, token: str | None = None) -> None:
-    """Follow a session: `connected`, then its events; answers `ping`, `subscribe_lattice`, `unsubscribe_lattice`."""
+async def _admit(
+    websocket: WebSocket, session_id: str | None, token: str | None
+) -> tuple[LatticeService, Principal, str] | None:
+    """Accept the connection and check its token, rate and session; None once it is closed with the reason."""
     given, protocol = _credentials(websocket, token)
     await websocket.accept(subprotocol=protocol)
     if not given or not session_id:
         await websocket.close(code=POLICY_VIOLATION, reason="session_id and a token are required")
-        return
+        return None
     try:
         principal = await verifier(websocket).verify_async(given)
     except AuthError:
         await websocket.close(code=POLICY_VIOLATION, reason="invalid token")
-        return
+        return None
     try:
         await spend(websocket, f"user:{principal.user_id}", Rate(get_settings().limits.user_per_minute))
     except AuraError:
         await websocket.close(code=TRY_AGAIN_LATER, reason="rate limited")
-        return
+        return None
     svc = await lattice_service(websocket)
     try:
         session = await svc.sessions.get(session_id, principal.user_id)
     except SessionNotFound:
         await websocket.close(code=POLICY_VIOLATION, reason="no such session for this user")
-        return
+        return None
     if session.status != "active":
         await websocket.close(code=NORMAL, reason="session ended")
+        return None
+    return svc, principal, session_id
+
+
+@router.websocket("/ws")
+async def session_events(websocket: WebSocket, session_id: str | None = None, token: str | None = None) -> None:
+    """Follow a session: `connected`, then its events; answers `ping`, `subscribe_lattice`, `unsubscribe_lattice`."""
+    admitted = await _admit(websocket, session_id, token)
+    if admitted is None:
         return
-    subscription = svc.bus.subscribe(session_id, svc.settings.ws_queue_size)
-    subscription.offer(Connected(session_id=session_id, user_id=principal.user_id))
+    svc, principal, followed = admitted
+    subscription = svc.bus.subscribe(followed, svc.settings.ws_queue_size)
+    subscription.offer(Connected(session_id=followed, user_id=principal.user_id))
+    follower = _Follower(svc, subscription, principal.user_id)
     sender = asyncio.create_task(_send_events(websocket, subscription))
     watchdog = asyncio.create_task(_watch(svc, subscription, principal))
-    last_lattice = float("-inf")
     try:
         while not sender.done():
             receiver = asyncio.ensure_future(websocket.receive_text())
@@ -157,33 +200,7 @@ async def session_events(websocket: WebSocket, session_id: str | None = None, to
             if not receiver.done():
                 receiver.cancel()
                 break
-            try:
-                message = ClientMessage.model_validate(json.loads(receiver.result()))
-            except (json.JSONDecodeError, ValidationError):
-                subscription.offer(
-                    ErrorEvent(
-                        code="invalid_message",
-                        detail='send {"type": "ping" | "subscribe_lattice" | "unsubscribe_lattice"}',
-                    )
-                )
-                continue
-            if message.type == "ping":
-                subscription.offer(Pong())
-            elif message.type == "subscribe_lattice":
-                subscription.lattice = True
-                if time.monotonic() - last_lattice < svc.settings.ws_lattice_interval_s:
-                    subscription.offer(
-                        ErrorEvent(
-                            code="throttled",
-                            detail="lattice snapshots are given at most "
-                            f"every {svc.settings.ws_lattice_interval_s} s; updates follow",
-                        )
-                    )
-                    continue
-                await _send_lattice(svc, subscription, principal.user_id)
-                last_lattice = time.monotonic()  # from the end of a snapshot: a slow one spaces the next further
-            else:
-                subscription.lattice = False
+            await follower.answer(receiver.result())
     except WebSocketDisconnect:
         pass
     finally:
