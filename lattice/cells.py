@@ -204,24 +204,7 @@ class Cell(LogicalActor):
         )
         if publisher is not None:
             publisher.settle()
-        loop = self.loop
-        metrics = {
-            "provider": task.provider,
-            "model": streamed.completion.model,
-            "temperature": temperature,
-            "max_tokens": decoding.max_tokens,
-            "history_window": decoding.history_window,
-            "latency_ms": round(streamed.latency_ms, 3),
-            "first_chunk_ms": None if streamed.first_chunk_ms is None else round(streamed.first_chunk_ms, 3),
-            "chunks": len(streamed.parts),
-            "input_tokens": streamed.completion.input_tokens,
-            "output_tokens": streamed.completion.output_tokens,
-            "gamma_resistance": round(self.resistance.value, 4),
-            "w2": window_w2(loop.state() if loop else None),
-            "signals": score.signals,
-            "stream": None if publisher is None else (publisher.failed or "ok"),
-            "notes": streamed.completion.notes,
-        }
+        metrics = self._metrics(request, decoding.history_window, streamed, score.signals, publisher)
         return StepResult(
             step_id=task.step_id,
             role=self.role,
@@ -235,6 +218,38 @@ class Cell(LogicalActor):
             chunks=len(streamed.parts),
             chunk_sizes=[len(part) for part in streamed.parts],
         )
+
+    def _metrics(
+        self,
+        request: ProviderRequest,
+        history_window: int,
+        streamed: Streamed,
+        signals: dict[str, Any],
+        publisher: ChunkPublisher | None,
+    ) -> dict[str, Any]:
+        """A step's metrics for its trace and the live view: decoding, timing, tokens, resistance, W2.
+
+        The decoding is the one the step ran with: recording its outcome may already have moved the loop.
+        """
+        loop = self.loop
+        completion = streamed.completion
+        return {
+            "provider": request.task.provider,
+            "model": completion.model,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "history_window": history_window,
+            "latency_ms": round(streamed.latency_ms, 3),
+            "first_chunk_ms": None if streamed.first_chunk_ms is None else round(streamed.first_chunk_ms, 3),
+            "chunks": len(streamed.parts),
+            "input_tokens": completion.input_tokens,
+            "output_tokens": completion.output_tokens,
+            "gamma_resistance": round(self.resistance.value, 4),
+            "w2": window_w2(loop.state() if loop else None),
+            "signals": signals,
+            "stream": None if publisher is None else (publisher.failed or "ok"),
+            "notes": completion.notes,
+        }
 
     def _judge(self, task: CellTask, text: str) -> tuple[Verdict | None, str | None]:
         """What a step's answer says that can be checked: the reviewer's verdict, the engineer's code."""

@@ -112,8 +112,26 @@ class NegotiationService:
         A resend with the same `idempotency_key` gets the first answer and decides nothing again.
         Raises `AccessDenied` (not verified or not admitted) or `NegotiationError` (refused).
         """
-        buyer_did = signed.agent_did
-        if request.agent_did is not None and not _same_agent(request.agent_did, buyer_did):
+        terms, currency = await self._checked(signed, request)
+        bid = self._bid(signed.agent_did, request, terms)
+        with stage("seller"):
+            try:
+                answer: Answer = await self.sellers.tell(
+                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key)
+                )
+            except HostUnreachable:
+                # The seller's host stopped with this bid in flight; Ray is bringing it back.
+                raise NegotiationError(
+                    "seller_unavailable", "the item's seller is restarting; send the bid again", {"Retry-After": "1"}
+                ) from None
+        refusal = _refusal(answer.decision, answer.admission)
+        if refusal is not None:
+            raise refusal
+        return answer_of(answer.decision, terms, bid, currency), answer.admission
+
+    async def _checked(self, signed: SignedRequest, request: NegotiateRequest) -> tuple[ItemTerms, str]:
+        """The item's terms and the bid's currency, once the bid names its signer, a known item and its currency."""
+        if request.agent_did is not None and not _same_agent(request.agent_did, signed.agent_did):
             raise await self._refuse(signed, "agent_mismatch", "agent_did must be the signing agent (X-Agent-ID)")
         currency = request.currency.upper()
         if not is_currency(currency):
@@ -125,9 +143,12 @@ class NegotiationService:
             raise await self._refuse(signed, "unknown_item", f"no active item {excerpt(request.item_id)!r}")
         if currency != terms.currency:
             raise await self._refuse(signed, "currency_mismatch", f"this item is priced in {terms.currency}")
-        token = request.session_token or session_token()
-        bid = Bid(
-            session_token=token,
+        return terms, currency
+
+    def _bid(self, buyer_did: str, request: NegotiateRequest, terms: ItemTerms) -> Bid:
+        """The message for the seller: the bid with the session it continues (or a new one) and the limits."""
+        return Bid(
+            session_token=request.session_token or session_token(),
             new_session=request.session_token is None,
             buyer_did=buyer_did,
             terms=terms,
@@ -140,35 +161,6 @@ class NegotiationService:
             max_open_sessions=self.settings.max_open_sessions,
             max_buyer_sessions=self.settings.max_buyer_sessions,
         )
-        with stage("seller"):
-            try:
-                answer: Answer = await self.sellers.tell(
-                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key)
-                )
-            except HostUnreachable:
-                # The seller's host stopped with this bid in flight; Ray is bringing it back.
-                raise NegotiationError(
-                    "seller_unavailable", "the item's seller is restarting; send the bid again", {"Retry-After": "1"}
-                ) from None
-        decision, admission = answer.decision, answer.admission
-        if decision.status == "session_not_found":
-            raise NegotiationError(
-                "session_not_found", "no open session with this token for this item and agent", admission.headers
-            )
-        if decision.status == "session_expired":
-            raise NegotiationError(
-                "session_expired",
-                f"the session ended at {utc_datetime(decision.valid_until).isoformat()}",
-                admission.headers,
-            )
-        if decision.status == "too_many_sessions":
-            raise NegotiationError(
-                "too_many_sessions",
-                "this item's seller holds as many open sessions as it "
-                "may (for this agent, or in all); continue one or wait for some to end",
-                {"Retry-After": "30", **admission.headers},
-            )
-        return answer_of(decision, terms, bid, currency), admission
 
     async def deal(self, deal_id: str, buyer_did: str) -> Deal:
         """The deal if this buyer made it; 404 for unknown and foreign deals alike."""
@@ -182,6 +174,25 @@ class NegotiationService:
         found = await self.records.deals(buyer_did, limit + 1, before)
         page = found[:limit]
         return DealsPage(deals=page, next_before=page[-1].created_at if len(found) > limit else None)
+
+
+def _refusal(decision: SellerDecision, admission: Admission) -> NegotiationError | None:
+    """The error a decision that did not move its session stands for (404, 410, 429), or None."""
+    if decision.status == "session_not_found":
+        return NegotiationError(
+            "session_not_found", "no open session with this token for this item and agent", admission.headers
+        )
+    if decision.status == "session_expired":
+        ended = utc_datetime(decision.valid_until).isoformat()
+        return NegotiationError("session_expired", f"the session ended at {ended}", admission.headers)
+    if decision.status == "too_many_sessions":
+        return NegotiationError(
+            "too_many_sessions",
+            "this item's seller holds as many open sessions as it "
+            "may (for this agent, or in all); continue one or wait for some to end",
+            {"Retry-After": "30", **admission.headers},
+        )
+    return None
 
 
 #: The decisions the API answers as such; the others are refusals (404, 410, 429).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -91,84 +92,92 @@ def _is_mutable(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _MUTABLE_CALLS
 
 
+@dataclass(frozen=True)
+class _Module:
+    """What the rules need to know of the whole module: the names it binds and the names it uses."""
+
+    bound: set[str]
+    loaded: set[str]
+
+
+def _undefined_name(node: ast.AST, module: _Module) -> Iterator[Finding]:
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        if node.id not in module.bound and node.id not in _BUILTINS:
+            yield Finding("undefined-name", node.lineno, f"name '{node.id}' is not defined", "error")
+
+
+def _unused_import(node: ast.AST, module: _Module) -> Iterator[Finding]:
+    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        return
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        return
+    for alias in node.names:
+        if alias.name != "*" and (alias.asname or alias.name).split(".")[0] not in module.loaded:
+            yield Finding("unused-import", node.lineno, f"'{alias.name}' is imported but unused", "warning")
+
+
+def _bare_except(node: ast.AST, module: _Module) -> Iterator[Finding]:
+    if isinstance(node, ast.ExceptHandler) and node.type is None:
+        why = "bare `except:` also catches KeyboardInterrupt and SystemExit; name the exceptions"
+        yield Finding("bare-except", node.lineno, why, "warning")
+
+
+def _eval_call(node: ast.AST, module: _Module) -> Iterator[Finding]:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"eval", "exec"}:
+        why = f"`{node.func.id}` runs arbitrary code; parse or dispatch explicitly instead"
+        yield Finding(f"{node.func.id}-call", node.lineno, why, "error")
+
+
+def _mutable_default(node: ast.AST, module: _Module) -> Iterator[Finding]:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return
+    for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
+        if _is_mutable(default):
+            why = "mutable default argument is shared between calls; default to None"
+            yield Finding("mutable-default", default.lineno, why, "warning")
+
+
+def _secret_assignment(node: ast.AST, module: _Module) -> Iterator[Finding]:
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+        return
+    value = node.value
+    if not (isinstance(value, ast.Constant) and isinstance(value.value, str) and len(value.value) >= 8):
+        return
+    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+        name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+        if _SECRET_NAME.search(name):
+            yield Finding(
+                "hardcoded-secret",
+                node.lineno,
+                f"'{name}' holds a literal secret; read it from the environment",
+                "error",
+            )
+            return
+
+
+def _secret_literal(node: ast.AST, module: _Module) -> Iterator[Finding]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SECRET_VALUE.match(node.value):
+        yield Finding("hardcoded-secret", node.lineno, "string literal looks like an API key", "error")
+
+
+_RULES: tuple[Callable[[ast.AST, _Module], Iterator[Finding]], ...] = (
+    _undefined_name,
+    _unused_import,
+    _bare_except,
+    _eval_call,
+    _mutable_default,
+    _secret_assignment,
+    _secret_literal,
+)
+
+
 def check(source: str) -> list[Finding]:
     """Every finding in `source`, ordered by line; a syntax error is the only finding when present."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return [Finding("syntax-error", exc.lineno or 1, f"syntax error: {exc.msg}", "error")]
-    findings: list[Finding] = []
-    bound, loaded = _bound_names(tree), _loaded_names(tree)
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if node.id not in bound and node.id not in _BUILTINS:
-                findings.append(Finding("undefined-name", node.lineno, f"name '{node.id}' is not defined", "error"))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-                continue
-            for alias in node.names:
-                if alias.name == "*":
-                    continue
-                local = (alias.asname or alias.name).split(".")[0]
-                if local not in loaded:
-                    findings.append(
-                        Finding("unused-import", node.lineno, f"'{alias.name}' is imported but unused", "warning")
-                    )
-        elif isinstance(node, ast.ExceptHandler) and node.type is None:
-            findings.append(
-                Finding(
-                    "bare-except",
-                    node.lineno,
-                    "bare `except:` also catches KeyboardInterrupt and SystemExit; name the exceptions",
-                    "warning",
-                )
-            )
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"eval", "exec"}:
-            findings.append(
-                Finding(
-                    f"{node.func.id}-call",
-                    node.lineno,
-                    f"`{node.func.id}` runs arbitrary code; parse or dispatch explicitly instead",
-                    "error",
-                )
-            )
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            defaults = list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]
-            for default in defaults:
-                if _is_mutable(default):
-                    findings.append(
-                        Finding(
-                            "mutable-default",
-                            default.lineno,
-                            "mutable default argument is shared between calls; default to None",
-                            "warning",
-                        )
-                    )
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            value = node.value
-            if isinstance(value, ast.Constant) and isinstance(value.value, str) and len(value.value) >= 8:
-                for target in targets:
-                    name = (
-                        target.id
-                        if isinstance(target, ast.Name)
-                        else target.attr
-                        if isinstance(target, ast.Attribute)
-                        else ""
-                    )
-                    if _SECRET_NAME.search(name):
-                        findings.append(
-                            Finding(
-                                "hardcoded-secret",
-                                node.lineno,
-                                f"'{name}' holds a literal secret; read it from the environment",
-                                "error",
-                            )
-                        )
-                        break
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SECRET_VALUE.match(node.value):
-            findings.append(Finding("hardcoded-secret", node.lineno, "string literal looks like an API key", "error"))
-
+    module = _Module(_bound_names(tree), _loaded_names(tree))
+    findings = [finding for node in ast.walk(tree) for rule in _RULES for finding in rule(node, module)]
     unique = {(f.rule, f.line, f.message): f for f in findings}
     return sorted(unique.values(), key=lambda f: (f.line, f.rule))

@@ -80,6 +80,7 @@ def run(
 def _epochs(
     scenario: Scenario, hosts: list, nodes: list[str], progress: Progress | None, dispatched: Dispatched | None
 ) -> RunResult:
+    """Play every epoch on the shard hosts, each epoch's learning feeding the next, and gather the outcomes."""
     total = scenario.negotiations
     columns = {
         "buyer": np.empty(total, np.int64),
@@ -88,7 +89,6 @@ def _epochs(
         "round": np.empty(total, np.int16),
         "price": np.empty(total, np.float32),
     }
-    epoch_of = np.repeat(np.arange(scenario.epochs, dtype=np.int16), population.epoch_sizes(scenario))
     checkpoints: list = [None] * len(hosts)
     seller_exponents: list = []
     buyer_w2, seller_w2 = [], []
@@ -118,7 +118,20 @@ def _epochs(
         if progress is not None:
             progress(epoch, size)
 
-    final = ray.get(checkpoints)
+    return _result(scenario, columns, ray.get(checkpoints), (buyer_w2, seller_w2), nodes, restores)
+
+
+def _result(
+    scenario: Scenario,
+    columns: dict[str, np.ndarray],
+    final: list,
+    w2: tuple[list, list],
+    nodes: list[str],
+    restores: int,
+) -> RunResult:
+    """The run's result: every negotiation's row joined with its parties, and the loops' start and end."""
+    epoch_of = np.repeat(np.arange(scenario.epochs, dtype=np.int16), population.epoch_sizes(scenario))
+    buyer_w2, seller_w2 = w2
     buyers = population.buyers(scenario, np.arange(scenario.buyers))
     sellers = population.sellers(scenario, np.arange(scenario.sellers))
     buyer, seller = columns["buyer"], columns["seller"]

@@ -53,6 +53,10 @@ class Results:
     price: NDArray[np.float32]
 
 
+#: The working arrays of the open negotiations, by name.
+Columns = dict[str, NDArray]
+
+
 def run(negotiations: Negotiations, deadline: int) -> Results:
     """Play every negotiation to agreement or deadline and return how each ended."""
     if deadline < 1:
@@ -74,37 +78,9 @@ def run(negotiations: Negotiations, deadline: int) -> Results:
             break
         # The last round is always t = 1, where every curve reaches its reservation price.
         t = np.float32(r / (deadline - 1) if deadline > 1 else 1.0)
-        bid = next_offer(
-            work["buyer_strategy"],
-            t,
-            work["buyer_reservation_price"],
-            work["buyer_aspiration_price"],
-            work["buyer_exponent"],
-            work["buyer_last"],
-            work["seller_last"],
-            work["seller_before"],
-        ).astype(np.float32, copy=False)
-        buyer_takes = live & accepts(
-            work["seller_last"],
-            acceptance_threshold(work["buyer_strategy"], bid, work["buyer_reservation_price"]),
-            Side.BUYER,
-        )
+        bid, buyer_takes = _buyer_moves(work, t, live)
         work["buyer_before"], work["buyer_last"] = work["buyer_last"], bid
-        ask = next_offer(
-            work["seller_strategy"],
-            t,
-            work["seller_floor_price"],
-            work["seller_base_price"],
-            work["seller_exponent"],
-            work["seller_last"],
-            work["buyer_last"],
-            work["buyer_before"],
-        ).astype(np.float32, copy=False)
-        seller_takes = (
-            live
-            & ~buyer_takes
-            & accepts(bid, acceptance_threshold(work["seller_strategy"], ask, work["seller_floor_price"]), Side.SELLER)
-        )
+        ask, seller_takes = _seller_moves(work, t, live & ~buyer_takes, bid)
         closed = buyer_takes | seller_takes
         if closed.any():
             rows = work["row"][closed]
@@ -118,3 +94,39 @@ def run(negotiations: Negotiations, deadline: int) -> Results:
             work = {name: values[live] for name, values in work.items()}
             live = np.ones(work["row"].size, dtype=bool)
     return results
+
+
+def _buyer_moves(
+    work: Columns, t: np.float32, live: NDArray[np.bool_]
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """Each buyer's next bid, and whether it takes the seller's last ask instead."""
+    bid = next_offer(
+        work["buyer_strategy"],
+        t,
+        work["buyer_reservation_price"],
+        work["buyer_aspiration_price"],
+        work["buyer_exponent"],
+        work["buyer_last"],
+        work["seller_last"],
+        work["seller_before"],
+    ).astype(np.float32, copy=False)
+    threshold = acceptance_threshold(work["buyer_strategy"], bid, work["buyer_reservation_price"])
+    return bid, live & accepts(work["seller_last"], threshold, Side.BUYER)
+
+
+def _seller_moves(
+    work: Columns, t: np.float32, open_: NDArray[np.bool_], bid: NDArray[np.float32]
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """Each seller's next ask (with the buyers' new bids already in `work`), and whether it takes the bid."""
+    ask = next_offer(
+        work["seller_strategy"],
+        t,
+        work["seller_floor_price"],
+        work["seller_base_price"],
+        work["seller_exponent"],
+        work["seller_last"],
+        work["buyer_last"],
+        work["buyer_before"],
+    ).astype(np.float32, copy=False)
+    threshold = acceptance_threshold(work["seller_strategy"], ask, work["seller_floor_price"])
+    return ask, open_ & accepts(bid, threshold, Side.SELLER)
