@@ -78,9 +78,9 @@ def run(negotiations: Negotiations, deadline: int) -> Results:
             break
         # The last round is always t = 1, where every curve reaches its reservation price.
         t = np.float32(r / (deadline - 1) if deadline > 1 else 1.0)
-        bid, buyer_takes = _buyer_moves(work, t, live)
+        bid, buyer_takes = _move(work, Side.BUYER, t, live, work["seller_last"])
         work["buyer_before"], work["buyer_last"] = work["buyer_last"], bid
-        ask, seller_takes = _seller_moves(work, t, live & ~buyer_takes, bid)
+        ask, seller_takes = _move(work, Side.SELLER, t, live & ~buyer_takes, bid)
         closed = buyer_takes | seller_takes
         if closed.any():
             rows = work["row"][closed]
@@ -96,37 +96,28 @@ def run(negotiations: Negotiations, deadline: int) -> Results:
     return results
 
 
-def _buyer_moves(
-    work: Columns, t: np.float32, live: NDArray[np.bool_]
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """Each buyer's next bid, and whether it takes the seller's last ask instead."""
-    bid = next_offer(
-        work["buyer_strategy"],
-        t,
-        work["buyer_reservation_price"],
-        work["buyer_aspiration_price"],
-        work["buyer_exponent"],
-        work["buyer_last"],
-        work["seller_last"],
-        work["seller_before"],
-    ).astype(np.float32, copy=False)
-    threshold = acceptance_threshold(work["buyer_strategy"], bid, work["buyer_reservation_price"])
-    return bid, live & accepts(work["seller_last"], threshold, Side.BUYER)
+#: Each side's (reservation, opening) price columns: where its concession curve ends and starts.
+_PRICES = {
+    Side.BUYER: ("buyer_reservation_price", "buyer_aspiration_price"),
+    Side.SELLER: ("seller_floor_price", "seller_base_price"),
+}
 
 
-def _seller_moves(
-    work: Columns, t: np.float32, open_: NDArray[np.bool_], bid: NDArray[np.float32]
+def _move(
+    work: Columns, side: Side, t: np.float32, open_: NDArray[np.bool_], incoming: NDArray[np.float32]
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """Each seller's next ask (with the buyers' new bids already in `work`), and whether it takes the bid."""
-    ask = next_offer(
-        work["seller_strategy"],
+    """Each party's next offer on `side`, and whether it takes the `incoming` offer instead."""
+    me, other = ("buyer", "seller") if side is Side.BUYER else ("seller", "buyer")
+    reservation, opening = _PRICES[side]
+    offer = next_offer(
+        work[f"{me}_strategy"],
         t,
-        work["seller_floor_price"],
-        work["seller_base_price"],
-        work["seller_exponent"],
-        work["seller_last"],
-        work["buyer_last"],
-        work["buyer_before"],
+        work[reservation],
+        work[opening],
+        work[f"{me}_exponent"],
+        work[f"{me}_last"],
+        work[f"{other}_last"],
+        work[f"{other}_before"],
     ).astype(np.float32, copy=False)
-    threshold = acceptance_threshold(work["seller_strategy"], ask, work["seller_floor_price"])
-    return ask, open_ & accepts(bid, threshold, Side.SELLER)
+    threshold = acceptance_threshold(work[f"{me}_strategy"], offer, work[reservation])
+    return offer, open_ & accepts(incoming, threshold, side)
