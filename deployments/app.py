@@ -25,6 +25,7 @@ from aura import (
 from aura.settings import get_settings
 from deployments import errors, health, lattice, negotiation, quantum
 from deployments.body_limit import BodyLimit
+from deployments.ingress import reuse_address
 from deployments.replica import Replica
 
 #: The headers W3C trace context (and baggage) propagation reads.
@@ -130,6 +131,7 @@ class Gateway:
         settings = get_settings()
         configure_logging(settings.log_level)
         configure_tracing("aura-gateway")
+        reuse_address()  # before Serve starts this replica's HTTP server, which follows __init__
         # Everything loaded so far (Ray, FastAPI, OpenTelemetry: a few hundred thousand objects) lives as
         # long as the process; kept out of the collector, a full collection pauses requests for a few ms
         # rather than ~100 ms.

@@ -21,3 +21,10 @@ def test_every_node_installs_this_project() -> None:
     config = yaml.safe_load(CLUSTER_YAML.read_text())
     assert config["file_mounts"]["~/aura"] == "."
     assert any("uv sync --frozen" in command for command in config["setup_commands"])
+
+
+def test_every_node_starts_ray_with_this_machines_token() -> None:
+    config = yaml.safe_load(CLUSTER_YAML.read_text())
+    assert config["file_mounts"]["~/.ray/auth_token"] == "~/.ray/auth_token"
+    starts = config["head_start_ray_commands"] + config["worker_start_ray_commands"]
+    assert all("RAY_AUTH_MODE=token" in command for command in starts if "ray start" in command)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from deployments.cli import negotiation, settings, simulate, up
+from deployments.cli import dashboard, negotiation, settings, simulate, up
 
 app = typer.Typer(help="Aura: an actor runtime on Ray for AI agents that work together.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
@@ -18,6 +18,7 @@ app.add_typer(catalog_app, name="catalog")
 
 app.command()(up.up)
 app.command()(up.status)
+app.command()(dashboard.dashboard)
 app.command()(settings.config)
 app.command()(settings.token)
 db_app.command("migrate")(settings.migrate)

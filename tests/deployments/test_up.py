@@ -1,4 +1,4 @@
-"""`aura up` as a user runs it: health and a WebSocket answer on the API port, and Ctrl-C leaves no process behind."""
+"""`aura up` as a user runs it: health, a WebSocket and the Ray tools answer; Ctrl-C leaves nothing; it starts again."""
 
 from __future__ import annotations
 
@@ -65,6 +65,69 @@ def assert_websocket_answers(api_port: int, env: dict[str, str]) -> None:
         assert json.loads(ws.recv(timeout=30))["type"] == "pong"
 
 
+def assert_ray_tools_work_from_a_clean_shell(env: dict[str, str], data_dir: Path) -> None:
+    """After a bid, `ray list actors` from a shell with only HOME and PATH sees the seller's host."""
+    bid = subprocess.run(
+        [sys.executable, "-m", "deployments", "agent", "--budget", "900", "--query", "hotel"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "bid" in bid.stdout.lower(), bid.stdout + bid.stderr
+    ray_address = json.loads((data_dir / "up.json").read_text())["ray_address"]
+    clean = {"HOME": os.environ["HOME"], "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    # --address because other Ray clusters may run on this machine; no variable is needed.
+    listed = subprocess.run(
+        ["ray", "list", "actors", "--address", ray_address], env=clean, capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert "aura:seller:0" in listed.stdout
+
+
+def wait_healthy(up: subprocess.Popen[str], api_port: int) -> httpx.Response:
+    """The first 200 of `/v1/health` while `aura up` runs (within four minutes)."""
+    answer = None
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and up.poll() is None:
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{api_port}/v1/health", timeout=5)
+            if answer.status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    assert answer is not None and answer.status_code == 200, up.stdout.read() if up.stdout and up.poll() else ""
+    return answer
+
+
+def start_up(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "deployments", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_a_port_another_program_holds_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    api_port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AURA_", "RAY_ADDRESS"))}
+    env |= {"AURA_DATA_DIR": str(tmp_path / "d"), "AURA_SERVE_PORT": str(api_port)}
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", api_port))
+        holder.listen()
+        refused = subprocess.run(
+            [sys.executable, "-m", "deployments", "up"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert refused.returncode == 2
+    assert f"port {api_port} is in use by another program (" in refused.stderr
+    assert f"pid {os.getpid()}); set AURA_SERVE_PORT to a free port" in refused.stderr
+    assert "Traceback" not in refused.stderr + refused.stdout
+    assert not (tmp_path / "d" / "pg").exists()  # nothing was started
+
+
 def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
     data_dir = tmp_path / "d"
     api_port, dashboard_port = free_port(), free_port()
@@ -75,25 +138,9 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         "AURA_DASHBOARD_PORT": str(dashboard_port),
     }
     before = {p.pid for p in psutil.process_iter()}
-    up = subprocess.Popen(
-        [sys.executable, "-m", "deployments", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    up = start_up(env)
     try:
-        answer = None
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and up.poll() is None:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{api_port}/v1/health", timeout=5)
-                if answer.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        assert answer is not None and answer.status_code == 200, up.stdout.read() if up.poll() is not None else ""
+        answer = wait_healthy(up, api_port)
         body = answer.json()
         assert body["status"] == "ok" and body["ray"]["alive_nodes"] >= 1 and body["database"]["ok"]
         openapi = httpx.get(f"http://127.0.0.1:{api_port}/openapi.json", timeout=5).json()
@@ -104,11 +151,12 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         assert status.returncode == 0, status.stderr
         assert '"status": "ok"' in status.stdout and str(up.pid) in status.stdout
         assert_websocket_answers(api_port, env)
+        assert_ray_tools_work_from_a_clean_shell(env, data_dir)
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=120)
     assert up.returncode == 0, output
-    assert "Dashboard" in output and f"127.0.0.1:{api_port}" in output
+    assert "Dashboard" in output and f"127.0.0.1:{api_port}" in output and "aura dashboard" in output
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (processes_using(str(data_dir)) or ray_session_processes(before)):
         time.sleep(0.5)
@@ -118,3 +166,10 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         [sys.executable, "-m", "deployments", "status"], env=env, capture_output=True, text=True, timeout=60
     )
     assert stopped.returncode == 1 and "not running" in stopped.stdout
+    again = start_up(env)  # at once, on the same ports and data directory
+    try:
+        wait_healthy(again, api_port)
+    finally:
+        again.send_signal(signal.SIGINT)
+        output, _ = again.communicate(timeout=120)
+    assert again.returncode == 0, output
