@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-from dataclasses import asdict, dataclass
-from pathlib import Path
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ray
@@ -15,42 +16,38 @@ from ray import serve
 
 from aura import NAMESPACE
 from aura.settings import Settings
-from aura.store import connect_url, embedded, migrate
+from aura.store import hold_database, migrate, release_database
+from deployments.endpoints import Endpoints
 
 log = logging.getLogger(__name__)
 
 SERVE_APP = "aura"
 
 
-@dataclass(frozen=True)
-class Endpoints:
-    """Where a running Aura answers; written to `{data_dir}/up.json` for `aura status`."""
-
-    pid: int
-    api: str
-    docs: str
-    dashboard: str | None
-    embedded_database: bool
-    ray_address: str
-
-    def save(self, data_dir: Path) -> None:
-        """Record these endpoints for `aura status`."""
-        (data_dir / "up.json").write_text(json.dumps(asdict(self), indent=2))
-
-    @classmethod
-    def load(cls, data_dir: Path) -> Endpoints | None:
-        """The endpoints recorded by the last `aura up`, if any."""
-        path = data_dir / "up.json"
-        return cls(**json.loads(path.read_text())) if path.exists() else None
-
-
 def start_database(settings: Settings) -> str:
-    """Start (or reach) the database and apply migrations; return its URL."""
-    url = connect_url(settings)
-    applied = asyncio.run(migrate(url))
+    """Hold the database for this process (starting the embedded one if need be) and migrate it; return its URL.
+
+    `release_database` lets go of it; `migrated_database` is both around a block.
+    """
+    url = hold_database(settings)
+    try:
+        applied = asyncio.run(migrate(url))
+    except BaseException:
+        release_database(settings)
+        raise
     if applied:
         log.info("migrations applied", extra={"versions": applied})
     return url
+
+
+@contextmanager
+def migrated_database(settings: Settings) -> Iterator[str]:
+    """The database, held and migrated for a command's block and released after it (on errors and Ctrl-C too)."""
+    url = start_database(settings)
+    try:
+        yield url
+    finally:
+        release_database(settings)
 
 
 def seed_demo_data(database_url: str) -> int:
@@ -71,20 +68,29 @@ def seed_demo_data(database_url: str) -> int:
 
 
 def init_ray(attempts: int = 3, **options: Any) -> Any:
-    """`ray.init(**options)`, tried again when a local node times out while starting.
+    """`ray.init(**options)`, tried again when a local node times out while starting; signal handlers kept.
 
     On a busy machine Ray's node start-up can exceed its fixed waits (the raylet
     gives its metrics agent a few seconds to come up, the driver gives the
-    raylet 30 s); a second attempt usually finds the machine warmer.
+    raylet 30 s); a second attempt usually finds the machine warmer. Ray's
+    driver replaces the process's SIGTERM handler with one that aborts it, so
+    a command's own (which stops what it started) is put back.
     """
-    for attempt in range(1, attempts + 1):
-        try:
-            return ray.init(**options)
-        except Exception as exc:
-            if "timed out during startup" not in str(exc) or attempt == attempts:
-                raise
-            log.warning("ray did not start in time; trying again", extra={"attempt": attempt})
-            ray.shutdown()
+    kept = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                return ray.init(**options)
+            except Exception as exc:
+                if "timed out during startup" not in str(exc) or attempt == attempts:
+                    raise
+                log.warning("ray did not start in time; trying again", extra={"attempt": attempt})
+                ray.shutdown()
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in kept.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
 
 
 def serve_environment(settings: Settings) -> dict[str, str]:
@@ -179,6 +185,5 @@ def down(settings: Settings) -> None:
             serve.shutdown()
     finally:
         ray.shutdown()
-        if settings.database_url is None:
-            embedded.stop(settings.data_dir / "pg")
+        release_database(settings)
         (settings.data_dir / "up.json").unlink(missing_ok=True)

@@ -27,12 +27,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database_url(data_dir: Path) -> Iterator[str]:
     """A real embedded PostgreSQL with pgvector, migrated, stopped after the session."""
     pgdata = data_dir / "pg"
-    url = embedded.start(pgdata)
+    url = embedded.hold(pgdata)  # a command run by a test that finds it running leaves it running
     import asyncio
 
     asyncio.run(migrate(url))
     yield url
-    embedded.stop(pgdata)
+    embedded.release(pgdata)
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ SURFACES: dict[str, list[str]] = {
         "AuthSettings", "BillingSettings", "LatticeSettings", "LimitSettings", "NegotiationSettings", "PriceTable",
         "QuantumSettings", "Section", "Setting", "Settings", "describe", "get_settings", "reference",
     ],
-    "aura.store": ["close_pool", "connect_url", "migrate", "pool"],
+    "aura.store": ["close_pool", "connect_url", "hold_database", "migrate", "pool", "release_database"],
     "actors": [
         "ActorFailed", "Deliver", "Failure", "Host", "HostGroup", "HostSpec", "HostStats", "HostUnreachable",
         "LogicalActor", "Persistence", "W2Loop", "across_restarts", "host_index", "step_rows", "w2_rows_to_points",

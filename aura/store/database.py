@@ -21,6 +21,25 @@ def connect_url(settings: Settings) -> str:
     return embedded.start(settings.data_dir / "pg")
 
 
+def hold_database(settings: Settings) -> str:
+    """The database URL for this process until `release_database`: the configured one, or the embedded server's.
+
+    The embedded server is started if no one runs it, and stops at the last
+    release of all the processes holding it (`aura up`, a command), so a
+    command that started it leaves nothing behind, and one that found it
+    running leaves it to whoever started it.
+    """
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return embedded.hold(settings.data_dir / "pg")
+
+
+def release_database(settings: Settings) -> None:
+    """Undo this process's `hold_database`."""
+    if settings.database_url is None:
+        embedded.release(settings.data_dir / "pg")
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
     await register_vector(connection)
 

@@ -28,7 +28,7 @@ def ray_token() -> str | None:
 
 def dashboard() -> None:
     """Print the Ray dashboard's address and the token to paste when it asks for one."""
-    from deployments.runtime import Endpoints
+    from deployments.endpoints import Endpoints
 
     settings = get_settings()
     endpoints = Endpoints.load(settings.data_dir)

@@ -17,7 +17,7 @@ def catalog_load(
     from pgvector.asyncpg import register_vector
 
     from aura.settings import get_settings
-    from deployments.runtime import start_database
+    from deployments.runtime import migrated_database
     from negotiation import Catalog, embedder_from_settings, read_catalog_file
 
     try:
@@ -27,9 +27,8 @@ def catalog_load(
         raise typer.Exit(2) from None
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = start_database(settings)
 
-    async def load() -> int:
+    async def load(url: str) -> int:
         # A pool of its own, closed when done, so the command never touches a process-wide pool.
         db = await asyncpg.create_pool(url, min_size=1, max_size=2, init=register_vector)
         try:
@@ -38,7 +37,8 @@ def catalog_load(
         finally:
             await db.close()
 
-    written = asyncio.run(load())
+    with migrated_database(settings) as url:
+        written = asyncio.run(load(url))
     typer.echo(f"loaded {written} of {len(items)} items from {file}")
 
 
@@ -52,8 +52,10 @@ def agent(
     opening: float = typer.Option(0.6, "--opening", min=0.05, max=1.0, help="First bid as a share of the budget."),
 ) -> None:
     """An autonomous buyer: search, bid, answer counters within the budget, and print each step."""
+    import httpx
+
     from aura.settings import get_settings
-    from deployments.runtime import Endpoints
+    from deployments.endpoints import Endpoints
     from negotiation import AgentKey, BuyerAgent, BuyerPlan
 
     settings = get_settings()
@@ -62,5 +64,9 @@ def agent(
         api = endpoints.api if endpoints else f"http://{settings.serve_host}:{settings.serve_port}"
     plan = BuyerPlan(query=query, budget=budget, opening_share=opening)
     buyer = BuyerAgent(api, AgentKey.from_seed(key) if key else AgentKey.generate(), report=typer.echo)
-    outcome = asyncio.run(buyer.run(plan))
+    try:
+        outcome = asyncio.run(buyer.run(plan))
+    except httpx.TransportError as exc:
+        typer.echo(f"cannot reach the API at {api} ({exc}); is `aura up` running?", err=True)
+        raise typer.Exit(2) from None
     raise typer.Exit(0 if outcome.deal_id else 1)

@@ -45,9 +45,9 @@ def token(
 
 def migrate() -> None:
     """Apply pending database migrations."""
-    from deployments.runtime import start_database
+    from deployments.runtime import migrated_database
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    start_database(settings)
-    typer.echo("database is up to date")
+    with migrated_database(settings):
+        typer.echo("database is up to date")

@@ -30,6 +30,7 @@ def up() -> None:
         typer.echo(f"port {port} is in use by another program{_holder(port)}; set {variable} to a free port", err=True)
         raise typer.Exit(2)
     stop = threading.Event()
+    # A Ctrl-C or SIGTERM while starting stops Aura once it has started.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
@@ -99,7 +100,7 @@ def _holder(port: int) -> str:
 
 def status() -> None:
     """Report whether Aura is running and what its health endpoint says."""
-    from deployments.runtime import Endpoints
+    from deployments.endpoints import Endpoints
 
     settings = get_settings()
     endpoints = Endpoints.load(settings.data_dir)

@@ -128,15 +128,16 @@ def test_a_port_another_program_holds_is_one_line_and_exit_2(tmp_path: Path) -> 
     assert not (tmp_path / "d" / "pg").exists()  # nothing was started
 
 
-def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
-    data_dir = tmp_path / "d"
-    api_port, dashboard_port = free_port(), free_port()
+def up_env(tmp_path: Path) -> tuple[dict[str, str], Path, int]:
+    """The environment of an `aura up` of its own (data directory, free ports); with its data directory and API port."""
+    data_dir, api_port = tmp_path / "d", free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AURA_", "RAY_ADDRESS"))}
-    env |= {
-        "AURA_DATA_DIR": str(data_dir),
-        "AURA_SERVE_PORT": str(api_port),
-        "AURA_DASHBOARD_PORT": str(dashboard_port),
-    }
+    env |= {"AURA_DATA_DIR": str(data_dir), "AURA_SERVE_PORT": str(api_port), "AURA_DASHBOARD_PORT": str(free_port())}
+    return env, data_dir, api_port
+
+
+def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
+    env, data_dir, api_port = up_env(tmp_path)
     before = {p.pid for p in psutil.process_iter()}
     up = start_up(env)
     try:
@@ -173,3 +174,29 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         again.send_signal(signal.SIGINT)
         output, _ = again.communicate(timeout=120)
     assert again.returncode == 0, output
+
+
+def test_an_aura_up_killed_with_sigkill_is_recovered_by_the_next(tmp_path: Path) -> None:
+    env, data_dir, api_port = up_env(tmp_path)
+    crashed = start_up(env)
+    try:
+        wait_healthy(crashed, api_port)
+    finally:
+        crashed.kill()  # no cleanup at all: its PostgreSQL stays, holding the data directory
+        crashed.communicate(timeout=60)
+    server = int((data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0])
+    # Ray's agents of a killed driver exit on their own a little later; they are not this run's to stop.
+    before = {p.pid for p in psutil.process_iter()}
+    again = start_up(env)
+    try:
+        wait_healthy(again, api_port)
+        assert int((data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0]) == server  # adopted
+    finally:
+        again.send_signal(signal.SIGTERM)
+        output, _ = again.communicate(timeout=120)
+    assert again.returncode == 0, output
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (processes_using(str(data_dir)) or ray_session_processes(before)):
+        time.sleep(0.5)
+    assert processes_using(str(data_dir)) == []
+    assert ray_session_processes(before) == []
