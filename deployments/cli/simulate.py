@@ -1,14 +1,13 @@
 """`aura simulate` (also `python -m deployments simulate` under `ray job submit`): a scenario run on Ray.
 
-Joins the Ray cluster at RAY_ADDRESS (so `ray job submit` works) or, with
-none set, starts a local Ray for the run and shuts it down afterwards; in a
-process already connected to Ray it uses that connection. Ray, the engine,
-Parquet and plotting load only when a simulation runs.
+Joins the Ray cluster at RAY_ADDRESS (so `ray job submit` works) or that of
+a running `aura up`, or starts a local Ray for the run and stops it
+afterwards (`deployments.simulation`). Ray, the engine, Parquet and plotting
+load only when a simulation runs.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,24 +94,28 @@ def simulate(
     except (ScenarioError, OSError) as error:
         typer.echo(f"bad scenario:\n{error}", err=True)
         raise typer.Exit(2) from None
-    import ray
-
-    started_ray = not ray.is_initialized()
-    if started_ray:
-        # With RAY_ADDRESS (or under `ray job submit`) this joins that cluster; otherwise it starts one.
-        ray.init(address=get_settings().ray_address, logging_level=logging.WARNING, log_to_driver=False)
+    from deployments.simulation import simulation_runtime
     from negotiation.simulate import execute
 
-    try:
-        summary = execute(scenario, shards, progress=progress, record_run=record_run)
-    finally:
-        if started_ray:
-            ray.shutdown()
+    with simulation_runtime(get_settings(), record=record_run) as runtime:
+        summary = execute(
+            scenario,
+            shards,
+            progress=progress,
+            database_url=runtime.database_url,
+            engine_done=runtime.engine_done,
+        )
     if json_output:
         typer.echo(summary.model_dump_json(indent=2))
     else:
         run = summary.metrics.run
         typer.echo(
             f"{run.negotiations} negotiations, {run.agreements} agreements ({run.agreement_rate:.1%}) "
-            f"in {summary.wall_seconds:.2f} s on {summary.shards} shards; outputs in {summary.output_dir}"
+            f"in {summary.wall_seconds:.2f} s on {summary.shards} shards "
+            f"(start-up {runtime.startup_s:.1f} s{_joined(runtime.joined)}); "
+            f"outputs in {summary.output_dir}"
         )
+
+
+def _joined(api: str | None) -> str:
+    return f", joined the aura up at {api}" if api else ""
