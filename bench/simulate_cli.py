@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,15 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from bench.aura_up import running_up, up_env
 
 TARGET_S = 8.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def simulate_once(env: dict[str, str], output_dir: Path) -> tuple[float, float]:
@@ -51,23 +43,6 @@ def simulate_once(env: dict[str, str], output_dir: Path) -> tuple[float, float]:
     return whole, float(json.loads(done.stdout)["wall_seconds"])
 
 
-def start_up(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """An `aura up` in the background, once its API answers."""
-    up = subprocess.Popen(
-        [sys.executable, "-m", "deployments", "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).status_code == 200:
-                return up
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    up.kill()
-    raise SystemExit("aura up did not become healthy")
-
-
 def row(case: str, runs: list[tuple[float, float]]) -> str:
     whole = statistics.median(w for w, _ in runs)
     work = statistics.median(s for _, s in runs)
@@ -82,21 +57,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aura-bench-") as scratch:
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AURA_", "RAY_ADDRESS"))}
-        env |= {
-            "AURA_DATA_DIR": str(Path(scratch) / "data"),
-            "AURA_SERVE_PORT": str(port),
-            "AURA_DASHBOARD_PORT": str(free_port()),
-        }
+        env = up_env(Path(scratch) / "data")
         simulate_once(env, Path(scratch) / "warm")  # the data directory's first database is made here
         alone = [simulate_once(env, Path(scratch) / f"alone-{i}") for i in range(args.runs)]
-        up = start_up(env, port)
-        try:
+        with running_up(env):
             joined = [simulate_once(env, Path(scratch) / f"joined-{i}") for i in range(args.runs)]
-        finally:
-            up.send_signal(signal.SIGINT)
-            up.wait(timeout=120)
     print(f"`aura simulate --negotiations 1000000 --deadline 100`, median of {args.runs}, {os.cpu_count()} CPUs\n")
     print("| case | whole command (s) | simulation (s) | start-up and teardown (s) | whole / simulation | ≤ 8 s |")
     print("| --- | ---: | ---: | ---: | ---: | :---: |")

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -176,6 +177,27 @@ def up(settings: Settings) -> Endpoints:
     )
     endpoints.save(settings.data_dir)
     return endpoints
+
+
+def wait_for_cells(endpoints: Endpoints, timeout_s: float = 120.0) -> tuple[int, int]:
+    """Wait until the gateway reports every cell host answering; return (answering, total) at the end.
+
+    Asking `/v1/health` is what starts them: the six hosts start at once, so
+    the first chat does not wait for them one by one.
+    """
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    cells = {"alive": 0, "total": 0}
+    while time.monotonic() < deadline:
+        try:
+            cells = httpx.get(f"{endpoints.api}/v1/health", timeout=10).json()["cells"]
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+        if cells.get("ready"):
+            break
+        time.sleep(0.5)
+    return int(cells["alive"]), int(cells["total"])
 
 
 def down(settings: Settings) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         SessionClosed,
         Subscription,
     )
+    from lattice.messages import ROLES
     from lattice.protocol import (
         AgentResponse,
         AuraHealth,
@@ -62,6 +63,7 @@ __all__ = [
     "MessagesOut",
     "Pong",
     "QuantumMetricsEvent",
+    "ROLES",
     "ResponseChunk",
     "Session",
     "SessionBus",

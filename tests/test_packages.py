@@ -53,7 +53,8 @@ SURFACES: dict[str, list[str]] = {
     "lattice": [
         "AgentResponse", "AgentUpdate", "AuraHealth", "CellHealth", "ChatRequest", "ChatResponse", "ChatResult",
         "ClientMessage", "Connected", "ConsciousnessMetrics", "ErrorEvent", "Event", "LatticeService",
-        "LatticeUpdate", "LatticeView", "MessageOut", "MessagesOut", "Pong", "QuantumMetricsEvent", "ResponseChunk",
+        "LatticeUpdate", "LatticeView", "MessageOut", "MessagesOut", "Pong", "QuantumMetricsEvent", "ROLES",
+        "ResponseChunk",
         "Session", "SessionBus", "SessionClosed", "SessionEnded", "SessionNotFound", "SessionOut", "Subscription",
         "TooManySessions", "TracesOut", "agent_id",
     ],

@@ -41,6 +41,10 @@ def up() -> None:
         if endpoints.dashboard:
             typer.echo("           `aura dashboard` prints the token it asks for")
             typer.echo(f"Ray tools  ray status, ray list actors; RAY_ADDRESS={endpoints.dashboard} ray job submit ...")
+        alive, total = runtime.wait_for_cells(endpoints)
+        typer.echo(
+            f"Cells      {alive} of {total} ready" + ("" if alive == total else " (the rest start on first use)")
+        )
         typer.echo("Aura is up. Press Ctrl-C to stop.", err=False)
         stop.wait()
         typer.echo("stopping Aura...")

@@ -101,6 +101,17 @@ def wait_healthy(up: subprocess.Popen[str], api_port: int) -> httpx.Response:
     return answer
 
 
+def wait_for_line(up: subprocess.Popen[str], start: str) -> list[str]:
+    """Read `aura up`'s output up to the line starting with `start`; the lines read."""
+    assert up.stdout is not None
+    lines = []
+    for line in up.stdout:
+        lines.append(line)
+        if line.startswith(start):
+            return lines
+    raise AssertionError(f"aura up ended before printing {start!r}:\n{''.join(lines)[-3000:]}")
+
+
 def start_up(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "deployments", "up"],
@@ -144,6 +155,11 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         answer = wait_healthy(up, api_port)
         body = answer.json()
         assert body["status"] == "ok" and body["ray"]["alive_nodes"] >= 1 and body["database"]["ok"]
+        printed = "".join(wait_for_line(up, "Aura is up"))  # once the cells answer: a chat does not start them
+        assert f"API        http://127.0.0.1:{api_port}" in printed and "Cells      6 of 6 ready" in printed
+        assert "Dashboard  http://127.0.0.1:" in printed and "`aura dashboard` prints the token" in printed
+        cells = httpx.get(f"http://127.0.0.1:{api_port}/v1/health", timeout=10).json()["cells"]
+        assert cells == {"ready": True, "alive": 6, "total": 6}
         openapi = httpx.get(f"http://127.0.0.1:{api_port}/openapi.json", timeout=5).json()
         assert {"/v1/health", "/v1/negotiate", "/v1/aura/chat", "/v1/quantum/metrics"} <= set(openapi["paths"])
         status = subprocess.run(
@@ -157,7 +173,7 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=120)
     assert up.returncode == 0, output
-    assert "Dashboard" in output and f"127.0.0.1:{api_port}" in output and "aura dashboard" in output
+    assert "stopped" in output
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (processes_using(str(data_dir)) or ray_session_processes(before)):
         time.sleep(0.5)

@@ -1,0 +1,55 @@
+"""An `aura up` of a benchmark's own: a scratch data directory, free ports, stopped when done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def up_env(data_dir: Path) -> dict[str, str]:
+    """This environment without Aura's or Ray's variables, pointed at `data_dir` and two free ports."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AURA_", "RAY_ADDRESS"))}
+    return env | {
+        "AURA_DATA_DIR": str(data_dir),
+        "AURA_SERVE_PORT": str(free_port()),
+        "AURA_DASHBOARD_PORT": str(free_port()),
+    }
+
+
+@contextmanager
+def running_up(env: dict[str, str]) -> Iterator[str]:
+    """Run `aura up` with `env` until the block ends; yield its API address once it says it is up."""
+    up = subprocess.Popen(
+        [sys.executable, "-m", "deployments", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert up.stdout is not None
+        deadline = time.monotonic() + 300
+        for line in up.stdout:
+            if line.startswith("Aura is up"):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("aura up did not start")
+        else:
+            raise SystemExit(f"aura up exited with {up.wait()}")
+        yield f"http://127.0.0.1:{env['AURA_SERVE_PORT']}"
+    finally:
+        up.send_signal(signal.SIGINT)
+        up.communicate(timeout=120)
