@@ -355,7 +355,18 @@ class Host:
     async def deactivate_idle(self, idle_s: float) -> int:
         """Save and drop actors idle for at least `idle_s` seconds; return how many were dropped."""
         cutoff = time.monotonic() - idle_s
-        idle = [i for i, a in self._actors.items() if a.last_active <= cutoff and i not in self._locks]
+        return await self._drop([i for i, a in self._actors.items() if a.last_active <= cutoff])
+
+    async def deactivate(self, actor_ids: list[str]) -> int:
+        """Save and drop these actors now (those active and not handling a message); return how many were dropped.
+
+        What their owner ended (a lattice session) need not wait out the idle time
+        in memory; a later message activates an actor again from its saved state.
+        """
+        return await self._drop([i for i in actor_ids if i in self._actors])
+
+    async def _drop(self, candidates: list[str]) -> int:
+        idle = [i for i in candidates if i not in self._locks]
         if not idle:
             return 0
         # Take them out before awaiting the save, so no message can change an actor being saved;

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import time
 import uuid
-from contextlib import nullcontext
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from ray import serve
@@ -23,10 +24,12 @@ from aura import (
     stage_timings,
 )
 from aura.settings import get_settings
+from aura.store import Sweeper
 from deployments import errors, health, lattice, negotiation, quantum
 from deployments.body_limit import BodyLimit
 from deployments.ingress import reuse_address
-from deployments.replica import Replica
+from deployments.replica import Replica, database
+from lattice import sweep_ended_sessions
 
 #: The headers W3C trace context (and baggage) propagation reads.
 _TRACE_HEADERS = {b"traceparent", b"tracestate", b"baggage"}
@@ -89,6 +92,17 @@ class Correlation:
             request_id.reset(token)
 
 
+@asynccontextmanager
+async def _sweeping(api: FastAPI) -> AsyncIterator[None]:
+    """The gateway's retention sweep, for as long as the replica serves (one replica sweeps at a time)."""
+    sweeper = Sweeper(database, [sweep_ended_sessions], get_settings().retention)
+    sweeper.start()
+    try:
+        yield
+    finally:
+        await sweeper.stop()
+
+
 def build_api(*, behind_serve: bool = False) -> FastAPI:
     """The FastAPI application with every router, error handler and the correlation middleware."""
     # One span per request is what the traces need; spans around every dependency and the
@@ -100,6 +114,7 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
         version=__version__,
         description="Actor runtime on Ray for AI agents that work together.",
         telemetry={"operation_spans": False, "tracing": recorded, "metrics": recorded, "logs": recorded},
+        lifespan=_sweeping if behind_serve else None,
     )
     errors.install(api)
     api.include_router(health.router)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         SessionOut,
         TracesOut,
     )
+    from lattice.retention import sweep_ended_sessions
     from lattice.service import ChatResult, LatticeService
     from lattice.sessions import Session, SessionEnded, SessionNotFound, TooManySessions
     from lattice.topology import LatticeView, agent_id
@@ -75,6 +76,7 @@ __all__ = [
     "TooManySessions",
     "TracesOut",
     "agent_id",
+    "sweep_ended_sessions",
 ]
 
 __getattr__, __dir__ = lazy_surface(__name__)

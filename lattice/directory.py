@@ -56,6 +56,11 @@ class CellDirectory:
         """A session's cell trace of `role` as JSON lines."""
         return await across_restarts(lambda: self.handle(role).export_trace.remote(session_id))
 
+    async def deactivate(self, session_id: str) -> int:
+        """Save and drop a session's cells from their hosts' memory; return how many were active."""
+        dropped: list[int] = await asyncio.gather(*(self.handle(r).deactivate.remote([session_id]) for r in ROLES))
+        return sum(dropped)
+
     async def alive(self, timeout_s: float = 2.0) -> dict[Role, bool]:
         """Whether each role's host answers a ping within `timeout_s`."""
 

@@ -62,6 +62,17 @@ class LatticeService:
         self.quantum = QuantumLink(self.settings)
         self._background: set[asyncio.Task[None]] = set()
 
+    async def end(self, session_id: str, user_id: str) -> Session:
+        """End a session: no more chats, its WebSockets close, its cells leave their hosts' memory.
+
+        The cells' saved state stays until the retention sweep deletes the
+        session (`lattice.retention`); a trace asked for meanwhile still loads.
+        """
+        ended = await self.sessions.end(session_id, user_id)
+        self.bus.close_session(session_id)
+        await self.directory.deactivate(session_id)
+        return ended
+
     async def lattice(self, session: Session) -> LatticeView:
         """The session's lattice now."""
         snapshots = await self.directory.snapshots(session.session_id)

@@ -36,9 +36,13 @@ SURFACES: dict[str, list[str]] = {
     ],
     "aura.settings": [
         "AuthSettings", "BillingSettings", "LatticeSettings", "LimitSettings", "NegotiationSettings", "PriceTable",
-        "QuantumSettings", "Section", "Setting", "Settings", "describe", "get_settings", "reference",
+        "QuantumSettings", "RetentionSettings", "Section", "Setting", "Settings", "describe", "get_settings",
+        "reference",
     ],
-    "aura.store": ["close_pool", "connect_url", "hold_database", "migrate", "pool", "release_database"],
+    "aura.store": [
+        "Sweep", "Sweeper", "close_pool", "connect_url", "hold_database", "migrate", "pool", "release_database",
+        "sweep",
+    ],
     "actors": [
         "ActorFailed", "Deliver", "Failure", "Host", "HostGroup", "HostSpec", "HostStats", "HostUnreachable",
         "LogicalActor", "Persistence", "W2Loop", "across_restarts", "host_index", "step_rows", "w2_rows_to_points",
@@ -56,7 +60,7 @@ SURFACES: dict[str, list[str]] = {
         "LatticeUpdate", "LatticeView", "MessageOut", "MessagesOut", "Pong", "QuantumMetricsEvent", "ROLES",
         "ResponseChunk",
         "Session", "SessionBus", "SessionClosed", "SessionEnded", "SessionNotFound", "SessionOut", "Subscription",
-        "TooManySessions", "TracesOut", "agent_id",
+        "TooManySessions", "TracesOut", "agent_id", "sweep_ended_sessions",
     ],
     "lattice.providers": [
         "Completion", "Provider", "ProviderError", "ProviderRequest", "Turn", "get_provider", "provider_name",

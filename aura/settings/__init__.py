@@ -22,6 +22,7 @@ from aura.settings.lattice import LatticeSettings
 from aura.settings.limits import LimitSettings
 from aura.settings.negotiation import NegotiationSettings
 from aura.settings.quantum import QuantumSettings
+from aura.settings.retention import RetentionSettings
 from aura.settings.section import Section, conventional
 from aura.settings.sources import FlatVariables, Origin, dotenv, lookup, variables
 
@@ -33,6 +34,7 @@ __all__ = [
     "NegotiationSettings",
     "PriceTable",
     "QuantumSettings",
+    "RetentionSettings",
     "Section",
     "Setting",
     "Settings",
@@ -79,6 +81,9 @@ class Settings(BaseSettings):
         default_factory=NegotiationSettings, description="The negotiation service."
     )
     lattice: LatticeSettings = Field(default_factory=LatticeSettings, description="The cognitive lattice.")
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings, description="How long ended sessions are kept."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -62,10 +62,8 @@ async def create_session(
 async def end_session(
     session_id: str, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
 ) -> SessionOut:
-    """End a session; later chats in it answer 409 and its WebSockets close."""
-    ended = await svc.sessions.end(session_id, user.user_id)
-    svc.bus.close_session(session_id)
-    return _session_out(ended)
+    """End a session; later chats in it answer 409, its WebSockets close and its cells are deactivated."""
+    return _session_out(await svc.end(session_id, user.user_id))
 
 
 #: How long a chat's `Idempotency-Key` is held for its first sending before a resend may run it anew.
