@@ -35,6 +35,7 @@ from typing import Any
 
 from ray import cloudpickle
 
+from actors.metrics import CHANNEL_BATCHES
 from aura import AuraError
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class ChannelListener:
             while True:
                 call_id, payload = await _read_frame(reader)
                 self.batches += 1
+                CHANNEL_BATCHES.inc()
                 answer = asyncio.get_running_loop().create_task(self._answer(writer, call_id, payload))
                 self._tasks.add(answer)
                 answer.add_done_callback(self._tasks.discard)

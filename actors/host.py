@@ -26,6 +26,7 @@ import ray
 
 from actors.actor import LogicalActor
 from actors.channel import ChannelAddress, ChannelListener
+from actors.metrics import ACTIVATIONS, DEACTIVATIONS, MAILBOX, SAVES
 from actors.persistence import StateStore
 from aura import AuraError, load
 
@@ -174,6 +175,7 @@ class Host:
         period = min(self.spec.flush_interval_s, ttl / 2 if ttl else self.spec.flush_interval_s)
         while True:
             await asyncio.sleep(period)
+            MAILBOX.set(sum(waiting[0] for _, waiting in self._locks.values()), host=self.name)
             try:
                 await self.flush()
                 if ttl is not None:
@@ -202,6 +204,7 @@ class Host:
                     found = snapshots.get(actor_id)
                     self._actors[actor_id] = cls.restore(actor_id, found) if found else cls(actor_id)
                 self._counts["activations"] += len(to_load)
+                ACTIVATIONS.inc(len(to_load), group=self.spec.group)
                 done.set_result(None)
             except BaseException as exc:
                 done.set_exception(exc)
@@ -345,6 +348,7 @@ class Host:
             self._dirty.update(i for i in actor_ids if i in self._actors)
             raise
         self._counts["saves"] += len(snapshots)
+        SAVES.inc(len(snapshots), group=self.spec.group)
 
     async def flush(self) -> int:
         """Save every actor changed since its last save; return how many were saved."""
@@ -379,6 +383,7 @@ class Host:
             try:
                 await store.save_many(changed)
                 self._counts["saves"] += len(changed)
+                SAVES.inc(len(changed), group=self.spec.group)
             except BaseException:
                 # Put them back rather than lose the changes; the next period retries.
                 for actor_id, snapshot in changed.items():
@@ -390,6 +395,7 @@ class Host:
                     self._saving.pop(actor_id, None)
             self._dirty.difference_update(idle)
         self._counts["deactivations"] += len(idle)
+        DEACTIVATIONS.inc(len(idle), group=self.spec.group)
         return len(idle)
 
     async def snapshot(self, actor_id: str) -> dict:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from aura.hashing import feature_vector
     from aura.idempotency import IdempotencyStore, Refused, Stored, fingerprint, settled
     from aura.loading import load
+    from aura.metrics import counter, gauge, histogram
     from aura.ratelimit import Rate, RateLimiter
     from aura.server_secrets import SecretUnusable, server_secret
     from aura.telemetry import (
@@ -52,12 +53,15 @@ __all__ = [
     "UsageSummary",
     "__version__",
     "configure_logging",
+    "counter",
     "configure_tracing",
     "current_trace_id",
     "ensure_billing_sync",
     "excerpt",
     "feature_vector",
     "fingerprint",
+    "gauge",
+    "histogram",
     "jwt_secret",
     "lazy_surface",
     "ledger_key",

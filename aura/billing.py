@@ -19,9 +19,14 @@ import stripe
 from stripe._base_address import BaseAddresses  # the SDK's type of `base_addresses`, not re-exported
 
 from aura.cluster import NAMESPACE
+from aura.metrics import counter, gauge
 from aura.settings import BillingSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+SENT = counter("aura_billing_events_total", "Usage events the Stripe sync handled, by outcome.", ("outcome",))
+LAG = gauge("aura_billing_sync_lag_seconds", "Age of the oldest usage event not yet sent to Stripe.")
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,12 @@ class MeterSync:
             counts["sent" if error is None else "failed"] += 1
 
         await asyncio.gather(*(one(row) for row in claimed))
+        for outcome, count in counts.items():
+            SENT.inc(count, outcome=outcome)
+        lag = await self._db.fetchval(
+            "SELECT extract(epoch FROM now() - min(created_at)) FROM usage_events WHERE stripe_synced_at IS NULL"
+        )
+        LAG.set(float(lag or 0.0))
         return SyncReport(claimed=len(claimed), **counts)
 
     async def run(self, stop: asyncio.Event) -> None:

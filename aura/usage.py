@@ -11,6 +11,7 @@ from typing import Literal, get_args
 import asyncpg
 from pydantic import BaseModel
 
+from aura.metrics import counter
 from aura.settings import PriceTable, get_settings
 from aura.settings.billing import EventType
 
@@ -25,6 +26,9 @@ def ledger_key(user_id: str, request_key: str, part: str) -> str:
     """
     digest = hashlib.blake2b(f"{user_id}\0{request_key}\0{part}".encode(), digest_size=24).hexdigest()
     return f"aura_{digest}"
+
+
+RECORDED = counter("aura_usage_events_total", "Billable usage events written to the ledger.")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class UsageLedger:
             prices,
             [e.session_id for e in events],
         )
+        RECORDED.inc(int(written))
         return int(written)
 
     async def summary(self, user_id: str, start: datetime | None = None, end: datetime | None = None) -> UsageSummary:

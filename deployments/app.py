@@ -29,6 +29,7 @@ from deployments import errors, health, lattice, negotiation, quantum
 from deployments.body_limit import BodyLimit
 from deployments.ingress import reuse_address
 from deployments.replica import Replica, database
+from deployments.request_metrics import RequestMetrics
 from lattice import sweep_ended_sessions
 
 #: The headers W3C trace context (and baggage) propagation reads.
@@ -126,6 +127,7 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
     api.state.replica.provide("verifier", TokenVerifier())
     api.add_middleware(BodyLimit, max_bytes=get_settings().limits.max_body_bytes)
     api.add_middleware(Correlation, start_spans=not recorded, echo_request_id=not behind_serve)
+    api.add_middleware(RequestMetrics)
     return api
 
 

@@ -18,6 +18,7 @@ from actors import LogicalActor, W2Loop, wasserstein2
 from aura import AuraError
 from lattice.analysis.code import code_blocks, python_code
 from lattice.messages import CellTask, Feedback, Role, StepResult
+from lattice.metrics import CELL_STEP_SECONDS, CELL_STEPS, CELL_TOKENS, PROVIDER_ERRORS
 from lattice.providers import Completion, ProviderRequest, Turn, get_provider
 from lattice.quality import review_score, step_score
 from lattice.relay import ChunkPublisher, shared_relay
@@ -189,6 +190,7 @@ class Cell(LogicalActor):
         self.record_outcome(score.value)
         inputs = sorted({c.role for c in task.contributions} | set(self.memory.notes.get("inputs_from", [])))
         steps = int(self.memory.notes.get("steps", 0)) + 1
+        self._count(task.provider, streamed)
         if streamed.error is not None:
             failure = f"{type(streamed.error).__name__}: {streamed.error}"
             self._note("error", steps=steps, inputs_from=inputs, last_error=failure[:500])
@@ -218,6 +220,15 @@ class Cell(LogicalActor):
             chunks=len(streamed.parts),
             chunk_sizes=[len(part) for part in streamed.parts],
         )
+
+    def _count(self, provider: str, streamed: Streamed) -> None:
+        """A step in the application metrics (Prometheus), beside its trace."""
+        CELL_STEPS.inc(role=self.role, status="error" if streamed.error is not None else "done")
+        CELL_STEP_SECONDS.observe(streamed.latency_ms / 1000, role=self.role)
+        if streamed.error is not None:
+            PROVIDER_ERRORS.inc(provider=provider)
+        CELL_TOKENS.inc(streamed.completion.input_tokens or 0, role=self.role, direction="input")
+        CELL_TOKENS.inc(streamed.completion.output_tokens or 0, role=self.role, direction="output")
 
     def _metrics(
         self,

@@ -20,6 +20,7 @@ import asyncpg
 
 from aura import AuraError, Coalescer, Rate
 from aura.settings import NegotiationSettings
+from negotiation import metrics
 from negotiation.identity import IdentityError, canonical_did, signing_payload, verify_signature
 
 _PURGE_EVERY_S = 30.0
@@ -135,10 +136,12 @@ class Admissions:
 
     def _outcome(self, ticket: Ticket, row: asyncpg.Record) -> Admission | AccessDenied:
         if not row["is_fresh"]:
+            metrics.REFUSALS.inc(code="replayed")
             return AccessDenied("replayed", "this signature was already used")
         tokens = float(row["tokens_left"] or 0.0)
         headers = self._rate.headers(tokens)
         if not row["is_allowed"]:
+            metrics.REFUSALS.inc(code="rate_limited")
             return AccessDenied(
                 "rate_limited",
                 f"more than {self.limits.per_minute} requests per minute",

@@ -16,6 +16,7 @@ import asyncpg
 from actors import HostGroup, HostSpec, HostUnreachable
 from aura import excerpt, stage
 from aura.settings import NegotiationSettings
+from negotiation import metrics
 from negotiation.access import Admission, AgentGate, SignedRequest
 from negotiation.catalog import Catalog, ItemTerms
 from negotiation.currency import is_currency
@@ -127,6 +128,7 @@ class NegotiationService:
         refusal = _refusal(answer.decision, answer.admission)
         if refusal is not None:
             raise refusal
+        _count(answer.decision)
         return answer_of(answer.decision, terms, bid, currency), answer.admission
 
     async def _checked(self, signed: SignedRequest, request: NegotiateRequest) -> tuple[ItemTerms, str]:
@@ -174,6 +176,16 @@ class NegotiationService:
         found = await self.records.deals(buyer_did, limit + 1, before)
         page = found[:limit]
         return DealsPage(deals=page, next_before=page[-1].created_at if len(found) > limit else None)
+
+
+def _count(decision: SellerDecision) -> None:
+    metrics.BIDS.inc(status=decision.status)
+    if decision.deal_id is not None:
+        metrics.DEALS.inc()
+    for correction in decision.corrections:
+        metrics.CORRECTIONS.inc(correction=correction)
+    if decision.fallback is not None:
+        metrics.FALLBACKS.inc(reason=decision.fallback)
 
 
 def _refusal(decision: SellerDecision, admission: Admission) -> NegotiationError | None:

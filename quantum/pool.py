@@ -39,6 +39,7 @@ from quantum.backends import BackendError, backend, validate_name
 from quantum.errors import CircuitError, QuantumError
 from quantum.limits import DEFAULT_MAX_QUBITS
 from quantum.metrics import metric_rows, outcome_distribution
+from quantum.metrics_export import CIRCUITS_PER_JOB, JOBS, QUEUE_DEPTH, REJECTED
 from quantum.reference import ideal_states
 from quantum.templates import Shaped, ShapeKey, group, shape
 
@@ -172,10 +173,12 @@ class QuantumWorker:
             return future
         if self._waiting >= self._config.max_queue:
             self._rejected += 1
+            REJECTED.inc()
             future.set_exception(PoolBusy())
             return future
         self._queues.setdefault(key, deque()).append(_Submission(circuit, shots, future))
         self._waiting += 1
+        QUEUE_DEPTH.set(self._waiting, worker=self._name)
         self._arrivals.setdefault(key, asyncio.Event()).set()
         if key not in self._dispatchers:
             self._dispatchers[key] = asyncio.create_task(self._dispatch(key))
@@ -214,6 +217,7 @@ class QuantumWorker:
                         break
                 batch = [queue.popleft() for _ in range(min(len(queue), self._config.max_batch))]
                 self._waiting -= len(batch)
+                QUEUE_DEPTH.set(self._waiting, worker=self._name)
                 self._in_flight += len(batch)
                 try:
                     await self._run(key, batch)
@@ -225,18 +229,23 @@ class QuantumWorker:
     async def _run(self, key: _BackendKey, batch: list[_Submission]) -> None:
         """Run one batch as one backend job (in a thread) and hand each caller its own result."""
         self._jobs += 1
+        CIRCUITS_PER_JOB.observe(len(batch), backend=key[0])
+        status = "ok"
         try:
             outcomes: list[MetricsResult | QuantumError] = list(
                 await asyncio.to_thread(_execute, key[0], key[1], [(s.circuit, s.shots) for s in batch])
             )
         except BackendError as error:
+            status = "failed"
             outcomes = [QuantumJobFailed(error.code, error.detail)] * len(batch)
         except Exception:  # anything else is still this job's failure: its callers get a code, the log the text
             log.exception(
                 "quantum job failed",
                 extra={"worker": self._name, "backend": key[0], "fallback": key[1], "circuits": len(batch)},
             )
+            status = "failed"
             outcomes = [QuantumJobFailed("job_failed", "the backend job failed; the error is logged")] * len(batch)
+        JOBS.inc(backend=key[0], status=status)
         finished = time.perf_counter()
         for submission, outcome in zip(batch, outcomes, strict=True):
             if submission.future.done():  # the caller went away

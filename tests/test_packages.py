@@ -29,8 +29,9 @@ SURFACES: dict[str, list[str]] = {
     "aura": [
         "AuraError", "AuthError", "Coalescer", "IdempotencyStore", "MeterSync", "NAMESPACE", "Principal", "Rate",
         "RateLimiter", "Refused", "SecretUnusable", "Stored", "TokenVerifier", "UsageEvent", "UsageLedger",
-        "UsageSummary", "__version__", "configure_logging", "configure_tracing", "current_trace_id",
-        "ensure_billing_sync", "excerpt", "feature_vector", "fingerprint", "jwt_secret", "lazy_surface", "ledger_key",
+        "UsageSummary", "__version__", "configure_logging", "configure_tracing", "counter", "current_trace_id",
+        "ensure_billing_sync", "excerpt", "feature_vector", "fingerprint", "gauge", "histogram", "jwt_secret",
+        "lazy_surface", "ledger_key",
         "load", "mint_token", "records_spans", "request_id", "request_span", "server_secret", "settle", "settled",
         "stage", "stage_timings",
     ],

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         "`proxy`: Serve's HTTP proxy answers there and forwards each request to the replica over Ray.",
     )
     dashboard_port: int = Field(default=8265, ge=1, le=65535, description="Port of the Ray dashboard `aura up` starts.")
+    metrics: bool = Field(
+        default=True, description="Record application metrics (Ray's metrics API, exported for Prometheus)."
+    )
     log_level: str = Field(
         default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$", description="Least severe log level written."
     )
