@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -83,6 +84,29 @@ def assert_ray_tools_work_from_a_clean_shell(env: dict[str, str], data_dir: Path
     )
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert "aura:seller:0" in listed.stdout
+
+
+def assert_a_simulation_joins_and_starts_nothing(env: dict[str, str], data_dir: Path) -> None:
+    """`aura simulate` beside a running `aura up` uses its cluster and database: no raylet, no postgres of its own."""
+    server = (data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0]
+    command = subprocess.Popen(
+        [sys.executable, "-m", "deployments", "simulate", "--negotiations", "2000", "--deadline", "20"]
+        + ["--no-progress", "--output-dir", str(data_dir / "joined")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    started: set[str] = set()
+    while command.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            started |= {child.name() for child in psutil.Process(command.pid).children(recursive=True)}
+        time.sleep(0.05)
+    output = command.stdout.read() if command.stdout else ""
+    assert command.returncode == 0, output
+    assert "joined the aura up at" in output
+    assert not started & {"raylet", "gcs_server", "postgres", "pg_ctl"}, started
+    assert (data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0] == server
 
 
 def wait_healthy(up: subprocess.Popen[str], api_port: int) -> httpx.Response:
@@ -169,6 +193,7 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         assert '"status": "ok"' in status.stdout and str(up.pid) in status.stdout
         assert_websocket_answers(api_port, env)
         assert_ray_tools_work_from_a_clean_shell(env, data_dir)
+        assert_a_simulation_joins_and_starts_nothing(env, data_dir)
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=120)
