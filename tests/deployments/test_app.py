@@ -6,6 +6,7 @@ import httpx
 import pytest
 from opentelemetry import trace
 
+from aura.settings import Settings
 from aura.telemetry import configure_tracing
 from deployments.app import build_api
 
@@ -13,8 +14,8 @@ CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> httpx.ASGITransport:
-    """The app as the gateway builds it when nothing records spans."""
+def api(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> httpx.ASGITransport:
+    """The app as the gateway builds it when nothing records spans (its secrets in the session's data directory)."""
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
     if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
