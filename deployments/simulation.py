@@ -3,9 +3,10 @@
 From a shell with an `aura up` running, a run joins that cluster and that
 database and starts nothing. Without one, it starts a local Ray with only
 what a simulation uses (no dashboard) and, when it records, the embedded
-PostgreSQL, at the same time; it stops both before the command returns, on an error and on Ctrl-C too, and
-stops Ray as soon as the shards' results are in, while the outputs are
-written. Under `ray job submit`, Ray is connected already and stays so.
+PostgreSQL, both at once; it stops both before the command returns (on an
+error and on Ctrl-C too), Ray as soon as the shards' results are in, while
+the outputs are written. Under `ray job submit`, Ray is connected already
+and stays so.
 """
 
 from __future__ import annotations
@@ -29,22 +30,23 @@ from aura.store import hold_database, release_database
 class SimulationRuntime:
     """Ray connected, the database (when recording) and the seconds it took to get them."""
 
-    database_url: str | None
-    startup_s: float
-    joined: str | None  # the `aura up` cluster joined, if one was
+    connected_here: bool  # this command connected Ray (started a local one, or joined a cluster)
+    joined: str | None  # the API of the `aura up` whose cluster was joined, if one was
+    database_url: str | None = None
+    startup_s: float = 0.0
     _stopping: list[threading.Thread] = field(default_factory=list)
-    _connected_here: bool = False
 
     def engine_done(self) -> None:
         """Leave Ray in the background once the shards are done: a local Ray started here stops, a joined one stays."""
-        if self._connected_here and not self._stopping:
+        if self.connected_here and not self._stopping:
             import ray
 
             stopping = threading.Thread(target=ray.shutdown, name="ray-shutdown")
             stopping.start()
             self._stopping.append(stopping)
 
-    def _stop(self) -> None:
+    def stop(self) -> None:
+        """Leave Ray (if `engine_done` has not yet) and wait until that is done."""
         self.engine_done()
         for thread in self._stopping:
             thread.join()
@@ -60,9 +62,8 @@ def simulation_runtime(settings: Settings, *, record: bool) -> Iterator[Simulati
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate-start") as pool:
             database = pool.submit(_hold, settings, held) if record else None
             address, joined = _cluster(settings)
-            runtime = SimulationRuntime(database_url=None, startup_s=0.0, joined=joined)
-            stack.callback(runtime._stop)
-            runtime._connected_here = _connect(address)
+            runtime = SimulationRuntime(connected_here=_connect(address), joined=joined)
+            stack.callback(runtime.stop)
             runtime.database_url = database.result() if database else None
         runtime.startup_s = time.perf_counter() - began
         yield runtime

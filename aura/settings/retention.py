@@ -21,6 +21,9 @@ class RetentionSettings(Section):
     )
     sweep_every_s: float = Field(default=3600.0, gt=0, description="Seconds between two sweeps.")
     batch_rows: int = Field(
-        default=500, ge=1, le=100_000, description="Sessions one sweep transaction deletes at most (short locks)."
+        default=50,
+        ge=1,
+        le=10_000,
+        description="Sessions one sweep transaction deletes at most, each with up to a few thousand saved rows.",
     )
     pause_s: float = Field(default=0.05, ge=0, description="Pause between two batches, so traffic goes first.")

@@ -50,8 +50,9 @@ async def _reset_connection(connection: asyncpg.Connection) -> None:
     asyncpg's default reset sends `RESET ALL`, `UNLISTEN *`, `CLOSE ALL` and
     `pg_advisory_unlock_all()` on every release, one more round trip per query.
     Aura keeps no session state on pooled connections (advisory locks are
-    transaction-scoped, nothing listens, sets or keeps cursors outside a
-    transaction), so only a transaction abandoned mid-way needs undoing.
+    transaction-scoped but for the retention sweep's, which it releases or
+    closes the connection over; nothing listens, sets or keeps cursors outside
+    a transaction), so only a transaction abandoned mid-way needs undoing.
     """
     if connection.is_in_transaction():
         await connection.execute("ROLLBACK")

@@ -33,12 +33,17 @@ async def sweep(
     """Delete what `sweeps` find past `settings.days`; return how many things went (0 if another process sweeps)."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.days)
     async with db.acquire() as holder:
+        # A session lock, held across the batches' transactions; the pool does not undo those on release.
         if not await holder.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK):
             return 0
         try:
             return sum([await _drain(db, one, cutoff, settings) for one in sweeps])
         finally:
-            await holder.execute("SELECT pg_advisory_unlock($1)", _LOCK)
+            try:
+                await holder.execute("SELECT pg_advisory_unlock($1)", _LOCK)
+            except BaseException:
+                holder.terminate()  # a closed connection lets go of its locks; the pool replaces it
+                raise
 
 
 async def _drain(db: asyncpg.Pool, one: Sweep, cutoff: datetime, settings: RetentionSettings) -> int:
@@ -84,6 +89,6 @@ class Sweeper:
                 deleted = await sweep(await self._database(), self._sweeps, self._settings)
                 if deleted:
                     log.info("retention sweep deleted expired rows", extra={"deleted": deleted})
-            except (asyncpg.PostgresError, OSError) as exc:
+            except Exception as exc:  # whatever failed (the database away, a connection dropped), sweep next period
                 log.warning("retention sweep failed; trying again later", extra={"error": type(exc).__name__})
             await asyncio.sleep(self._settings.sweep_every_s)
