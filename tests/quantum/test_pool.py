@@ -11,6 +11,7 @@ from qiskit import QuantumCircuit
 from aura.cluster import NAMESPACE
 from quantum.circuits import CircuitError, bell, ghz
 from quantum.pool import PoolBusy, PoolConfig, pool_stats, run_metrics
+from tests.prometheus import missing_after_export
 
 # One worker shared by the tests below (each Ray actor is a process that imports Qiskit);
 # a long window makes every concurrent burst one batch, whatever the machine's load.
@@ -115,3 +116,14 @@ async def test_requests_that_cannot_run_fail_before_queueing(ray_cluster: None) 
     measured.measure_all()
     with pytest.raises(CircuitError, match="not_unitary"):
         await run_metrics(measured, 10, "aer", config=config)
+
+
+async def test_jobs_and_circuits_per_job_reach_the_prometheus_endpoint(ray_cluster: None) -> None:
+    await asyncio.gather(*(run_metrics(bell(), 64, "aer", config=BATCHING) for _ in range(3)))
+    missing, _ = await missing_after_export(
+        [
+            ("aura_quantum_jobs_total", {"backend": "aer", "status": "ok"}),
+            ("aura_quantum_circuits_per_job_count", {"backend": "aer"}),
+        ]
+    )
+    assert missing == [], "not on the Prometheus endpoint yet"
