@@ -72,13 +72,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+#: Libraries that narrate routine work at INFO (each transpiler pass, each pg_ctl call); their warnings still pass.
+_CHATTY = ("qiskit", "pgserver")
+
+
 def configure_logging(level: str) -> None:
-    """Send this process's logs to stderr as JSON lines at `level`."""
+    """Send this process's logs to stderr as JSON lines at `level` (chatty libraries' from WARNING up)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def records_spans() -> bool:

@@ -25,8 +25,6 @@ from types import ModuleType
 import psutil
 
 log = logging.getLogger(__name__)
-# pgserver narrates every pg_ctl call at INFO; its failures still come through.
-logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 #: How long a killed server's backends get to notice and exit before they are killed too.
 _ORPHAN_GRACE_S = 5.0
