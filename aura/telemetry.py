@@ -72,8 +72,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-#: Libraries that narrate routine work at INFO (each transpiler pass, each pg_ctl call); their warnings still pass.
-_CHATTY = ("qiskit", "pgserver")
+#: Libraries that narrate routine work at INFO (each transpiler pass, pg_ctl call, HTTP request); warnings still pass.
+_CHATTY = ("qiskit", "pgserver", "httpx")
 
 
 def configure_logging(level: str) -> None:
