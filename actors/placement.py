@@ -23,14 +23,18 @@ RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableE
 _REOPEN_WAIT_S = 15.0
 
 
-async def across_restarts(call: Callable[[], Awaitable[Any]], wait_s: float = 60.0) -> Any:
-    """Run `call`, retrying with backoff while its host is restarting (up to `wait_s`)."""
+async def across_restarts(
+    call: Callable[[], Awaitable[Any]], wait_s: float = 60.0, on_failure: Callable[[], None] | None = None
+) -> Any:
+    """Run `call`, retrying with backoff while its host is restarting (up to `wait_s`); `on_failure` after each miss."""
     deadline = time.monotonic() + wait_s
     delay = 0.05
     while True:
         try:
             return await call()
         except RESTART_ERRORS:
+            if on_failure is not None:
+                on_failure()
             if time.monotonic() + delay > deadline:
                 raise
             await asyncio.sleep(delay)
@@ -105,6 +109,28 @@ class HostGroup:
             self._handles[index] = found
         return found
 
+    def forget(self, index: int) -> None:
+        """Drop the cached handle of host `index`: the next call finds the host by name again, or makes it anew.
+
+        A host gone for good (its restarts used up, killed, its node lost) is
+        not re-created by Ray; a handle looked up again finds a restarting one,
+        or creates the host under the same name, whose actors then activate
+        from their saved state.
+        """
+        self._handles[index] = None
+        channel = self._channels[index]
+        if channel is not None and not channel.loop.is_closed():
+            channel.close()
+        self._channels[index] = None
+
+    async def call(self, index: int, method: str, *args: Any, wait_s: float = 60.0) -> Any:
+        """Call `method` on host `index`, waiting out a restart, re-creating a host gone for good (up to `wait_s`)."""
+
+        def attempt() -> Awaitable[Any]:
+            return getattr(self.handle(index), method).remote(*args)
+
+        return await across_restarts(attempt, wait_s, on_failure=lambda: self.forget(index))
+
     def host_for(self, actor_id: str) -> ActorHandle:
         """The handle of the host that owns `actor_id`."""
         return self.handle(host_index(actor_id, len(self.names)))
@@ -117,7 +143,11 @@ class HostGroup:
         """Deliver one message to `actor_id` and await its reply (raises `ActorFailed`)."""
         index = host_index(actor_id, len(self.names))
         if not self.coalesce:
-            return await self.handle(index).tell.remote(actor_id, message)
+            try:
+                return await self.handle(index).tell.remote(actor_id, message)
+            except RESTART_ERRORS:
+                self.forget(index)  # not resent (its handler may have run); the next message finds the host
+                raise
         batch = self._batches[index]
         if batch is None:
             batch = self._batches[index] = Coalescer(self._sender(index), max_batch=512)
@@ -141,7 +171,7 @@ class HostGroup:
     async def _reopen_and_call(self, index: int, messages: list[tuple[str, Any]]) -> list[Any]:
         # The address comes through Ray, which creates a missing host and restarts a dead one.
         try:
-            address = await across_restarts(lambda: self.handle(index).channel.remote(), _REOPEN_WAIT_S)
+            address = await self.call(index, "channel", wait_s=_REOPEN_WAIT_S)
         except RESTART_ERRORS as error:
             raise HostUnreachable(
                 detail=f"{self.names[index]} did not come back within {_REOPEN_WAIT_S:.0f} s"
@@ -160,8 +190,7 @@ class HostGroup:
         for position, (actor_id, _) in enumerate(messages):
             by_host[host_index(actor_id, hosts)].append(position)
         calls = {
-            index: self.handle(index).tell_many.remote([messages[p] for p in positions])
-            for index, positions in by_host.items()
+            index: self._tell_many(index, [messages[p] for p in positions]) for index, positions in by_host.items()
         }
         answers: list[list[Any]] = await asyncio.gather(*calls.values())
         replies: list[Any] = [None] * len(messages)
@@ -169,6 +198,13 @@ class HostGroup:
             for position, reply in zip(by_host[index], answer, strict=True):
                 replies[position] = reply
         return replies
+
+    async def _tell_many(self, index: int, messages: list[tuple[str, Any]]) -> list[Any]:
+        try:
+            return cast(list[Any], await self.handle(index).tell_many.remote(messages))
+        except RESTART_ERRORS:
+            self.forget(index)  # the caller decides whether to resend; the next call finds the host
+            raise
 
     def kill(self) -> None:
         """Remove every host of the group for good (their saved state stays in the database)."""

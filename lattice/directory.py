@@ -45,7 +45,7 @@ class CellDirectory:
 
     async def snapshot(self, role: Role, session_id: str) -> dict:
         """A session's cell state of `role` (memory, loop, Γ, trace)."""
-        return await across_restarts(lambda: self.handle(role).snapshot.remote(session_id))
+        return await self.groups[role].call(0, "snapshot", session_id)
 
     async def snapshots(self, session_id: str) -> dict[Role, dict]:
         """Every role's cell state for a session, fetched concurrently."""
@@ -54,12 +54,18 @@ class CellDirectory:
 
     async def trace(self, role: Role, session_id: str) -> str:
         """A session's cell trace of `role` as JSON lines."""
-        return await across_restarts(lambda: self.handle(role).export_trace.remote(session_id))
+        return await self.groups[role].call(0, "export_trace", session_id)
 
     async def deactivate(self, session_id: str) -> int:
-        """Save and drop a session's cells from their hosts' memory; return how many were active."""
-        dropped: list[int] = await asyncio.gather(*(self.handle(r).deactivate.remote([session_id]) for r in ROLES))
-        return sum(dropped)
+        """Save and drop a session's cells from their hosts' memory; return how many were active.
+
+        A host that cannot be reached holds nothing in memory to drop (it is
+        restarting, or gone): it counts as none rather than failing the end.
+        """
+        dropped = await asyncio.gather(
+            *(self.groups[r].call(0, "deactivate", [session_id], wait_s=2.0) for r in ROLES), return_exceptions=True
+        )
+        return sum(d for d in dropped if isinstance(d, int))
 
     async def alive(self, timeout_s: float = 2.0) -> dict[Role, bool]:
         """Whether each role's host answers a ping within `timeout_s`."""
@@ -67,7 +73,10 @@ class CellDirectory:
         async def ping(role: Role) -> bool:
             try:
                 await asyncio.wait_for(self.handle(role).ping.remote(), timeout_s)
-            except (TimeoutError, ray.exceptions.RayError):
+            except TimeoutError:
+                return False
+            except ray.exceptions.RayError:
+                self.groups[role].forget(0)  # gone for good, maybe: the next ping makes it again
                 return False
             return True
 
