@@ -1,13 +1,16 @@
-"""A cell's host killed mid-session: Ray restarts it, the next chat succeeds, the cell's memory and trace are back."""
+"""A cell's host killed mid-session: restarted by Ray, or gone for good and made again, the next chat succeeds
+and the cell's memory and trace are back."""
 
 from __future__ import annotations
 
+import pytest
 import ray
 
 from aura.cluster import NAMESPACE
 
 
-async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth, new_session) -> None:
+@pytest.mark.parametrize("for_good", [False, True], ids=["restarted", "killed-for-good"])
+async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth, new_session, for_good) -> None:
     session_id = await new_session("rita")
     first = await client.post(
         "/v1/aura/chat",
@@ -20,7 +23,7 @@ async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth
     assert before["memory"]["notes"]["steps"] == 1
     first_step = next(r["metrics"]["step_id"] for r in first.json()["agent_responses"] if r["agent_type"] == "engineer")
 
-    ray.kill(ray.get_actor("aura:cell:engineer", namespace=NAMESPACE), no_restart=False)
+    ray.kill(ray.get_actor("aura:cell:engineer", namespace=NAMESPACE), no_restart=for_good)
 
     second = await client.post(
         "/v1/aura/chat",
