@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from aura.settings import get_settings
@@ -28,16 +27,11 @@ from aura.settings import get_settings
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
-@cache
-def _enabled() -> bool:
-    return get_settings().metrics
-
-
 def recording() -> bool:
     """Whether a value recorded now reaches Ray's exporter: metrics are on and this process is connected to Ray."""
     # A process that never imported Ray is not connected; looking it up keeps `import aura` from importing Ray.
     ray = sys.modules.get("ray")
-    return _enabled() and ray is not None and ray.is_initialized()
+    return get_settings().metrics and ray is not None and ray.is_initialized()
 
 
 class _Metric:
