@@ -8,7 +8,7 @@ them, as module constants made with `counter`, `histogram` and `gauge`;
 names start with `aura_`, and tags are low-cardinality by rule: a route
 template, a role, a status — never an id, a DID or anything a caller chose.
 
-Recording costs a couple of microseconds; with `AURA_METRICS=false` it is
+Recording a value costs a few microseconds; with `AURA_METRICS=false` it is
 one cached check. A process not connected to Ray (a CLI command, a unit
 test, a driver before `ray.init`) records nothing: Ray would take the values
 and drop them (they are not exported once the process connects later), so
