@@ -8,15 +8,17 @@ them, as module constants made with `counter`, `histogram` and `gauge`;
 names start with `aura_`, and tags are low-cardinality by rule: a route
 template, a role, a status — never an id, a DID or anything a caller chose.
 
-Recording costs a couple of microseconds; with `AURA_METRICS=false` it is
-one attribute check. Outside a Ray process (a CLI command, a unit test)
-Ray keeps the values in the process and exports nothing.
+Recording a value costs a few microseconds; with `AURA_METRICS=false` it is
+one cached check. A process not connected to Ray (a CLI command, a unit
+test, a driver before `ray.init`) records nothing: Ray would take the values
+and drop them (they are not exported once the process connects later), so
+recording there is skipped after the same cheap check.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from aura.settings import get_settings
@@ -25,9 +27,11 @@ from aura.settings import get_settings
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
-@cache
-def _enabled() -> bool:
-    return get_settings().metrics
+def recording() -> bool:
+    """Whether a value recorded now reaches Ray's exporter: metrics are on and this process is connected to Ray."""
+    # A process that never imported Ray is not connected; looking it up keeps `import aura` from importing Ray.
+    ray = sys.modules.get("ray")
+    return get_settings().metrics and ray is not None and ray.is_initialized()
 
 
 class _Metric:
@@ -52,7 +56,7 @@ class Counter(_Metric):
 
     def inc(self, by: float = 1.0, **tags: str) -> None:
         """Add `by` for these tag values."""
-        if by and _enabled():
+        if by and recording():
             self._ray().inc(by, tags=tags)
 
 
@@ -61,7 +65,7 @@ class Histogram(_Metric):
 
     def observe(self, value: float, **tags: str) -> None:
         """Count `value` in its bucket for these tag values."""
-        if _enabled():
+        if recording():
             self._ray().observe(value, tags=tags)
 
 
@@ -70,7 +74,7 @@ class Gauge(_Metric):
 
     def set(self, value: float, **tags: str) -> None:
         """The current value for these tag values."""
-        if _enabled():
+        if recording():
             self._ray().set(value, tags=tags)
 
 

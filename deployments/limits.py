@@ -19,6 +19,7 @@ from starlette.requests import HTTPConnection
 from aura import AuraError, Principal, Rate, RateLimiter
 from aura.settings import get_settings
 from deployments.auth import current_user
+from deployments.metrics import RATE_LIMITED
 from deployments.replica import database, replica
 
 
@@ -32,6 +33,8 @@ async def spend(
     """Spend a token of `bucket`, or raise 429 `rate_limited`; the headers are set on `response` when given."""
     verdict = await (await replica(connection).get("rate_limiter", _limiter)).take(bucket, rate)
     if not verdict.allowed:
+        # The bucket's kind (`user`, `chat`, `quantum`, `search`), never the user or address that follows it.
+        RATE_LIMITED.inc(bucket=bucket.split(":", 1)[0])
         raise AuraError("rate_limited", f"more than {rate.per_minute} requests a minute", verdict.headers)
     if response is not None:
         response.headers.update(verdict.headers)

@@ -11,10 +11,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aura import counter, histogram
-
-REQUESTS = counter("aura_http_requests_total", "HTTP requests answered.", ("route", "method", "status"))
-LATENCY = histogram("aura_http_request_seconds", "Time to the end of each HTTP answer.", ("route", "method"))
+from deployments.metrics import LATENCY, REQUESTS
 
 
 def _route(scope: Scope) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -36,3 +38,20 @@ async def test_requests_cell_steps_and_usage_show_on_the_prometheus_endpoint() -
     )
     assert missing == [], "not on the Prometheus endpoint yet"
     assert "session_id" not in text and session_id not in text  # no ids in labels
+
+
+async def test_rate_limit_refusals_are_counted_by_the_kind_of_bucket(core_env) -> None:
+    core_env(search_per_minute=1)
+    address = f"198.51.100.{uuid.uuid4().int % 250}"
+    transport = httpx.ASGITransport(app=build_api(), client=(address, 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://aura") as client:
+        answers = [await client.post("/v1/search", json={"query": "hotel"}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 429]
+    missing, text = await missing_after_export(
+        [
+            ("aura_rate_limited_total", {"bucket": "search"}),
+            ("aura_http_requests_total", {"route": "/v1/search", "method": "POST", "status": "429"}),
+        ]
+    )
+    assert missing == [], "not on the Prometheus endpoint yet"
+    assert address not in text  # the bucket's kind, not the address it is for
