@@ -8,11 +8,13 @@ that stall the gateway, the route without auth, IBM Quantum for anyone.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import string
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -329,6 +331,11 @@ async def test_ibm_backends_are_refused_to_users_the_operator_did_not_list(
     assert answer.status_code == 200  # Aer stays open to every authenticated user
 
 
+def seconds_to_utc_midnight() -> float:
+    now = datetime.now(UTC)
+    return (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC) - now).total_seconds()
+
+
 async def test_a_listed_user_runs_on_ibm_until_the_daily_quota_held_in_postgres_is_spent(
     client: httpx.AsyncClient,
     token,
@@ -347,9 +354,12 @@ async def test_a_listed_user_runs_on_ibm_until_the_daily_quota_held_in_postgres_
     assert ran.status_code == 200, ran.text
     assert ran.json()["backend_used"] == "ibm:fake_manila"
     assert await db.fetchval(used, user) == 1
+    before = seconds_to_utc_midnight()
     spent, _ = await metrics(client, token(user), circuit="bell", backend="ibm:fake_manila", shots=100)
+    after = seconds_to_utc_midnight()
     assert spent.status_code == 429 and spent.json()["code"] == "ibm_quota_exhausted"
-    assert 1 <= int(spent.headers["Retry-After"]) <= 86_400
+    # The quota renews at the next UTC midnight: Retry-After is the time left until then, in whole seconds.
+    assert math.floor(after) <= int(spent.headers["Retry-After"]) <= math.ceil(before)
     assert await db.fetchval(used, user) == 1
     aer, _ = await metrics(client, token(user), circuit="bell", backend="aer")
     assert aer.status_code == 200  # the quota is of IBM circuits only
