@@ -79,7 +79,7 @@ class Gauge(_Metric):
 
 
 def counter(name: str, description: str, tags: Sequence[str] = ()) -> Counter:
-    """A counter named `aura_<name>_total` by convention (`name` given whole)."""
+    """A counter; by convention its name ends in `_total`."""
     return Counter("Counter", name, description, tags)
 
 
