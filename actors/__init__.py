@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from actors.channel import HostUnreachable
     from actors.host import ActorFailed, Deliver, Failure, Host, HostSpec, HostStats, Persistence
     from actors.loop import W2Loop, step_rows
-    from actors.placement import HostGroup, across_restarts, host_index
+    from actors.placement import HostGroup, host_index
     from actors.w2 import w2_rows_to_points, wasserstein2
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "LogicalActor",
     "Persistence",
     "W2Loop",
-    "across_restarts",
     "host_index",
     "step_rows",
     "w2_rows_to_points",

@@ -160,10 +160,9 @@ class Host:
         if self.spec.persistence == "none":
             return None
         if self._store is None:
-            from aura.settings import get_settings
-            from aura.store import connect_url, pool
+            from aura.store import configured_pool
 
-            self._store = StateStore(await pool(connect_url(get_settings())), self._cls.kind)
+            self._store = StateStore(await configured_pool(), self._cls.kind)
         return self._store
 
     def _start_housekeeping(self) -> None:

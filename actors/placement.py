@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast
 
 import ray
@@ -14,31 +14,11 @@ from ray.actor import ActorHandle
 
 from actors.channel import HostChannel, HostUnreachable
 from actors.host import ActorFailed, Failure, HostSpec, RayHost
-from aura import NAMESPACE, Coalescer
+from aura import NAMESPACE, RESTART_ERRORS, Coalescer, HostHealth, NamedActor
 
-#: Ray restarts a killed host; calls made while it restarts fail with these and are worth retrying.
-RESTART_ERRORS = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
-#: How long a channel waits for its host to come back before its batch fails with `HostUnreachable`:
-#: a host restarts in seconds, and a bid's HTTP caller is waiting.
-_REOPEN_WAIT_S = 15.0
-
-
-async def across_restarts(
-    call: Callable[[], Awaitable[Any]], wait_s: float = 60.0, on_failure: Callable[[], None] | None = None
-) -> Any:
-    """Run `call`, retrying with backoff while its host is restarting (up to `wait_s`); `on_failure` after each miss."""
-    deadline = time.monotonic() + wait_s
-    delay = 0.05
-    while True:
-        try:
-            return await call()
-        except RESTART_ERRORS:
-            if on_failure is not None:
-                on_failure()
-            if time.monotonic() + delay > deadline:
-                raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+#: How long a channel waits for a host being created for the first time (a process start and its
+#: imports) before its batch fails with `HostUnreachable`.
+_START_WAIT_S = 15.0
 
 
 def host_index(actor_id: str, hosts: int) -> int:
@@ -57,7 +37,9 @@ class HostGroup:
 
     Hosts are named Ray actors (`aura:<group>:<n>`, or `aura:<group>:<key>` when
     dedicated), created on first use by whichever process needs them first and
-    found by name afterwards; Ray restarts a host that dies.
+    found by name afterwards; Ray restarts a host that dies, and a host gone
+    for good is made again under its name (`aura.supervision`). A call that
+    finds its host gone waits at most `wait_s` for it to answer again.
 
     With `coalesce`, the `tell`s this process makes to one host while a call
     to it is in flight go together as the next `tell_many`: one call for
@@ -70,54 +52,62 @@ class HostGroup:
     long (LLM calls) should not coalesce.
     """
 
-    def __init__(self, spec: HostSpec, names: list[str], coalesce: bool = False) -> None:
+    def __init__(self, spec: HostSpec, names: list[str], coalesce: bool = False, wait_s: float = 2.0) -> None:
         self.spec = spec
         self.names = names
         self.coalesce = coalesce
-        self._handles: list[ActorHandle | None] = [None] * len(names)
+        self.wait_s = wait_s
+        self.hosts = self._named_hosts()
         self._batches: list[Coalescer[tuple[str, Any], Any] | None] = [None] * len(names)
         self._channels: list[HostChannel | None] = [None] * len(names)
 
     @classmethod
-    def sharded(cls, spec: HostSpec, coalesce: bool = False) -> HostGroup:
+    def sharded(cls, spec: HostSpec, coalesce: bool = False, wait_s: float = 2.0) -> HostGroup:
         """`spec.size` hosts named `aura:<group>:0..n-1`, actors placed by stable hash of their id."""
-        return cls(spec, [f"aura:{spec.group}:{i}" for i in range(spec.size)], coalesce)
+        return cls(spec, [f"aura:{spec.group}:{i}" for i in range(spec.size)], coalesce, wait_s)
 
     @classmethod
-    def dedicated(cls, spec: HostSpec, key: str) -> HostGroup:
+    def dedicated(cls, spec: HostSpec, key: str, wait_s: float = 2.0) -> HostGroup:
         """One Ray actor of its own, named `aura:<group>:<key>`, for one logical actor (or one role)."""
-        return cls(spec, [f"aura:{spec.group}:{key}"])
+        return cls(spec, [f"aura:{spec.group}:{key}"], wait_s=wait_s)
+
+    def _named_hosts(self) -> list[NamedActor]:
+        return [
+            NamedActor(name, self.spec.group, partial(self._create, name), on_forget=partial(self._close_channel, i))
+            for i, name in enumerate(self.names)
+        ]
+
+    def _create(self, name: str) -> ActorHandle:
+        # Ray types a created actor as the handle or the class; it is the handle.
+        return cast(
+            ActorHandle,
+            RayHost.options(
+                name=name,
+                namespace=NAMESPACE,
+                get_if_exists=True,
+                lifetime="detached",
+                max_restarts=self.spec.max_restarts,
+                num_cpus=self.spec.num_cpus,
+                max_concurrency=1000,
+                runtime_env={"env_vars": self.spec.env} if self.spec.env else None,
+            ).remote(self.spec, name),
+        )
 
     def handle(self, index: int) -> ActorHandle:
         """The Ray handle of host `index`, creating the host if it does not exist yet."""
-        found = self._handles[index]
-        if found is None:
-            # Ray types a created actor as the handle or the class; it is the handle.
-            found = cast(
-                ActorHandle,
-                RayHost.options(
-                    name=self.names[index],
-                    namespace=NAMESPACE,
-                    get_if_exists=True,
-                    lifetime="detached",
-                    max_restarts=self.spec.max_restarts,
-                    num_cpus=self.spec.num_cpus,
-                    max_concurrency=1000,
-                    runtime_env={"env_vars": self.spec.env} if self.spec.env else None,
-                ).remote(self.spec, self.names[index]),
-            )
-            self._handles[index] = found
-        return found
+        return self.hosts[index].handle()
 
     def forget(self, index: int) -> None:
-        """Drop the cached handle of host `index`: the next call finds the host by name again, or makes it anew.
+        """Drop the handle (and channel) of host `index` after a call found it dead; the next call finds or makes it.
 
         A host gone for good (its restarts used up, killed, its node lost) is
         not re-created by Ray; a handle looked up again finds a restarting one,
         or creates the host under the same name, whose actors then activate
         from their saved state.
         """
-        self._handles[index] = None
+        self.hosts[index].forget()
+
+    def _close_channel(self, index: int) -> None:
         channel = self._channels[index]
         if channel is not None and not channel.loop.is_closed():
             channel.close()
@@ -125,11 +115,11 @@ class HostGroup:
 
     async def call(self, index: int, method: str, *args: Any, wait_s: float = 60.0) -> Any:
         """Call `method` on host `index`, waiting out a restart, re-creating a host gone for good (up to `wait_s`)."""
+        return await self.hosts[index].call(method, *args, wait_s=wait_s)
 
-        def attempt() -> Awaitable[Any]:
-            return getattr(self.handle(index), method).remote(*args)
-
-        return await across_restarts(attempt, wait_s, on_failure=lambda: self.forget(index))
+    async def check(self, timeout_s: float) -> list[HostHealth]:
+        """Probe every host, making again those gone for good (what a supervisor runs periodically)."""
+        return list(await asyncio.gather(*(host.check(timeout_s) for host in self.hosts)))
 
     def host_for(self, actor_id: str) -> ActorHandle:
         """The handle of the host that owns `actor_id`."""
@@ -169,12 +159,15 @@ class HostGroup:
         return send
 
     async def _reopen_and_call(self, index: int, messages: list[tuple[str, Any]]) -> list[Any]:
-        # The address comes through Ray, which creates a missing host and restarts a dead one.
+        # The address comes through Ray, which creates a missing host and restarts a dead one. A host
+        # found gone is waited for briefly (its callers get a prompt 503 while it comes back); one never
+        # seen yet is given the time a first start takes.
+        wait_s = self.wait_s if self.hosts[index].lost else _START_WAIT_S
         try:
-            address = await self.call(index, "channel", wait_s=_REOPEN_WAIT_S)
-        except RESTART_ERRORS as error:
+            address = await asyncio.wait_for(self.call(index, "channel", wait_s=wait_s), wait_s)
+        except (TimeoutError, *RESTART_ERRORS) as error:
             raise HostUnreachable(
-                detail=f"{self.names[index]} did not come back within {_REOPEN_WAIT_S:.0f} s"
+                detail=f"{self.names[index]} did not answer within {wait_s:g} s; it is being brought back"
             ) from error
         try:
             channel = await HostChannel.open(address)
@@ -213,9 +206,7 @@ class HostGroup:
                 ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
             except ValueError:
                 continue
-        for channel in self._channels:
-            if channel is not None and not channel.loop.is_closed():
-                channel.close()
-        self._handles = [None] * len(self.names)
+        for index in range(len(self.names)):
+            self._close_channel(index)
+        self.hosts = self._named_hosts()
         self._batches = [None] * len(self.names)
-        self._channels = [None] * len(self.names)

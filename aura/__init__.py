@@ -11,7 +11,7 @@ from aura.surface import lazy_surface
 
 if TYPE_CHECKING:
     from aura.auth import AuthError, Principal, TokenVerifier, jwt_secret, mint_token
-    from aura.billing import MeterSync, ensure_billing_sync
+    from aura.billing import MeterSync, billing_sync, ensure_billing_sync
     from aura.cluster import NAMESPACE
     from aura.coalesce import Coalescer, settle
     from aura.errors import AuraError, excerpt
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from aura.metrics import counter, gauge, histogram
     from aura.ratelimit import Rate, RateLimiter
     from aura.server_secrets import SecretUnusable, server_secret
+    from aura.supervision import RESTART_ERRORS, HostHealth, HostState, NamedActor
     from aura.telemetry import (
         configure_logging,
         configure_tracing,
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NAMESPACE",
+    "RESTART_ERRORS",
+    "HostHealth",
+    "HostState",
+    "NamedActor",
     "AuraError",
     "AuthError",
     "Coalescer",
@@ -56,6 +61,7 @@ __all__ = [
     "counter",
     "configure_tracing",
     "current_trace_id",
+    "billing_sync",
     "ensure_billing_sync",
     "excerpt",
     "feature_vector",

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import stripe
@@ -21,6 +22,10 @@ from stripe._base_address import BaseAddresses  # the SDK's type of `base_addres
 from aura.cluster import NAMESPACE
 from aura.metrics import counter, gauge, recording
 from aura.settings import BillingSettings, Settings, get_settings
+from aura.store import DATABASE_DOWN
+
+if TYPE_CHECKING:
+    from aura.supervision import NamedActor
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +169,7 @@ class MeterSync:
         while not stop.is_set():
             try:
                 report = await self.sync_once()
-            except (asyncpg.PostgresError, OSError):
+            except (asyncpg.PostgresError, *DATABASE_DOWN):
                 log.exception("stripe sync pass failed; retrying next interval")
                 report = SyncReport(0, 0, 0, 0)
             if report.claimed:
@@ -198,7 +203,7 @@ class BillingSyncService:
 
     async def start(self) -> bool:
         """Start the sync loop if a Stripe key is configured; return whether it runs."""
-        from aura.store import connect_url, pool
+        from aura.store import configured_pool
 
         settings = get_settings()
         billing = settings.billing
@@ -206,9 +211,36 @@ class BillingSyncService:
             return False
         if self._task is None or self._task.done():
             client = stripe_client(billing.stripe_secret_key.get_secret_value(), billing)
-            sync = MeterSync(await pool(connect_url(settings)), client, billing)
+            sync = MeterSync(await configured_pool(settings), client, billing)
             self._task = asyncio.get_running_loop().create_task(sync.run(self._stop))
         return True
+
+
+@cache
+def billing_sync() -> NamedActor:
+    """This process's handle on the cluster's Stripe sync actor (`aura:billing:sync`), made again if gone.
+
+    Its probe is `start`: a sync Ray restarted, or one made anew, runs its loop again once checked.
+    """
+    import ray
+
+    from aura.supervision import NamedActor
+
+    def make() -> Any:
+        return (
+            ray.remote(BillingSyncService)
+            .options(
+                name="aura:billing:sync",
+                namespace=NAMESPACE,
+                get_if_exists=True,
+                lifetime="detached",
+                max_restarts=-1,
+                num_cpus=0,
+            )
+            .remote()
+        )
+
+    return NamedActor("aura:billing:sync", "billing", make, probe="start")
 
 
 def ensure_billing_sync(settings: Settings) -> bool:
@@ -220,16 +252,4 @@ def ensure_billing_sync(settings: Settings) -> bool:
         return False
     import ray
 
-    actor: Any = (  # Ray types a created actor as the handle or the class; it is the handle
-        ray.remote(BillingSyncService)
-        .options(
-            name="aura:billing:sync",
-            namespace=NAMESPACE,
-            get_if_exists=True,
-            lifetime="detached",
-            max_restarts=-1,
-            num_cpus=0,
-        )
-        .remote()
-    )
-    return bool(ray.get(actor.start.remote()))
+    return bool(ray.get(billing_sync().handle().start.remote()))

@@ -19,6 +19,7 @@ import ray
 from pydantic import BaseModel
 
 from actors import Failure
+from aura import NamedActor
 from lattice.directory import CellDirectory
 from lattice.events import AgentUpdate, ResponseChunk
 from lattice.messages import CellTask, Contribution, Feedback, Role, StepResult
@@ -116,7 +117,7 @@ class Orchestrator:
         self,
         directory: CellDirectory,
         events: EventSink,
-        relay: ray.actor.ActorHandle | None = None,
+        relay: NamedActor | None = None,
         step_timeout_s: float = 120.0,
         on_change: Callable[[str], None] | None = None,
     ) -> None:
@@ -128,27 +129,32 @@ class Orchestrator:
         """Run the chat's workflow to the synthesizer's answer; cell failures become error steps, not exceptions."""
         started = time.perf_counter()
         workflow = select(plan.prompt, plan.agents_enabled)
-        streaming = self._relay is not None and self._events.listeners(plan.session_id) > 0
+        relay = self._relay if self._relay is not None and self._events.listeners(plan.session_id) > 0 else None
         stream = _Stream(plan.session_id, self._events)
-        consumer = asyncio.create_task(self._forward_chunks(plan, stream)) if streaming else None
-        run = _ChatRun(self._cells, plan, stream if streaming else None)
+        consumer = asyncio.create_task(self._forward_chunks(relay, plan, stream)) if relay is not None else None
+        run = _ChatRun(self._cells, plan, stream if relay is not None else None)
         try:
             final, iterations = await run.execute(workflow)
         finally:
-            if consumer is not None:
-                await self._relay.close.remote(plan.chat_id)  # type: ignore[union-attr]
+            if relay is not None and consumer is not None:
+                try:
+                    await relay.handle().close.remote(plan.chat_id)
+                except ray.exceptions.RayError:
+                    relay.forget()  # the poller ends on its own error
                 try:
                     await asyncio.wait_for(consumer, _CHUNK_GRACE_S)
                 except TimeoutError:
                     consumer.cancel()
         return ChatOutcome(workflow, run.steps, final, iterations, (time.perf_counter() - started) * 1000)
 
-    async def _forward_chunks(self, plan: ChatPlan, stream: _Stream) -> None:
+    @staticmethod
+    async def _forward_chunks(relay: NamedActor, plan: ChatPlan, stream: _Stream) -> None:
         """Long-poll the relay for this chat's chunks and publish them as they come."""
         while True:
             try:
-                batch = await self._relay.take.remote(plan.chat_id, _RELAY_POLL_S)  # type: ignore[union-attr]
+                batch = await relay.handle().take.remote(plan.chat_id, _RELAY_POLL_S)
             except ray.exceptions.RayError as exc:
+                relay.forget()  # the next chat finds the relay again, or makes it
                 log.warning(
                     "chunk relay unavailable; chunks follow with each step's reply", extra={"error": type(exc).__name__}
                 )

@@ -19,7 +19,7 @@ from typing import cast
 import ray
 from ray.actor import ActorHandle
 
-from aura import NAMESPACE
+from aura import NAMESPACE, NamedActor
 
 RELAY_NAME = "aura:lattice:relay"
 _ABANDONED_S = 600.0
@@ -53,6 +53,10 @@ class ChunkRelay:
         for stream_id in [s for s, v in self._streams.items() if v.touched < cutoff]:
             del self._streams[stream_id]
 
+    async def ping(self) -> str:
+        """Answer at once (a supervisor's check)."""
+        return RELAY_NAME
+
     async def publish(self, stream_id: str, chunks: list[tuple[str, int, str]]) -> None:
         """Append chunks (step id, sequence, text) to a chat's buffer."""
         stream = self._stream(stream_id)
@@ -82,14 +86,7 @@ class ChunkRelay:
         stream.ready.set()
 
 
-@cache
-def shared_relay() -> ActorHandle:
-    """This process's handle of the cluster's relay (found or created once: every streamed step uses it)."""
-    return relay_handle()
-
-
-def relay_handle() -> ActorHandle:
-    """The cluster's relay actor, created by whoever needs it first."""
+def _find_or_make() -> ActorHandle:
     return cast(  # Ray types a created actor as the handle or the class; it is the handle
         ActorHandle,
         ray.remote(ChunkRelay)
@@ -106,6 +103,12 @@ def relay_handle() -> ActorHandle:
     )
 
 
+@cache
+def shared_relay() -> NamedActor:
+    """This process's handle on the cluster's relay: created by whoever needs it first, made again if gone."""
+    return NamedActor(RELAY_NAME, "relay", _find_or_make)
+
+
 #: Senders still running after their step replied; a task only weakly referenced could be collected.
 _sending: set[asyncio.Task[None]] = set()
 
@@ -120,7 +123,7 @@ class ChunkPublisher:
     chunks still queued when the step succeeds are left to the reply (`settle`).
     """
 
-    def __init__(self, relay: ActorHandle, stream_id: str, step_id: str) -> None:
+    def __init__(self, relay: NamedActor, stream_id: str, step_id: str) -> None:
         self._relay, self._stream_id, self._step_id = relay, stream_id, step_id
         self._pending: list[tuple[str, int, str]] = []
         self._sequence = 0
@@ -149,7 +152,8 @@ class ChunkPublisher:
         while self._pending and self.failed is None:
             batch, self._pending = self._pending, []
             try:
-                await self._relay.publish.remote(self._stream_id, batch)
+                await self._relay.handle().publish.remote(self._stream_id, batch)
             except ray.exceptions.RayError as exc:
+                self._relay.forget()  # the next step's publisher finds the relay again, or makes it
                 # The answer still reaches the caller in the step's reply; only the live view is lost.
                 self.failed = f"{type(exc).__name__}"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         PoolConfig,
         PoolStats,
         QuantumJobFailed,
+        check_pool,
         pool_stats,
         run_metrics,
     )
@@ -60,6 +61,7 @@ __all__ = [
     "measured",
     "metrics",
     "pool_stats",
+    "check_pool",
     "run_metrics",
     "validate_name",
 ]

@@ -34,7 +34,7 @@ import numpy as np
 import ray
 from qiskit import QuantumCircuit
 
-from aura import NAMESPACE, settle
+from aura import NAMESPACE, HostHealth, NamedActor, settle
 from quantum.backends import BackendError, backend, validate_name
 from quantum.errors import CircuitError, QuantumError
 from quantum.limits import DEFAULT_MAX_QUBITS
@@ -312,25 +312,38 @@ def _execute(backend_name: str, fallback: str | None, batch: Sequence[tuple[Shap
 
 
 _RemoteWorker = ray.remote(QuantumWorker)
-_handles: dict[str, Any] = {}
+_workers: dict[str, NamedActor] = {}
 _turn = itertools.count()
+
+
+def _named_worker(config: PoolConfig, index: int) -> NamedActor:
+    """This process's handle on worker `index` of the pool: found by name, made again when gone."""
+    name = config.worker_name(index)
+    found = _workers.get(name)
+    if found is None:
+
+        def make() -> Any:
+            return _RemoteWorker.options(
+                name=name,
+                namespace=NAMESPACE,
+                get_if_exists=True,
+                lifetime="detached",
+                num_cpus=config.num_cpus,
+                max_concurrency=max(1000, config.max_queue + 100),
+            ).remote(config, name)
+
+        found = _workers[name] = NamedActor(name, "quantum", make, probe="stats")
+    return found
 
 
 def worker(config: PoolConfig, index: int) -> Any:
     """The handle of worker `index` of the pool, creating the worker if no process has yet."""
-    name = config.worker_name(index)
-    handle = _handles.get(name)
-    if handle is None:
-        handle = _RemoteWorker.options(
-            name=name,
-            namespace=NAMESPACE,
-            get_if_exists=True,
-            lifetime="detached",
-            num_cpus=config.num_cpus,
-            max_concurrency=max(1000, config.max_queue + 100),
-        ).remote(config, name)
-        _handles[name] = handle
-    return handle
+    return _named_worker(config, index).handle()
+
+
+async def check_pool(config: PoolConfig, timeout_s: float) -> list[HostHealth]:
+    """Probe every worker of the pool, making again those gone for good (what a supervisor runs)."""
+    return list(await asyncio.gather(*(_named_worker(config, i).check(timeout_s) for i in range(config.size))))
 
 
 def workers(config: PoolConfig = PoolConfig()) -> list[Any]:
@@ -386,8 +399,8 @@ class _Sender:
             outcomes = await worker(self._config, index).submit_many.remote(*key, [circuit for circuit, _ in pending])
         except Exception as error:  # the Ray call itself failed: every circuit it carried fails with it
             if isinstance(error, ray.exceptions.RayActorError):
-                # The worker died: forget its handle so the next call finds or recreates it by name.
-                _handles.pop(self._config.worker_name(index), None)
+                # The worker died: the next call finds it again by name, or makes it anew.
+                _named_worker(self._config, index).forget()
             log.exception(
                 "quantum worker call failed",
                 extra={"worker": self._config.worker_name(index), "backend": key[0], "circuits": len(pending)},

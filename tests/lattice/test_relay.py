@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from lattice.directory import CellDirectory
 from lattice.events import AgentUpdate, ResponseChunk
 from lattice.orchestrator import ChatPlan, Orchestrator
-from lattice.relay import relay_handle
+from lattice.relay import shared_relay
 from tests.lattice.paced import PAUSE_S
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
@@ -32,7 +32,7 @@ class Recorder:
 
 async def test_chunks_reach_the_events_while_the_step_runs_and_each_once() -> None:
     sink = Recorder()
-    orchestrator = Orchestrator(CellDirectory(), sink, relay_handle())
+    orchestrator = Orchestrator(CellDirectory(), sink, shared_relay())
     session_id = f"relay-{uuid.uuid4().hex[:8]}"
     # The first chat warms up: the first calls to the relay took half a second here (its process
     # and the callers' handles starting up), long enough for a step's reply to deliver the chunk first.
