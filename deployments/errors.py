@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from aura import AuraError
+from aura.store import DATABASE_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,14 @@ STATUS: dict[str, int] = {
     **_codes(
         503,
         "seller_unavailable decisions_unavailable quantum_pool_busy quantum_worker_unavailable "
-        "circuit_builder_busy host_unreachable",
+        "circuit_builder_busy host_unreachable database_unavailable",
     ),
 }
+
+#: What a 503 without a `Retry-After` of its own tells the caller: the parts that answer 503 come back in seconds.
+RETRY_AFTER_S = 1
+#: A restarted database takes a few seconds of recovery before it takes connections again.
+_DATABASE_RETRY_AFTER_S = 2
 
 #: Codes of the answers Starlette gives itself (no such route, wrong method, a body it cannot read).
 _STARLETTE_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
@@ -95,7 +101,19 @@ def install(app: FastAPI) -> None:
             # What failed in detail is in this log line (with the request id), not in the answer.
             log.warning("request failed", extra={"code": exc.code, "error": type(exc).__name__})
         body = ErrorBody(code=exc.code, detail=exc.detail if exc.code in STATUS else None)
-        return JSONResponse(body.model_dump(), status_code=status, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if status == 503:
+            headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+        return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        # A query that failed this way committed nothing of its own: sending the request again is safe.
+        log.warning("the database is out of reach", extra={"error": type(exc).__name__})
+        body = ErrorBody(code="database_unavailable", detail="the database is out of reach; send the request again")
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(_DATABASE_RETRY_AFTER_S)})
+
+    for down in DATABASE_DOWN:
+        app.add_exception_handler(down, _database_down)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

@@ -17,8 +17,7 @@ import asyncpg
 from fastapi import Header
 from starlette.requests import HTTPConnection
 
-from aura.settings import get_settings
-from aura.store import connect_url, pool
+from aura.store import configured_pool
 
 T = TypeVar("T")
 
@@ -56,7 +55,7 @@ def replica(connection: HTTPConnection) -> Replica:
 
 async def database() -> asyncpg.Pool:
     """This process's asyncpg pool (created on first use)."""
-    return await pool(connect_url(get_settings()))
+    return await configured_pool()
 
 
 #: An `Idempotency-Key`: printable ASCII without spaces, as Stripe's and most APIs' keys are.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from aura import lazy_surface
 
 if TYPE_CHECKING:
+    from lattice.directory import CellDirectory
     from lattice.events import (
         AgentUpdate,
         Connected,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         SessionOut,
         TracesOut,
     )
+    from lattice.relay import shared_relay
     from lattice.retention import sweep_ended_sessions
     from lattice.service import ChatResult, LatticeService
     from lattice.sessions import Session, SessionEnded, SessionNotFound, TooManySessions
@@ -48,6 +50,7 @@ __all__ = [
     "AgentResponse",
     "AgentUpdate",
     "AuraHealth",
+    "CellDirectory",
     "CellHealth",
     "ChatRequest",
     "ChatResponse",
@@ -76,6 +79,7 @@ __all__ = [
     "TooManySessions",
     "TracesOut",
     "agent_id",
+    "shared_relay",
     "sweep_ended_sessions",
 ]
 

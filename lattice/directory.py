@@ -7,7 +7,8 @@ from typing import Any
 
 import ray
 
-from actors import HostGroup, HostSpec, Persistence, across_restarts
+from actors import HostGroup, HostSpec, HostUnreachable, Persistence
+from aura import RESTART_ERRORS, HostHealth
 from lattice.messages import ROLES, Role
 
 
@@ -24,9 +25,12 @@ def cell_spec(role: Role, idle_ttl_s: float, persistence: Persistence = "write_t
 class CellDirectory:
     """The six role hosts of this process's view of the cluster."""
 
-    def __init__(self, idle_ttl_s: float = 900.0, persistence: Persistence = "write_through") -> None:
+    def __init__(
+        self, idle_ttl_s: float = 900.0, persistence: Persistence = "write_through", wait_s: float = 2.0
+    ) -> None:
+        self.wait_s = wait_s
         self.groups: dict[Role, HostGroup] = {
-            r: HostGroup.dedicated(cell_spec(r, idle_ttl_s, persistence), r) for r in ROLES
+            r: HostGroup.dedicated(cell_spec(r, idle_ttl_s, persistence), r, wait_s) for r in ROLES
         }
 
     def handle(self, role: Role) -> ray.actor.ActorHandle:
@@ -36,16 +40,51 @@ class CellDirectory:
     async def tell(self, role: Role, session_id: str, message: Any) -> Any:
         """Deliver a message to a session's cell of `role`; the reply, or a `Failure` if the handler raised.
 
-        Retries while the host restarts: a killed host loses only the step in flight,
-        which is resent (its saved state is from before that step). `tell_many` is used
+        A host that died with the step in flight loses only that step (its saved
+        state is from before it), which is sent again once the host answers. A
+        host that is gone is waited for `wait_s` at most: then the step raises
+        `HostUnreachable` (a 503) while the host comes back. `tell_many` is used
         because it hands back handler failures as values, not as wrapped Ray exceptions.
         """
-        batch = [(session_id, message)]
-        return (await across_restarts(lambda: self.groups[role].tell_many(batch)))[0]
+        group, batch = self.groups[role], [(session_id, message)]
+        for attempt in range(2):
+            if group.hosts[0].lost:
+                await self._reached(role)
+            try:
+                return (await group.tell_many(batch))[0]
+            except RESTART_ERRORS:  # the group forgot the host; the next round waits for it
+                if attempt:
+                    raise HostUnreachable(detail=f"the {role} cell's host stopped twice during one step") from None
+        raise AssertionError("unreachable")
+
+    async def _reached(self, role: Role) -> None:
+        """Wait up to `wait_s` for a role's host found gone to answer again; `HostUnreachable` if it does not."""
+        try:
+            await asyncio.wait_for(self.groups[role].call(0, "ping", wait_s=self.wait_s), self.wait_s)
+        except (TimeoutError, *RESTART_ERRORS):
+            raise HostUnreachable(
+                detail=f"the {role} cell's host is being brought back; send the request again"
+            ) from None
+
+    async def check(self, timeout_s: float) -> dict[Role, HostHealth]:
+        """Probe every role's host, making again those gone for good."""
+        found = await asyncio.gather(*(self.groups[r].check(timeout_s) for r in ROLES))
+        return {role: health[0] for role, health in zip(ROLES, found, strict=True)}
+
+    async def _call(self, role: Role, method: str, *args: Any) -> Any:
+        """Call a method of a role's host, waiting at most `wait_s` for one found gone (`HostUnreachable` then)."""
+        if self.groups[role].hosts[0].lost:
+            await self._reached(role)
+        try:
+            return await self.groups[role].call(0, method, *args, wait_s=self.wait_s)
+        except RESTART_ERRORS:
+            raise HostUnreachable(
+                detail=f"the {role} cell's host is being brought back; send the request again"
+            ) from None
 
     async def snapshot(self, role: Role, session_id: str) -> dict:
         """A session's cell state of `role` (memory, loop, Γ, trace)."""
-        return await self.groups[role].call(0, "snapshot", session_id)
+        return await self._call(role, "snapshot", session_id)
 
     async def snapshots(self, session_id: str) -> dict[Role, dict]:
         """Every role's cell state for a session, fetched concurrently."""
@@ -54,7 +93,7 @@ class CellDirectory:
 
     async def trace(self, role: Role, session_id: str) -> str:
         """A session's cell trace of `role` as JSON lines."""
-        return await self.groups[role].call(0, "export_trace", session_id)
+        return await self._call(role, "export_trace", session_id)
 
     async def deactivate(self, session_id: str) -> int:
         """Save and drop a session's cells from their hosts' memory; return how many were active.
@@ -68,17 +107,5 @@ class CellDirectory:
         return sum(d for d in dropped if isinstance(d, int))
 
     async def alive(self, timeout_s: float = 2.0) -> dict[Role, bool]:
-        """Whether each role's host answers a ping within `timeout_s`."""
-
-        async def ping(role: Role) -> bool:
-            try:
-                await asyncio.wait_for(self.handle(role).ping.remote(), timeout_s)
-            except TimeoutError:
-                return False
-            except ray.exceptions.RayError:
-                self.groups[role].forget(0)  # gone for good, maybe: the next ping makes it again
-                return False
-            return True
-
-        answers = await asyncio.gather(*(ping(r) for r in ROLES))
-        return dict(zip(ROLES, answers, strict=True))
+        """Whether each role's host answers within `timeout_s` (starting those not running, or gone for good)."""
+        return {role: health.state == "alive" for role, health in (await self.check(timeout_s)).items()}

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from aura import IdempotencyStore, UsageEvent, UsageLedger, ledger_key
+from aura import AuraError, IdempotencyStore, UsageEvent, UsageLedger, ledger_key
 from aura.settings import LatticeSettings, get_settings
 from lattice.directory import CellDirectory
-from lattice.events import LatticeUpdate, QuantumMetricsEvent, SessionBus
+from lattice.events import ErrorEvent, LatticeUpdate, QuantumMetricsEvent, SessionBus
 from lattice.messages import ROLES, Role
 from lattice.orchestrator import ChatOutcome, ChatPlan, Orchestrator
 from lattice.providers import provider_name
 from lattice.quantum_link import QuantumLink, QuantumResult
-from lattice.relay import relay_handle
+from lattice.relay import shared_relay
 from lattice.sessions import Session, SessionStore
 from lattice.topology import LatticeNotifier, LatticeView, build_view
 
@@ -53,11 +53,13 @@ class LatticeService:
         self.usage = UsageLedger(db)
         self.idempotency = IdempotencyStore(db)
         self.bus = SessionBus()
-        self.directory = directory or CellDirectory(self.settings.cell_idle_ttl_s, self.settings.cell_persistence)
+        self.directory = directory or CellDirectory(
+            self.settings.cell_idle_ttl_s, self.settings.cell_persistence, get_settings().supervision.host_wait_s
+        )
         self.provider = provider or provider_name(self.settings, self.settings.anthropic_api_key is not None)
         self.notifier = LatticeNotifier(self._publish_lattice, self.bus.watching_lattice)
         self.orchestrator = Orchestrator(
-            self.directory, self.bus, relay_handle(), self.settings.step_timeout_s, on_change=self.notifier.changed
+            self.directory, self.bus, shared_relay(), self.settings.step_timeout_s, on_change=self.notifier.changed
         )
         self.quantum = QuantumLink(self.settings)
         self._background: set[asyncio.Task[None]] = set()
@@ -106,7 +108,12 @@ class LatticeService:
             max_iterations=max_iterations,
             temperature=temperature,
         )
-        outcome = await self.orchestrator.run(plan)
+        try:
+            outcome = await self.orchestrator.run(plan)
+        except AuraError as error:
+            # The chat cannot be served now (a cell's host is coming back): its socket hears why, and stays open.
+            self.bus.publish(session.session_id, ErrorEvent(code=error.code, detail=str(error.detail)))
+            raise
         final = outcome.final.response if outcome.final is not None else fallback_answer(outcome)
         succeeded = [s for s in outcome.steps if not s.error]
         await self.sessions.add_messages(

@@ -29,6 +29,7 @@ import asyncpg
 
 from actors import Deliver, Failure
 from aura import Refused, Stored, fingerprint, settled
+from aura.store import DATABASE_DOWN
 from negotiation.access import AccessDenied, Admission, Admissions, Limits, SignedRequest, Ticket, verify_request
 from negotiation.errors import NegotiationError
 from negotiation.identity import canonical_body
@@ -39,8 +40,6 @@ log = logging.getLogger(__name__)
 
 #: Decisions that change nothing and are not stored: no session the seller could open or has open.
 _UNRECORDED = {"session_not_found", "session_expired", "too_many_sessions"}
-#: Errors that mean the database is out of reach, as opposed to a bad entry.
-_UNREACHABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +102,9 @@ class NegotiationDesk:
 
     async def _database(self) -> tuple[asyncpg.Pool, NegotiationRecords]:
         if self._db is None or self._records is None:
-            from aura.settings import get_settings
-            from aura.store import connect_url, pool
+            from aura.store import configured_pool
 
-            self._db = await pool(connect_url(get_settings()))
+            self._db = await configured_pool()
             self._records = NegotiationRecords(self._db)
         return self._db, self._records
 
@@ -123,7 +121,7 @@ class NegotiationDesk:
                 else:
                     replies[i] = outcome
             await self._settle(records, deliver, work, replies)
-        except _UNREACHABLE:
+        except DATABASE_DOWN:
             log.exception("negotiation desk lost the database")
             await self._forget(deliver, work.values())
             for i in work:

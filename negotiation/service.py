@@ -7,6 +7,7 @@ which the gateway turns into error answers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import cast
@@ -15,7 +16,7 @@ import asyncpg
 
 from actors import HostGroup, HostSpec, HostUnreachable
 from aura import excerpt, stage
-from aura.settings import NegotiationSettings
+from aura.settings import NegotiationSettings, SupervisionSettings, get_settings
 from negotiation import metrics
 from negotiation.access import Admission, AgentGate, SignedRequest
 from negotiation.catalog import Catalog, ItemTerms
@@ -43,10 +44,16 @@ from negotiation.seller import Bid, SellerDecision, session_token
 __all__ = ["NegotiationError", "NegotiationService", "seller_group"]
 
 
-def seller_group(settings: NegotiationSettings, group: str = "seller", env: dict[str, str] | None = None) -> HostGroup:
+def seller_group(
+    settings: NegotiationSettings,
+    group: str = "seller",
+    env: dict[str, str] | None = None,
+    supervision: SupervisionSettings | None = None,
+) -> HostGroup:
     """The sharded group of Ray actors hosting the sellers, placed by item id, with the desk as their intake.
 
     `env` adds environment variables to the hosts' processes (their own settings, such as a Mistral key).
+    A bid whose host is gone waits `supervision.host_wait_s` for it before it is refused with a 503.
     """
     # Seller decisions take microseconds, so concurrent bids to one host share a batch on its channel.
     return HostGroup.sharded(
@@ -59,6 +66,7 @@ def seller_group(settings: NegotiationSettings, group: str = "seller", env: dict
             env=env or {},
         ),
         coalesce=True,
+        wait_s=(supervision or get_settings().supervision).host_wait_s,
     )
 
 
@@ -83,8 +91,15 @@ class NegotiationService:
     desk of its seller's host.
     """
 
-    def __init__(self, db: asyncpg.Pool, settings: NegotiationSettings, sellers: HostGroup | None = None) -> None:
+    def __init__(
+        self,
+        db: asyncpg.Pool,
+        settings: NegotiationSettings,
+        sellers: HostGroup | None = None,
+        supervision: SupervisionSettings | None = None,
+    ) -> None:
         self.settings = settings
+        self.supervision = supervision or get_settings().supervision
         self.gate = AgentGate(db, settings)
         self.catalog = Catalog(
             db,
@@ -93,7 +108,7 @@ class NegotiationService:
             cache_s=settings.item_cache_s,
         )
         self.records = NegotiationRecords(db)
-        self.sellers = sellers or seller_group(settings)
+        self.sellers = sellers or seller_group(settings, supervision=self.supervision)
 
     async def search(self, request: SearchRequest) -> SearchResponse:
         """Active items closest to the query."""
@@ -116,14 +131,24 @@ class NegotiationService:
         terms, currency = await self._checked(signed, request)
         bid = self._bid(signed.agent_did, request, terms)
         with stage("seller"):
+            signed_bid = SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key)
             try:
-                answer: Answer = await self.sellers.tell(
-                    terms.item_id, SignedBid(signed, self.gate.limits, bid, currency, trace_id, idempotency_key)
+                answer: Answer = await asyncio.wait_for(
+                    self.sellers.tell(terms.item_id, signed_bid), self.supervision.host_call_timeout_s
                 )
             except HostUnreachable:
-                # The seller's host stopped with this bid in flight; Ray is bringing it back.
+                # The seller's host stopped with this bid in flight, or is gone and being made again.
                 raise NegotiationError(
                     "seller_unavailable", "the item's seller is restarting; send the bid again", {"Retry-After": "1"}
+                ) from None
+            except TimeoutError:
+                # The host took the bid but did not answer in time; with an Idempotency-Key a resend
+                # gets whatever it decided, never a second decision.
+                raise NegotiationError(
+                    "seller_unavailable",
+                    f"the item's seller did not answer within {self.supervision.host_call_timeout_s:g} s; "
+                    "send the bid again with the same Idempotency-Key",
+                    {"Retry-After": "1"},
                 ) from None
         refusal = _refusal(answer.decision, answer.admission)
         if refusal is not None:

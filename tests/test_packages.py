@@ -27,9 +27,11 @@ FLOORS: dict[str, frozenset[str]] = {
 
 SURFACES: dict[str, list[str]] = {
     "aura": [
-        "AuraError", "AuthError", "Coalescer", "IdempotencyStore", "MeterSync", "NAMESPACE", "Principal", "Rate",
+        "AuraError", "AuthError", "Coalescer", "HostHealth", "HostState", "IdempotencyStore", "MeterSync", "NAMESPACE",
+        "NamedActor", "Principal", "RESTART_ERRORS", "Rate",
         "RateLimiter", "Refused", "SecretUnusable", "Stored", "TokenVerifier", "UsageEvent", "UsageLedger",
-        "UsageSummary", "__version__", "configure_logging", "configure_tracing", "counter", "current_trace_id",
+        "UsageSummary", "__version__", "billing_sync", "configure_logging", "configure_tracing", "counter",
+        "current_trace_id",
         "ensure_billing_sync", "excerpt", "feature_vector", "fingerprint", "gauge", "histogram", "jwt_secret",
         "lazy_surface", "ledger_key",
         "load", "mint_token", "records_spans", "request_id", "request_span", "server_secret", "settle", "settled",
@@ -37,31 +39,31 @@ SURFACES: dict[str, list[str]] = {
     ],
     "aura.settings": [
         "AuthSettings", "BillingSettings", "LatticeSettings", "LimitSettings", "NegotiationSettings", "PriceTable",
-        "QuantumSettings", "RetentionSettings", "Section", "Setting", "Settings", "describe", "get_settings",
-        "reference",
+        "QuantumSettings", "RetentionSettings", "Section", "Setting", "Settings", "SupervisionSettings", "describe",
+        "get_settings", "reference",
     ],
     "aura.store": [
-        "Sweep", "Sweeper", "close_pool", "connect_url", "hold_database", "migrate", "pool", "release_database",
-        "sweep",
+        "DATABASE_DOWN", "Sweep", "Sweeper", "close_pool", "configured_pool", "connect_url", "hold_database",
+        "migrate", "pool", "release_database", "revive_database", "sweep",
     ],
     "actors": [
         "ActorFailed", "Deliver", "Failure", "Host", "HostGroup", "HostSpec", "HostStats", "HostUnreachable",
-        "LogicalActor", "Persistence", "W2Loop", "across_restarts", "host_index", "step_rows", "w2_rows_to_points",
-        "wasserstein2",
+        "LogicalActor", "Persistence", "W2Loop", "host_index", "step_rows", "w2_rows_to_points", "wasserstein2",
     ],
     "quantum": [
         "BackendError", "BuilderBusy", "CircuitBuilder", "CircuitError", "CircuitLimits", "DEFAULT_LIMITS",
         "LatticeEdge", "MAX_SHOTS", "MetricsRequest", "MetricsResponse", "MetricsResult", "PoolBusy", "PoolConfig",
-        "PoolStats", "QuantumError", "QuantumJobFailed", "bell", "build", "from_qasm", "ghz", "ibm_access", "lattice",
-        "measured", "metrics", "pool_stats", "run_metrics", "validate_name",
+        "PoolStats", "QuantumError", "QuantumJobFailed", "bell", "build", "check_pool", "from_qasm", "ghz",
+        "ibm_access", "lattice", "measured", "metrics", "pool_stats", "run_metrics", "validate_name",
     ],
     "lattice": [
-        "AgentResponse", "AgentUpdate", "AuraHealth", "CellHealth", "ChatRequest", "ChatResponse", "ChatResult",
+        "AgentResponse", "AgentUpdate", "AuraHealth", "CellDirectory", "CellHealth", "ChatRequest", "ChatResponse",
+        "ChatResult",
         "ClientMessage", "Connected", "ConsciousnessMetrics", "ErrorEvent", "Event", "LatticeService",
         "LatticeUpdate", "LatticeView", "MessageOut", "MessagesOut", "Pong", "QuantumMetricsEvent", "ROLES",
         "ResponseChunk",
         "Session", "SessionBus", "SessionClosed", "SessionEnded", "SessionNotFound", "SessionOut", "Subscription",
-        "TooManySessions", "TracesOut", "agent_id", "sweep_ended_sessions",
+        "TooManySessions", "TracesOut", "agent_id", "shared_relay", "sweep_ended_sessions",
     ],
     "lattice.providers": [
         "Completion", "Provider", "ProviderError", "ProviderRequest", "Turn", "get_provider", "provider_name",

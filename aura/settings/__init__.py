@@ -25,6 +25,7 @@ from aura.settings.quantum import QuantumSettings
 from aura.settings.retention import RetentionSettings
 from aura.settings.section import Section, conventional
 from aura.settings.sources import FlatVariables, Origin, dotenv, lookup, variables
+from aura.settings.supervision import SupervisionSettings
 
 __all__ = [
     "AuthSettings",
@@ -38,6 +39,7 @@ __all__ = [
     "Section",
     "Setting",
     "Settings",
+    "SupervisionSettings",
     "describe",
     "get_settings",
     "reference",
@@ -86,6 +88,9 @@ class Settings(BaseSettings):
     lattice: LatticeSettings = Field(default_factory=LatticeSettings, description="The cognitive lattice.")
     retention: RetentionSettings = Field(
         default_factory=RetentionSettings, description="How long ended sessions are kept."
+    )
+    supervision: SupervisionSettings = Field(
+        default_factory=SupervisionSettings, description="Bounded waits for parts that are down, and their checks."
     )
 
     @classmethod

@@ -7,8 +7,19 @@ import asyncio
 import asyncpg
 from pgvector.asyncpg import register_vector
 
-from aura.settings import Settings
+from aura.settings import Settings, get_settings
 from aura.store import embedded
+
+#: What asyncpg raises when the server is out of reach: stopped (a refused connection, or a missing
+#: socket file), killed, restarting or recovering, or closing connections on its way down. A query
+#: failing with these changed nothing it did not commit.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+    FileNotFoundError,
+)
 
 _pools: dict[str, asyncpg.Pool] = {}
 _lock = asyncio.Lock()
@@ -32,6 +43,16 @@ def hold_database(settings: Settings) -> str:
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
     return embedded.hold(settings.data_dir / "pg")
+
+
+def revive_database(settings: Settings) -> bool:
+    """Start the embedded server again if it died; return whether it had to (never with `database_url` set).
+
+    A configured server is someone else's to run: the pools reconnect to it once it is back.
+    """
+    if settings.database_url is not None:
+        return False
+    return embedded.revive(settings.data_dir / "pg")
 
 
 def release_database(settings: Settings) -> None:
@@ -58,10 +79,12 @@ async def _reset_connection(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-async def pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def pool(url: str, *, min_size: int = 1, max_size: int = 10, connect_timeout_s: float = 2.0) -> asyncpg.Pool:
     """The process's pool for `url`, created on first use.
 
-    Migrations must have run first: they create the `vector` extension the codec needs.
+    Migrations must have run first: they create the `vector` extension the codec needs. A
+    connection the server dropped (it restarted) is opened again on its next use, so the pool
+    heals when the server is back; opening one waits at most `connect_timeout_s`.
     """
     existing = _pools.get(url)
     if existing is not None and not existing.is_closing():
@@ -70,10 +93,21 @@ async def pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Po
         existing = _pools.get(url)
         if existing is None or existing.is_closing():
             existing = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_reset_connection
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
+                reset=_reset_connection,
+                timeout=connect_timeout_s,
             )
             _pools[url] = existing
     return existing
+
+
+async def configured_pool(settings: Settings | None = None) -> asyncpg.Pool:
+    """The process's pool on the configured database (the embedded one, started if need be)."""
+    settings = settings or get_settings()
+    return await pool(connect_url(settings), connect_timeout_s=settings.supervision.database_timeout_s)
 
 
 async def close_pool(url: str | None = None) -> None:

@@ -51,6 +51,25 @@ def is_running(pgdata: Path) -> bool:
     return _postmaster(pgdata.resolve()) is not None
 
 
+def revive(pgdata: Path) -> bool:
+    """Start the server in `pgdata` again if it is not running (killed, crashed); return whether it had to.
+
+    Its data directory is as the dead server left it: PostgreSQL replays its
+    write-ahead log on start, so every committed transaction is there and none
+    half-applied. Whoever held the server still holds it.
+    """
+    if is_running(pgdata):
+        return False
+    started = time.monotonic()
+    log.warning("embedded postgres is not running; starting it again", extra={"pgdata": str(pgdata)})
+    start(pgdata)
+    log.warning(
+        "embedded postgres is back",
+        extra={"pgdata": str(pgdata), "seconds": round(time.monotonic() - started, 2)},
+    )
+    return True
+
+
 def hold(pgdata: Path) -> str:
     """Start (or reuse) the server in `pgdata` on behalf of this process and return its URL; `release` undoes it."""
     with _locked(pgdata) as resolved:

@@ -139,10 +139,9 @@ class OfflineProvider(Provider):
                 yield "## Errors in the code shown\n" + _findings_list(errors)
 
     async def _research(self, task: CellTask) -> AsyncIterator[str]:
-        from aura.settings import get_settings
-        from aura.store import connect_url, pool
+        from aura.store import configured_pool
 
-        db = await pool(connect_url(get_settings()))
+        db = await configured_pool()
         documents = await research.ensure_index(db)
         hits = [h for h in await research.search(db, task.prompt, limit=6) if h.similarity > 0.05]
         if not hits:
