@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import time
 import uuid
@@ -30,6 +32,7 @@ from deployments.body_limit import BodyLimit
 from deployments.ingress import reuse_address
 from deployments.replica import Replica, database
 from deployments.request_metrics import RequestMetrics
+from deployments.supervision import supervisor
 from lattice import sweep_ended_sessions
 
 #: The headers W3C trace context (and baggage) propagation reads.
@@ -94,13 +97,21 @@ class Correlation:
 
 
 @asynccontextmanager
-async def _sweeping(api: FastAPI) -> AsyncIterator[None]:
-    """The gateway's retention sweep, for as long as the replica serves (one replica sweeps at a time)."""
+async def _background(api: FastAPI) -> AsyncIterator[None]:
+    """What a gateway replica runs beside its requests, for as long as it serves.
+
+    The retention sweep (one replica sweeps at a time) and the supervisor, which
+    makes again any host gone for good even when no request needs it.
+    """
     sweeper = Sweeper(database, [sweep_ended_sessions], get_settings().retention)
     sweeper.start()
+    supervising = asyncio.create_task(supervisor(api.state.replica).run())
     try:
         yield
     finally:
+        supervising.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await supervising
         await sweeper.stop()
 
 
@@ -115,7 +126,7 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
         version=__version__,
         description="Actor runtime on Ray for AI agents that work together.",
         telemetry={"operation_spans": False, "tracing": recorded, "metrics": recorded, "logs": recorded},
-        lifespan=_sweeping if behind_serve else None,
+        lifespan=_background if behind_serve else None,
     )
     errors.install(api)
     api.include_router(health.router)

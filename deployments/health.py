@@ -1,4 +1,4 @@
-"""`GET /v1/health`: whether Ray and the database answer, and whether the lattice's cells are ready."""
+"""`GET /v1/health`: whether Ray, the database and every kind of Aura host answer."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from aura import __version__
-from deployments.lattice.service import lattice_service
-from deployments.replica import database
+from aura.settings import get_settings
+from deployments.replica import database, replica
+from deployments.supervision import GroupHealth, supervisor
 from lattice import ROLES
 
 router = APIRouter(tags=["health"])
@@ -48,14 +49,17 @@ class CellsHealth(BaseModel):
 
 
 class Health(BaseModel):
-    """The health answer: `ok`, or `degraded` naming what failed (Ray, the database); the cells as they stand."""
+    """The health answer: `ok`, or `degraded` naming what fails (Ray, the database, a kind of host)."""
 
     status: Literal["ok", "degraded"]
     version: str
-    failed: list[str]
+    failed: list[str] = Field(description="`ray`, `database`, or the kinds of host whose requests get 503 now.")
     ray: RayHealth
     database: DatabaseHealth
     cells: CellsHealth
+    hosts: dict[str, GroupHealth] = Field(
+        default_factory=dict, description="Each kind of host: seller, cell, quantum, relay, billing."
+    )
 
 
 async def _ray_health() -> RayHealth:
@@ -79,32 +83,42 @@ async def _database_health() -> DatabaseHealth:
     return DatabaseHealth(ok=True, schema_version=version, latency_ms=round((loop.time() - started) * 1000, 2))
 
 
-async def _cells_health(request: Request) -> CellsHealth:
-    """The cell hosts that answer a ping; asking starts those not running yet (the lattice warms up)."""
+async def _hosts_health(request: Request) -> dict[str, GroupHealth]:
+    """Every kind of host, probed now; asking starts those not running yet and makes again those gone for good.
+
+    A host gets as long to answer as a request waits for one (`host_wait_s`).
+    """
+    wait_s = min(get_settings().supervision.host_wait_s, _TIMEOUT_S)
     try:
-        service = await asyncio.wait_for(lattice_service(request), _TIMEOUT_S)
-        alive = await asyncio.wait_for(service.directory.alive(timeout_s=_TIMEOUT_S), _TIMEOUT_S + 0.5)
-    except Exception:  # no cells is the answer, not a crash
-        return CellsHealth(ready=False, alive=0, total=len(ROLES))
-    answering = sum(alive.values())
-    return CellsHealth(ready=answering == len(ROLES), alive=answering, total=len(ROLES))
+        return await asyncio.wait_for(supervisor(replica(request)).check(wait_s), _TIMEOUT_S + 0.5)
+    except Exception:  # Ray not answering is reported as Ray's failure; no hosts is the answer here
+        return {}
+
+
+def _cells(hosts: dict[str, GroupHealth]) -> CellsHealth:
+    cells = hosts.get("cell")
+    alive = 0 if cells is None else cells.alive
+    return CellsHealth(ready=alive == len(ROLES), alive=alive, total=len(ROLES))
 
 
 @router.get("/v1/health", response_model=Health, responses={503: {"model": Health}})
 async def health(request: Request) -> JSONResponse:
-    """200 when Ray and the database both answer; 503 naming the dependency that does not.
+    """200 when Ray, the database and every host answer; 503 naming what does not.
 
-    Cells not ready yet (starting after `aura up`, or restarting) do not make
-    the service degraded: a chat still runs, waiting for them.
+    Hosts still starting for the first time (after `aura up`) do not make the
+    service degraded: a request waits for them. A host found gone and coming
+    back does, since its requests get 503 until it answers.
     """
-    ray_state, db_state, cells = await asyncio.gather(_ray_health(), _database_health(), _cells_health(request))
+    ray_state, db_state, hosts = await asyncio.gather(_ray_health(), _database_health(), _hosts_health(request))
     failed = [name for name, part in (("ray", ray_state), ("database", db_state)) if not part.ok]
+    failed += [kind for kind, group in hosts.items() if group.failing]
     body = Health(
         status="degraded" if failed else "ok",
         version=__version__,
         failed=failed,
         ray=ray_state,
         database=db_state,
-        cells=cells,
+        cells=_cells(hosts),
+        hosts=hosts,
     )
     return JSONResponse(body.model_dump(), status_code=503 if failed else 200)

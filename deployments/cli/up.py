@@ -46,11 +46,23 @@ def up() -> None:
             f"Cells      {alive} of {total} ready" + ("" if alive == total else " (the rest start on first use)")
         )
         typer.echo("Aura is up. Press Ctrl-C to stop.", err=False)
-        stop.wait()
+        _supervise_database(settings, stop)
         typer.echo("stopping Aura...")
     finally:
         runtime.down(settings)
     typer.echo("stopped")
+
+
+def _supervise_database(settings: Settings, stop: threading.Event) -> None:
+    """Until `stop`, start the embedded PostgreSQL again whenever it died (a crash, an OOM kill, `kill -9`)."""
+    from aura.store import revive_database
+
+    while not stop.wait(settings.supervision.database_check_s):
+        try:
+            if revive_database(settings):
+                typer.echo("PostgreSQL had stopped; it is running again")
+        except Exception as exc:  # a start that failed (the disk full, say) is tried again next round
+            typer.echo(f"PostgreSQL is down and did not start again: {exc}", err=True)
 
 
 def _ports(settings: Settings) -> dict[int, str]:

@@ -40,3 +40,11 @@ async def test_health_is_503_naming_the_database_when_it_is_unreachable(monkeypa
     body = answer.json()
     assert body["status"] == "degraded" and body["failed"] == ["database"]
     assert body["ray"]["ok"] and not body["database"]["ok"]
+
+
+async def test_health_reports_every_kind_of_host() -> None:
+    answer = await get_health()
+    hosts = answer.json()["hosts"]
+    assert set(hosts) == {"seller", "cell", "quantum", "relay"}  # billing only with a Stripe key
+    assert hosts["cell"]["total"] == 6 and all(group["total"] >= 1 for group in hosts.values())
+    assert all(group["state"] in ("alive", "starting") for group in hosts.values())
