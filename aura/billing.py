@@ -22,7 +22,7 @@ from stripe._base_address import BaseAddresses  # the SDK's type of `base_addres
 from aura.cluster import NAMESPACE
 from aura.metrics import counter, gauge, recording
 from aura.settings import BillingSettings, Settings, get_settings
-from aura.store import DATABASE_DOWN
+from aura.store import DATABASE_DOWN, expire_pools
 
 if TYPE_CHECKING:
     from aura.supervision import NamedActor
@@ -171,6 +171,7 @@ class MeterSync:
                 report = await self.sync_once()
             except (asyncpg.PostgresError, *DATABASE_DOWN):
                 log.exception("stripe sync pass failed; retrying next interval")
+                await expire_pools()
                 report = SyncReport(0, 0, 0, 0)
             if report.claimed:
                 log.info(

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from aura import AuraError
-from aura.store import DATABASE_DOWN
+from aura.store import DATABASE_DOWN, expire_pools
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ def install(app: FastAPI) -> None:
     async def _database_down(_: Request, exc: Exception) -> JSONResponse:
         # A query that failed this way committed nothing of its own: sending the request again is safe.
         log.warning("the database is out of reach", extra={"error": type(exc).__name__})
+        await expire_pools()
         body = ErrorBody(code="database_unavailable", detail="the database is out of reach; send the request again")
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(_DATABASE_RETRY_AFTER_S)})
 

@@ -29,7 +29,7 @@ import asyncpg
 
 from actors import Deliver, Failure
 from aura import Refused, Stored, fingerprint, settled
-from aura.store import DATABASE_DOWN
+from aura.store import DATABASE_DOWN, expire_pools
 from negotiation.access import AccessDenied, Admission, Admissions, Limits, SignedRequest, Ticket, verify_request
 from negotiation.errors import NegotiationError
 from negotiation.identity import canonical_body
@@ -123,6 +123,7 @@ class NegotiationDesk:
             await self._settle(records, deliver, work, replies)
         except DATABASE_DOWN:
             log.exception("negotiation desk lost the database")
+            await expire_pools()
             await self._forget(deliver, work.values())
             for i in work:
                 replies[i] = _unavailable()

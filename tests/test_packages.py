@@ -43,7 +43,8 @@ SURFACES: dict[str, list[str]] = {
         "get_settings", "reference",
     ],
     "aura.store": [
-        "DATABASE_DOWN", "Sweep", "Sweeper", "close_pool", "configured_pool", "connect_url", "hold_database",
+        "DATABASE_DOWN", "Sweep", "Sweeper", "close_pool", "configured_pool", "connect_url", "expire_pools",
+        "hold_database",
         "migrate", "pool", "release_database", "revive_database", "sweep",
     ],
     "actors": [

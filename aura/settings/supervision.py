@@ -22,7 +22,7 @@ class SupervisionSettings(Section):
         default=30.0, gt=0, description="Longest a bid's call into its seller's host may take before it answers 503."
     )
     supervise_every_s: float = Field(
-        default=5.0, gt=0, description="Seconds between two checks of every host (those gone for good are made again)."
+        default=1.0, gt=0, description="Seconds between two checks of every host (those gone for good are made again)."
     )
     database_timeout_s: float = Field(
         default=2.0, gt=0, description="How long opening a database connection may take before the request fails."

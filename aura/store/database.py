@@ -11,12 +11,14 @@ from aura.settings import Settings, get_settings
 from aura.store import embedded
 
 #: What asyncpg raises when the server is out of reach: stopped (a refused connection, or a missing
-#: socket file), killed, restarting or recovering, or closing connections on its way down. A query
-#: failing with these changed nothing it did not commit.
+#: socket file), killed, restarting or recovering, or closing connections on its way down, and the
+#: state errors of a connection the server dropped in the middle of an operation. A query failing
+#: with these changed nothing it did not commit.
 DATABASE_DOWN: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     FileNotFoundError,
 )
@@ -108,6 +110,16 @@ async def configured_pool(settings: Settings | None = None) -> asyncpg.Pool:
     """The process's pool on the configured database (the embedded one, started if need be)."""
     settings = settings or get_settings()
     return await pool(connect_url(settings), connect_timeout_s=settings.supervision.database_timeout_s)
+
+
+async def expire_pools() -> None:
+    """Have every pool of this process open new connections: those it holds may lead to a server that died.
+
+    Called when a query found the database out of reach, so the first requests
+    after it is back do not each meet a connection to the dead server.
+    """
+    for found in list(_pools.values()):
+        await found.expire_connections()
 
 
 async def close_pool(url: str | None = None) -> None:
