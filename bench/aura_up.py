@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 
 def free_port() -> int:
@@ -31,7 +33,11 @@ def up_env(data_dir: Path) -> dict[str, str]:
 
 @contextmanager
 def running_up(env: dict[str, str]) -> Iterator[str]:
-    """Run `aura up` with `env` until the block ends; yield its API address once it says it is up."""
+    """Run `aura up` with `env` until the block ends; yield its API address once it says it is up.
+
+    What it prints afterwards goes to `{AURA_DATA_DIR}/up.log` (read off its pipe, which would
+    otherwise fill and stop it).
+    """
     up = subprocess.Popen(
         [sys.executable, "-m", "deployments", "up"],
         env=env,
@@ -49,7 +55,15 @@ def running_up(env: dict[str, str]) -> Iterator[str]:
                 raise SystemExit("aura up did not start")
         else:
             raise SystemExit(f"aura up exited with {up.wait()}")
+        threading.Thread(target=_copy, args=(up.stdout, Path(env["AURA_DATA_DIR"]) / "up.log"), daemon=True).start()
         yield f"http://127.0.0.1:{env['AURA_SERVE_PORT']}"
     finally:
         up.send_signal(signal.SIGINT)
-        up.communicate(timeout=120)
+        up.wait(timeout=120)
+
+
+def _copy(lines: IO[str], path: Path) -> None:
+    with path.open("a") as log:
+        for line in lines:
+            log.write(line)
+            log.flush()
