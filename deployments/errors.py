@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from aura import AuraError
 from aura.store import DATABASE_DOWN, expire_pools
+from deployments.metrics import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,13 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if status == 503:
             headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+            UNAVAILABLE.inc(code=exc.code)
         return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
     async def _database_down(_: Request, exc: Exception) -> JSONResponse:
         # A query that failed this way committed nothing of its own: sending the request again is safe.
         log.warning("the database is out of reach", extra={"error": type(exc).__name__})
+        UNAVAILABLE.inc(code="database_unavailable")
         await expire_pools()
         body = ErrorBody(code="database_unavailable", detail="the database is out of reach; send the request again")
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(_DATABASE_RETRY_AFTER_S)})

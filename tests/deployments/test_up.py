@@ -109,6 +109,46 @@ def assert_a_simulation_joins_and_starts_nothing(env: dict[str, str], data_dir: 
     assert (data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0] == server
 
 
+KILL_SERVE_REPLICA = """
+import sys, ray
+ray.init(address=sys.argv[1], logging_level="ERROR")
+replica = next(a for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("SERVE_REPLICA::"))
+ray.kill(ray.get_actor(replica["name"], namespace=replica["namespace"]), no_restart=True)
+"""
+
+
+def answers_until_healthy(api_port: int, within_s: float) -> list[int | str]:
+    """`/v1/health`'s statuses (or the connection error's name) until it is 200; fail if that takes over `within_s`."""
+    seen: list[int | str] = []
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{api_port}/v1/health", timeout=10)
+            seen.append(answer.status_code)
+            if answer.status_code == 200:
+                return seen
+        except httpx.HTTPError as error:
+            seen.append(type(error).__name__)
+        time.sleep(0.2)
+    raise AssertionError(f"not healthy within {within_s:g} s: {seen[-5:]}")
+
+
+def assert_postgres_and_the_serve_replica_come_back(env: dict[str, str], data_dir: Path, api_port: int) -> None:
+    """`kill -9` of the embedded PostgreSQL and of the gateway replica: each is back, nothing answered 500."""
+    postmaster = int((data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0])
+    os.kill(postmaster, signal.SIGKILL)
+    during_database = answers_until_healthy(api_port, within_s=45)
+    assert int((data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0]) != postmaster  # started again
+    ray_address = json.loads((data_dir / "up.json").read_text())["ray_address"]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_SERVE_REPLICA, ray_address], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert killed.returncode == 0, killed.stderr
+    during_replica = answers_until_healthy(api_port, within_s=120)
+    assert 500 not in during_database + during_replica
+    assert set(during_database) <= {200, 503}
+
+
 def wait_healthy(up: subprocess.Popen[str], api_port: int) -> httpx.Response:
     """The first 200 of `/v1/health` while `aura up` runs (within four minutes)."""
     answer = None
@@ -194,6 +234,7 @@ def test_aura_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         assert_websocket_answers(api_port, env)
         assert_ray_tools_work_from_a_clean_shell(env, data_dir)
         assert_a_simulation_joins_and_starts_nothing(env, data_dir)
+        assert_postgres_and_the_serve_replica_come_back(env, data_dir, api_port)
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=120)

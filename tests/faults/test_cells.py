@@ -16,6 +16,7 @@ from aura import NAMESPACE
 from aura.auth import mint_token
 from deployments.app import build_api
 from tests.faults.conftest import recovered
+from tests.prometheus import missing_after_export
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
@@ -60,3 +61,7 @@ async def test_a_chat_whose_cell_host_is_gone_gets_a_503_and_the_socket_an_error
     assert reviews and all(r["metrics"]["error"] is None for r in reviews)
     reviewer = await app.state.replica.built("lattice").directory.snapshot("reviewer", session_id)
     assert reviewer["memory"]["notes"]["steps"] >= 3  # the first chat's reviews were restored, then the new ones
+    missing, _ = await missing_after_export(
+        [("aura_unavailable_total", {"code": "host_unreachable"}), ("aura_host_recreations_total", {"group": "cell"})]
+    )
+    assert missing == [], "the refusal and the re-creation are not counted on the Prometheus endpoint"
