@@ -20,6 +20,7 @@ from typing import Any, Literal
 import ray
 from ray.actor import ActorHandle
 
+from aura.cluster import NAMESPACE
 from aura.metrics import counter
 
 #: Ray restarts a killed actor; calls made while it restarts fail with these and are worth retrying.
@@ -31,9 +32,10 @@ RECREATIONS = counter(
     ("group",),
 )
 
-#: `alive`: answered. `starting`: created for the first time, not answering yet. `re-creating`: found gone,
-#: restarting or being made again, not answering yet. `dead`: could not be made.
-HostState = Literal["alive", "starting", "re-creating", "dead"]
+#: `alive`: answered. `idle`: not made yet, nothing needed it. `starting`: created for the first time, not
+#: answering yet. `re-creating`: found gone, restarting or being made again, not answering yet. `dead`: could
+#: not be made.
+HostState = Literal["alive", "idle", "starting", "re-creating", "dead"]
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,23 @@ class NamedActor:
         self.lost = False
         return answer
 
-    async def check(self, timeout_s: float) -> HostHealth:
-        """Probe the actor, making it again if it is gone for good; how it stands within `timeout_s`."""
+    def _existing(self) -> ActorHandle | None:
+        """The actor's handle if it runs (or ran, and was found dead since); None when nothing made it yet."""
+        if self._handle is None and not self.lost:
+            try:
+                self._handle = ray.get_actor(self.name, namespace=NAMESPACE)
+            except ValueError:
+                return None
+        return self.handle()
+
+    async def check(self, timeout_s: float, start: bool = True) -> HostHealth:
+        """Probe the actor, making it again if it is gone for good; how it stands within `timeout_s`.
+
+        With `start` false an actor nothing has made yet is left so (`idle`): a check then
+        supervises what is in use without paying for what is not (a quantum worker's Qiskit).
+        """
+        if not start and self._existing() is None:
+            return HostHealth(self.name, "idle")
         deadline = time.monotonic() + timeout_s
         failure = "no answer yet"
         for _ in range(2):  # the second round probes the actor just made again

@@ -5,11 +5,13 @@
 An `aura up` of its own (scratch data directory, free ports, a local Stripe
 that deduplicates by `Idempotency-Key` as Stripe does) takes signed bids at a
 fixed rate (open loop: each bid leaves at its time whatever the answers
-before it did) and a chat every few seconds. Every `--kill-every` seconds a
-random Aura host (a seller host, a cell host, a quantum worker, the chunk
-relay, the Stripe sync) is killed with `ray.kill(..., no_restart=True)`, and
-once the embedded PostgreSQL with `kill -9`. It reports the answers by code
-before, during and after the faults, p99 latency in each phase, how long
+before it did) and a chat every few seconds. Every `--kill-every` seconds an
+Aura host is killed with `ray.kill(..., no_restart=True)`, each kind in turn
+(a seller host, a cell host, a quantum worker, the chunk relay, the Stripe
+sync) and a random one within its kind, and once the embedded PostgreSQL
+with `kill -9`. It reports the answers by code
+before, during and after the faults (the first 5 s of load apart, as
+warm-up), p99 latency in each phase against the one before any fault, how long
 each fault took to recover, and an audit: deals and offers acknowledged
 against stored, usage events in the ledger against meter events Stripe got.
 
@@ -306,7 +308,13 @@ def settle_recoveries(run: Run, seller_hosts: int) -> None:
             fault.served_s = min(served) if served else None
 
 
+#: The first seconds of load (clients opening their connections) are reported apart from the baseline.
+WARM_UP_S = 5.0
+
+
 def phase(run: Run, answer: Answer) -> str:
+    if answer.sent_s < WARM_UP_S:
+        return "warm-up"
     if not run.faults or answer.sent_s < run.faults[0].at_s:
         return "before"
     for fault in run.faults:
@@ -370,7 +378,7 @@ async def audit(run: Run, url: str, stripe: LocalStripe, user: str) -> dict:
 
 def report(run: Run, checks: dict) -> dict:
     phases: dict[str, dict] = {}
-    for name in ("before", "during", "after"):
+    for name in ("warm-up", "before", "during", "after"):
         mine = [a for a in run.answers if phase(run, a) == name]
         phases[name] = {
             "answers": dict(Counter(f"{a.status} {a.code}".strip() if a.status != 200 else "200" for a in mine)),
@@ -379,6 +387,10 @@ def report(run: Run, checks: dict) -> dict:
             "chats": sum(a.kind == "chat" for a in mine),
         }
     others = [a for a in run.answers if a.status not in (200, 503)]
+    buckets: dict[int, list[float]] = {}
+    for a in run.answers:
+        if a.kind == "bid":
+            buckets.setdefault(int(a.sent_s // 5) * 5, []).append(a.latency_ms)
     slowest = sorted(run.answers, key=lambda a: a.latency_ms, reverse=True)[:5]
     return {
         "phases": phases,
@@ -393,16 +405,19 @@ def report(run: Run, checks: dict) -> dict:
         "answers_other_than_200_503": len(others),
         "others": dict(Counter(f"{a.kind} {a.status} {a.code}" for a in others)),
         "audit": checks,
+        "bid_p99_ms_by_5s": {start: p99(values) for start, values in sorted(buckets.items())},
         "slowest": [f"{a.kind} sent at {a.sent_s:.1f} s: {a.latency_ms:.0f} ms, {a.status} {a.code}" for a in slowest],
     }
 
 
 def print_report(figures: dict) -> None:
-    print("| phase | bids | chats | bid p99 (ms) | answers |")
-    print("| --- | ---: | ---: | ---: | --- |")
+    baseline = figures["phases"]["before"]["bid_p99_ms"]
+    print("| phase | bids | chats | bid p99 (ms) | p99 / before | answers |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
     for name, row in figures["phases"].items():
         answers = ", ".join(f"{code}: {n}" for code, n in sorted(row["answers"].items()))
-        print(f"| {name} | {row['bids']} | {row['chats']} | {row['bid_p99_ms']} | {answers} |")
+        ratio = f"{row['bid_p99_ms'] / baseline:.2f}" if baseline and row["bid_p99_ms"] is not None else "-"
+        print(f"| {name} | {row['bids']} | {row['chats']} | {row['bid_p99_ms']} | {ratio} | {answers} |")
     print()
     print("| fault | at (s) | recovered in (s) |")
     print("| --- | ---: | ---: |")
@@ -411,6 +426,7 @@ def print_report(figures: dict) -> None:
     print()
     print(f"answers other than 200/503: {figures['answers_other_than_200_503']} {figures['others'] or ''}")
     print("audit: " + ", ".join(f"{k} {v}" for k, v in figures["audit"].items()))
+    print("bid p99 (ms) every 5 s: " + ", ".join(f"{s}: {v}" for s, v in figures["bid_p99_ms_by_5s"].items()))
     print("slowest: " + "; ".join(figures["slowest"]))
 
 
@@ -433,13 +449,22 @@ async def _run(api: str, args: argparse.Namespace, data_dir: Path, url: str, str
         await set_customer(db, user, "cus_chaos")
     finally:
         await db.close()
-    async with httpx.AsyncClient(base_url=api, timeout=60) as http:
-        for item, price in ITEMS.items():  # every seller active before the clock starts
-            from negotiation.client import NegotiationClient
+    from negotiation.client import NegotiationClient
 
-            async with NegotiationClient(api) as warm:
-                await warm.send("POST", "/v1/negotiate", {"item_id": item, "bid_amount": price})
-        await http.get("/v1/health")
+    # Before the clock starts: every seller active, the lattice service built (and the Stripe sync with it).
+    async with NegotiationClient(api) as warm:
+        for item, price in ITEMS.items():
+            await warm.send("POST", "/v1/negotiate", {"item_id": item, "bid_amount": price})
+    async with httpx.AsyncClient(base_url=api, timeout=120, headers={"Authorization": f"Bearer {token}"}) as http:
+        session = (await http.post("/v1/aura/sessions")).json()["session_id"]
+        await http.post("/v1/aura/chat", json={"prompt": "warm up", "session_id": session, "quantum_enhanced": True})
+        # Every host up (the quantum workers load Qiskit for seconds) before the clock starts.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            hosts = (await http.get("/v1/health")).json()["hosts"]
+            if all(group["state"] in ("alive", "idle") for group in hosts.values()):
+                break
+            await asyncio.sleep(0.5)
     run = Run()
     await asyncio.gather(
         bid_load(api, run, args.rate, args.seconds, args.agents),
@@ -471,6 +496,9 @@ def main() -> None:
         "AURA_RATE_LIMIT_PER_MINUTE": "100000000",
         "AURA_CHAT_PER_MINUTE": "100000",
         "AURA_SELLER_HOSTS": str(args.seller_hosts),
+        # Sessions a bid left open when its closing bid was refused stay open: no agent should hit its cap.
+        "AURA_MAX_BUYER_SESSIONS": "100000",
+        "AURA_MAX_OPEN_SESSIONS": "1000000",
         "AURA_STRIPE_SECRET_KEY": "sk_test_chaos",
         "AURA_STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
         "AURA_STRIPE_SYNC_INTERVAL_S": "1",

@@ -25,8 +25,8 @@ from quantum import PoolConfig, check_pool
 
 log = logging.getLogger(__name__)
 
-#: Worst first: a group is in the worst state of its hosts.
-_SEVERITY: tuple[HostState, ...] = ("dead", "re-creating", "starting", "alive")
+#: Worst first: a group is in the worst state of its hosts (`idle` ones, not made yet, count only when all are).
+_SEVERITY: tuple[HostState, ...] = ("dead", "re-creating", "starting", "alive", "idle")
 
 
 class GroupHealth(BaseModel):
@@ -34,7 +34,8 @@ class GroupHealth(BaseModel):
 
     state: HostState = Field(
         description=(
-            "`alive`: every host answered. `starting`: a host is being created for the first time. "
+            "`alive`: every host answered. `idle`: nothing has needed these hosts yet, so none was made. "
+            "`starting`: a host is being created for the first time. "
             "`re-creating`: a host was found gone and is coming back; its requests get 503 meanwhile. "
             "`dead`: a host could not be made."
         )
@@ -51,8 +52,8 @@ class GroupHealth(BaseModel):
 
 def _group_health(found: list[HostHealth]) -> GroupHealth:
     states = {h.state for h in found}
-    state = next(s for s in _SEVERITY if s in states or s == "alive")
-    down = [f"{h.name}: {h.state} ({h.error})" for h in found if h.state != "alive"]
+    state = next(s for s in _SEVERITY if s in states)
+    down = [f"{h.name}: {h.state} ({h.error})" for h in found if h.state not in ("alive", "idle")]
     return GroupHealth(state=state, alive=sum(h.state == "alive" for h in found), total=len(found), down=down)
 
 

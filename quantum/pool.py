@@ -342,8 +342,12 @@ def worker(config: PoolConfig, index: int) -> Any:
 
 
 async def check_pool(config: PoolConfig, timeout_s: float) -> list[HostHealth]:
-    """Probe every worker of the pool, making again those gone for good (what a supervisor runs)."""
-    return list(await asyncio.gather(*(_named_worker(config, i).check(timeout_s) for i in range(config.size))))
+    """Probe every worker of the pool that was made, making again those gone for good (what a supervisor runs).
+
+    Workers nothing has used yet stay unmade (`idle`): each is a process with Qiskit loaded.
+    """
+    checks = (_named_worker(config, i).check(timeout_s, start=False) for i in range(config.size))
+    return list(await asyncio.gather(*checks))
 
 
 def workers(config: PoolConfig = PoolConfig()) -> list[Any]:
