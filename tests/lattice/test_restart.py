@@ -1,7 +1,9 @@
-"""A cell's host killed mid-session: restarted by Ray, or gone for good and made again, the next chat succeeds
-and the cell's memory and trace are back."""
+"""A cell's host killed mid-session: restarted by Ray, or gone for good and made again, the next chat (sent again
+while it answers 503) succeeds and the cell's memory and trace are back."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 import ray
@@ -25,11 +27,16 @@ async def test_killed_cell_host_comes_back_with_its_memory(api_app, client, auth
 
     ray.kill(ray.get_actor("aura:cell:engineer", namespace=NAMESPACE), no_restart=for_good)
 
-    second = await client.post(
-        "/v1/aura/chat",
-        headers=auth("rita"),
-        json={"prompt": "Review again:\n```python\ndef g(y={}):\n    return y\n```", "session_id": session_id},
-    )
+    # While the host comes back a chat is a prompt 503 with Retry-After; a client sends it again.
+    for _ in range(60):
+        second = await client.post(
+            "/v1/aura/chat",
+            headers=auth("rita"),
+            json={"prompt": "Review again:\n```python\ndef g(y={}):\n    return y\n```", "session_id": session_id},
+        )
+        if second.status_code != 503:
+            break
+        await asyncio.sleep(float(second.headers["Retry-After"]))
     assert second.status_code == 200, second.text
     engineer = [r for r in second.json()["agent_responses"] if r["agent_type"] == "engineer"]
     assert engineer and engineer[0]["metrics"]["error"] is None
