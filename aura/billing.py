@@ -216,6 +216,10 @@ class BillingSyncService:
             self._task = asyncio.get_running_loop().create_task(sync.run(self._stop))
         return True
 
+    async def running(self) -> bool:
+        """Whether the sync loop runs now (without starting it)."""
+        return self._task is not None and not self._task.done()
+
 
 @cache
 def billing_sync() -> NamedActor:

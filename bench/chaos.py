@@ -52,8 +52,9 @@ from bench.aura_up import free_port, running_up, up_env
 
 #: Three of the demo catalog's items (`negotiation/data/demo_catalog.json`), with their list prices.
 ITEMS = {"hotel_alpha": 1000.0, "hostel_beta": 50.0, "hotel_paris_boutique": 255.0}
-#: Each kind of host the faults pick from, and the method that answers once it is up.
-PROBES = {"seller": "ping", "cell": "ping", "quantum": "stats", "lattice": "ping", "billing": "start"}
+#: Each kind of host the faults pick from, and the method that answers once it is up. The Stripe sync's
+#: answers whether its loop runs, without starting it: only the gateway's supervisor may bring it back.
+PROBES = {"seller": "ping", "cell": "ping", "quantum": "stats", "lattice": "ping", "billing": "running"}
 REQUEST_TIMEOUT_S = 30.0
 
 
@@ -212,26 +213,30 @@ def killer(conn: Connection, ray_address: str, seed: int) -> None:
     from aura import NAMESPACE
 
     ray.init(address=ray_address, logging_level=logging.ERROR)
+    # Listed once, before the clock starts: asking the GCS for every named actor during the run
+    # held bids up for a second. A host made again keeps its name, so the list stays true.
+    hosts = _hosts(ray)
+    conn.send(len(hosts))
     rng = random.Random(seed)
     kinds = list(PROBES)
     rng.shuffle(kinds)
     turn = 0
     while conn.recv():
-        hosts = _hosts(ray)
         while not (of_kind := [h for h in hosts if h.split(":")[1] == kinds[turn % len(kinds)]]):
             turn += 1
         turn += 1
         name = rng.choice(of_kind)
         killed = ray.get_actor(name, namespace=NAMESPACE)
+        at = time.time()  # the fault starts when the kill is sent: it may take a while to return
         ray.kill(killed, no_restart=True)
-        conn.send((name, time.time()))
+        conn.send((name, at))
         deadline, back = time.time() + 120, None
         while back is None and time.time() < deadline:
             time.sleep(0.05)
             try:
                 found = ray.get_actor(name, namespace=NAMESPACE)
-                if found._actor_id != killed._actor_id:
-                    ray.get(getattr(found, PROBES[name.split(":")[1]]).remote(), timeout=1.0)
+                answer = ray.get(getattr(found, PROBES[name.split(":")[1]]).remote(), timeout=1.0)
+                if found._actor_id != killed._actor_id and answer is not False:
                     back = time.time()
             except (ValueError, ray.exceptions.RayError):
                 continue
@@ -313,15 +318,15 @@ WARM_UP_S = 5.0
 
 
 def phase(run: Run, answer: Answer) -> str:
+    """The phase of a request: `during` when it was in flight at any time between a fault and its recovery."""
     if answer.sent_s < WARM_UP_S:
         return "warm-up"
-    if not run.faults or answer.sent_s < run.faults[0].at_s:
-        return "before"
+    answered_s = answer.sent_s + answer.latency_ms / 1000
     for fault in run.faults:
         recovery = fault.recovery_s
-        if fault.at_s <= answer.sent_s <= fault.at_s + (recovery if recovery is not None else 60):
+        if answer.sent_s <= fault.at_s + (recovery if recovery is not None else 60) and answered_s >= fault.at_s:
             return "during"
-    return "after"
+    return "before" if not run.faults or answer.sent_s < run.faults[0].at_s else "after"
 
 
 def p99(values: list[float]) -> float | None:
@@ -438,9 +443,6 @@ async def _run(api: str, args: argparse.Namespace, data_dir: Path, url: str, str
 
     endpoints = Endpoints.load(data_dir)
     assert endpoints is not None
-    parent, child = multiprocessing.get_context("spawn").Pipe()
-    kills = multiprocessing.get_context("spawn").Process(target=killer, args=(child, endpoints.ray_address, 11))
-    kills.start()
     get_settings.cache_clear()
     user = "chaos"
     token = mint_token(user)  # signed with the data directory's secret, like `aura token`
@@ -465,6 +467,10 @@ async def _run(api: str, args: argparse.Namespace, data_dir: Path, url: str, str
             if all(group["state"] in ("alive", "idle") for group in hosts.values()):
                 break
             await asyncio.sleep(0.5)
+    parent, child = multiprocessing.get_context("spawn").Pipe()
+    kills = multiprocessing.get_context("spawn").Process(target=killer, args=(child, endpoints.ray_address, 11))
+    kills.start()
+    await asyncio.to_thread(parent.recv)  # the killer is connected and knows the hosts
     run = Run()
     await asyncio.gather(
         bid_load(api, run, args.rate, args.seconds, args.agents),

@@ -65,7 +65,7 @@ STATUS: dict[str, int] = {
 }
 
 #: What a 503 without a `Retry-After` of its own tells the caller: the parts that answer 503 come back in seconds.
-RETRY_AFTER_S = 1
+_RETRY_AFTER_S = 1
 #: A restarted database takes a few seconds of recovery before it takes connections again.
 _DATABASE_RETRY_AFTER_S = 2
 
@@ -104,17 +104,20 @@ def install(app: FastAPI) -> None:
         body = ErrorBody(code=exc.code, detail=exc.detail if exc.code in STATUS else None)
         headers = dict(exc.headers or {})
         if status == 503:
-            headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+            headers.setdefault("Retry-After", str(_RETRY_AFTER_S))
             UNAVAILABLE.inc(code=exc.code)
         return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
-    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         # A query that failed this way committed nothing of its own: sending the request again is safe.
         log.warning("the database is out of reach", extra={"error": type(exc).__name__})
-        UNAVAILABLE.inc(code="database_unavailable")
         await expire_pools()
-        body = ErrorBody(code="database_unavailable", detail="the database is out of reach; send the request again")
-        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(_DATABASE_RETRY_AFTER_S)})
+        down = AuraError(
+            "database_unavailable",
+            "the database is out of reach; send the request again",
+            {"Retry-After": str(_DATABASE_RETRY_AFTER_S)},
+        )
+        return await _aura(request, down)
 
     for down in DATABASE_DOWN:
         app.add_exception_handler(down, _database_down)

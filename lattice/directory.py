@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
@@ -40,51 +41,50 @@ class CellDirectory:
     async def tell(self, role: Role, session_id: str, message: Any) -> Any:
         """Deliver a message to a session's cell of `role`; the reply, or a `Failure` if the handler raised.
 
-        A host that died with the step in flight loses only that step (its saved
-        state is from before it), which is sent again once the host answers. A
-        host that is gone is waited for `wait_s` at most: then the step raises
-        `HostUnreachable` (a 503) while the host comes back. `tell_many` is used
-        because it hands back handler failures as values, not as wrapped Ray exceptions.
+        `tell_many` is used because it hands back handler failures as values, not as
+        wrapped Ray exceptions. A host that died with the step in flight loses only
+        that step (its saved state is from before it), which `_on_host` sends again.
         """
-        group, batch = self.groups[role], [(session_id, message)]
-        for attempt in range(2):
-            if group.hosts[0].lost:
-                await self._reached(role)
-            try:
-                return (await group.tell_many(batch))[0]
-            except RESTART_ERRORS:  # the group forgot the host; the next round waits for it
-                if attempt:
-                    raise HostUnreachable(detail=f"the {role} cell's host stopped twice during one step") from None
-        raise AssertionError("unreachable")
+        batch = [(session_id, message)]
+        return (await self._on_host(role, lambda: self.groups[role].tell_many(batch)))[0]
+
+    async def _on_host(self, role: Role, call: Callable[[], Awaitable[Any]]) -> Any:
+        """`call` on a role's host, waiting at most `wait_s` for one found gone (then `HostUnreachable`, a 503).
+
+        A call the host died during is sent once more when the host answers again.
+        """
+        if self.groups[role].hosts[0].lost:
+            await self._reached(role)
+        try:
+            return await call()
+        except RESTART_ERRORS:
+            self.groups[role].forget(0)
+        await self._reached(role)
+        try:
+            return await call()
+        except RESTART_ERRORS:
+            self.groups[role].forget(0)
+            raise self._unreachable(role) from None
 
     async def _reached(self, role: Role) -> None:
         """Wait up to `wait_s` for a role's host found gone to answer again; `HostUnreachable` if it does not."""
         try:
             await asyncio.wait_for(self.groups[role].call(0, "ping", wait_s=self.wait_s), self.wait_s)
         except (TimeoutError, *RESTART_ERRORS):
-            raise HostUnreachable(
-                detail=f"the {role} cell's host is being brought back; send the request again"
-            ) from None
+            raise self._unreachable(role) from None
+
+    @staticmethod
+    def _unreachable(role: Role) -> HostUnreachable:
+        return HostUnreachable(detail=f"the {role} cell's host is being brought back; send the request again")
 
     async def check(self, timeout_s: float) -> dict[Role, HostHealth]:
         """Probe every role's host, making again those gone for good."""
         found = await asyncio.gather(*(self.groups[r].check(timeout_s) for r in ROLES))
         return {role: health[0] for role, health in zip(ROLES, found, strict=True)}
 
-    async def _call(self, role: Role, method: str, *args: Any) -> Any:
-        """Call a method of a role's host, waiting at most `wait_s` for one found gone (`HostUnreachable` then)."""
-        if self.groups[role].hosts[0].lost:
-            await self._reached(role)
-        try:
-            return await self.groups[role].call(0, method, *args, wait_s=self.wait_s)
-        except RESTART_ERRORS:
-            raise HostUnreachable(
-                detail=f"the {role} cell's host is being brought back; send the request again"
-            ) from None
-
     async def snapshot(self, role: Role, session_id: str) -> dict:
         """A session's cell state of `role` (memory, loop, Γ, trace)."""
-        return await self._call(role, "snapshot", session_id)
+        return await self._on_host(role, lambda: self.handle(role).snapshot.remote(session_id))
 
     async def snapshots(self, session_id: str) -> dict[Role, dict]:
         """Every role's cell state for a session, fetched concurrently."""
@@ -93,7 +93,7 @@ class CellDirectory:
 
     async def trace(self, role: Role, session_id: str) -> str:
         """A session's cell trace of `role` as JSON lines."""
-        return await self._call(role, "export_trace", session_id)
+        return await self._on_host(role, lambda: self.handle(role).export_trace.remote(session_id))
 
     async def deactivate(self, session_id: str) -> int:
         """Save and drop a session's cells from their hosts' memory; return how many were active.
@@ -102,7 +102,8 @@ class CellDirectory:
         restarting, or gone): it counts as none rather than failing the end.
         """
         dropped = await asyncio.gather(
-            *(self.groups[r].call(0, "deactivate", [session_id], wait_s=2.0) for r in ROLES), return_exceptions=True
+            *(self.groups[r].call(0, "deactivate", [session_id], wait_s=self.wait_s) for r in ROLES),
+            return_exceptions=True,
         )
         return sum(d for d in dropped if isinstance(d, int))
 
