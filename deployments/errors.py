@@ -46,7 +46,7 @@ STATUS: dict[str, int] = {
         "include_not_allowed not_unitary opaque_gate invalid_angle invalid_lattice lattice_state_missing "
         "qubits_mismatch too_few_qubits too_many_qubits too_many_clbits too_many_edges "
         "too_many_gate_definitions too_many_gates too_deep too_many_shots invalid_shots "
-        "circuit_build_timeout unknown_backend unknown_device unsupported_circuit circuit_too_large",
+        "circuit_build_timeout unknown_backend unknown_device unsupported_circuit circuit_too_large invalid_workspace",
     ),
     **_codes(429, "rate_limited too_many_sessions ibm_quota_exhausted"),
     **_codes(
@@ -60,7 +60,7 @@ STATUS: dict[str, int] = {
     **_codes(
         503,
         "seller_unavailable decisions_unavailable quantum_pool_busy quantum_worker_unavailable "
-        "circuit_builder_busy host_unreachable database_unavailable",
+        "circuit_builder_busy host_unreachable database_unavailable sandbox_unavailable",
     ),
 }
 

@@ -23,6 +23,7 @@ from aura.settings.limits import LimitSettings
 from aura.settings.negotiation import NegotiationSettings
 from aura.settings.quantum import QuantumSettings
 from aura.settings.retention import RetentionSettings
+from aura.settings.sandbox import SandboxSettings
 from aura.settings.section import Section, conventional
 from aura.settings.sources import FlatVariables, Origin, dotenv, lookup, variables
 from aura.settings.supervision import SupervisionSettings
@@ -36,6 +37,7 @@ __all__ = [
     "PriceTable",
     "QuantumSettings",
     "RetentionSettings",
+    "SandboxSettings",
     "Section",
     "Setting",
     "Settings",
@@ -88,6 +90,9 @@ class Settings(BaseSettings):
     lattice: LatticeSettings = Field(default_factory=LatticeSettings, description="The cognitive lattice.")
     retention: RetentionSettings = Field(
         default_factory=RetentionSettings, description="How long ended sessions are kept."
+    )
+    sandbox: SandboxSettings = Field(
+        default_factory=SandboxSettings, description="Limits of the sandbox the lattice runs code in."
     )
     supervision: SupervisionSettings = Field(
         default_factory=SupervisionSettings, description="Bounded waits for parts that are down, and their checks."

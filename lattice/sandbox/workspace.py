@@ -1,0 +1,94 @@
+"""A workspace: the files a run sees, by relative path, checked before anything touches a disk."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from aura import AuraError
+
+
+class WorkspaceError(AuraError):
+    """A file path or size a workspace does not take (absolute, `..`, too many or too large files)."""
+
+    default_code = "invalid_workspace"
+
+
+def checked_path(path: str) -> str:
+    """`path` in its normal form if it is a plain relative path inside the workspace, else a `WorkspaceError`."""
+    pure = PurePosixPath(path)
+    if not path or "\\" in path or "\x00" in path:
+        raise WorkspaceError(detail=f"{path!r} is not a file path")
+    if pure.is_absolute():
+        raise WorkspaceError(detail=f"{path!r} is absolute; paths are relative to the workspace")
+    if any(part == ".." for part in pure.parts):
+        raise WorkspaceError(detail=f"{path!r} leaves the workspace")
+    normal = str(pure)
+    if normal in ("", ".") or len(normal) > 255:
+        raise WorkspaceError(detail=f"{path!r} is not a file path")
+    return normal
+
+
+@dataclass
+class Workspace:
+    """Files by relative path; `max_files` and `max_bytes` bound what it may hold."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    max_files: int = 64
+    max_bytes: int = 8 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        given, self.files = self.files, {}
+        for path, content in given.items():
+            self.put(path, content)
+
+    def put(self, path: str, content: str) -> str:
+        """Write one file (replacing one of the same path); returns its normal path."""
+        normal = checked_path(path)
+        files = {**self.files, normal: content}
+        if len(files) > self.max_files:
+            raise WorkspaceError(detail=f"a workspace holds at most {self.max_files} files")
+        size = sum(len(text.encode()) for text in files.values())
+        if size > self.max_bytes:
+            raise WorkspaceError(detail=f"a workspace holds at most {self.max_bytes} bytes of files")
+        self.files = files
+        return normal
+
+    def has_tests(self) -> bool:
+        """Whether any file is a pytest test module."""
+        return any(_is_test(path) for path in self.files)
+
+    def sources(self) -> list[str]:
+        """The Python files that are not tests, in path order."""
+        return sorted(p for p in self.files if p.endswith(".py") and not _is_test(p))
+
+    def write(self, directory: Path) -> None:
+        """Lay the files out under `directory` (which must exist)."""
+        for path, content in self.files.items():
+            target = directory / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+
+    @classmethod
+    def read(cls, directory: Path, like: Workspace) -> Workspace:
+        """The text files under `directory` after a run, bounded as `like` is (caches and bytecode left out)."""
+        files: dict[str, str] = {}
+        for root, dirs, names in os.walk(directory):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            for name in names:
+                target = Path(root) / name
+                if target.is_symlink() or not target.is_file():
+                    continue
+                try:
+                    files[str(target.relative_to(directory))] = target.read_text()
+                except (UnicodeDecodeError, OSError):
+                    continue
+                if len(files) >= like.max_files:
+                    return cls(files, like.max_files, like.max_bytes)
+        return cls(files, like.max_files, like.max_bytes)
+
+
+def _is_test(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
