@@ -14,7 +14,8 @@ class LatticeSettings(Section):
 
     lattice_provider: str = Field(
         default="auto",
-        description="auto (anthropic when a key is set, else offline), offline, anthropic, or 'module:Class'.",
+        description="auto (anthropic when a key is set, else offline), offline, anthropic, "
+        "openai (any chat completions server: Ollama, vLLM, llama.cpp, LM Studio), or 'module:Class'.",
     )
     anthropic_api_key: SecretStr | None = Field(
         default=None,
@@ -25,6 +26,17 @@ class LatticeSettings(Section):
     anthropic_base_url: str | None = Field(default=None, description="Another Messages API base (proxy, test server).")
     anthropic_timeout_s: float = Field(default=60.0, gt=0, description="One Messages API request's time limit.")
     anthropic_max_retries: int = Field(default=3, ge=0, le=10, description="Retries of a failed Messages API request.")
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        description="Key for the cells' chat completions server; local servers need none.",
+        json_schema_extra=conventional("OPENAI_API_KEY"),
+    )
+    openai_model: str = Field(default="qwen2.5-coder:7b", description="Chat completions model for the cells.")
+    openai_base_url: str = Field(
+        default="http://127.0.0.1:11434/v1", description="Chat completions API base (the default is a local Ollama)."
+    )
+    openai_timeout_s: float = Field(default=60.0, gt=0, description="One chat completions request's time limit.")
+    openai_max_retries: int = Field(default=3, ge=0, le=10, description="Retries of a failed chat completions request.")
     step_timeout_s: float = Field(default=120.0, gt=0, description="Longest one cell step may take.")
     quantum_backend: str = Field(
         default="aer", description="Quantum pool backend for lattice metrics (aer, aer:<fake device>, ibm:<name>)."

@@ -1,4 +1,4 @@
-"""LLM providers of the cells: `offline` (local analysis), `anthropic`, or any `module:Class` Provider."""
+"""LLM providers of the cells: `offline` (local analysis), `anthropic`, `openai` or any `module:Class` Provider."""
 
 from __future__ import annotations
 
@@ -29,13 +29,17 @@ def get_provider(name: str) -> Provider:
         from lattice.providers.anthropic import AnthropicProvider
 
         found = AnthropicProvider.from_settings()
+    elif name == "openai":
+        from lattice.providers.openai import OpenAIProvider
+
+        found = OpenAIProvider.from_settings()
     elif ":" in name:
         cls = load(name)
         if not (isinstance(cls, type) and issubclass(cls, Provider)):
             raise TypeError(f"{name} is not a Provider subclass")
         found = cls()
     else:
-        raise ValueError(f"unknown provider {name!r} (offline, anthropic or 'module:Class')")
+        raise ValueError(f"unknown provider {name!r} (offline, anthropic, openai or 'module:Class')")
     _cache[name] = found
     return found
 

@@ -13,7 +13,8 @@ from starlette.routing import Route
 from aura.settings import LatticeSettings
 from lattice.messages import CellTask
 from lattice.providers import Completion, ProviderError, ProviderRequest, Turn
-from lattice.providers.anthropic import AnthropicProvider, to_messages
+from lattice.providers.anthropic import AnthropicProvider
+from lattice.providers.base import to_messages
 
 
 def _sse(text_parts: list[str], stop_reason: str) -> list[str]:
