@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,9 +47,10 @@ class Finding:
     severity: Severity
 
 
-def _bound_names(tree: ast.AST) -> set[str]:
+def bound_names(nodes: Iterable[ast.AST]) -> set[str]:
+    """The names `nodes` bind: assignments, definitions, parameters, imports, handlers, patterns, declarations."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -57,8 +58,7 @@ def _bound_names(tree: ast.AST) -> set[str]:
         elif isinstance(node, ast.arg):
             names.add(node.arg)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
@@ -177,7 +177,7 @@ def check(source: str) -> list[Finding]:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return [Finding("syntax-error", exc.lineno or 1, f"syntax error: {exc.msg}", "error")]
-    module = _Module(_bound_names(tree), _loaded_names(tree))
+    module = _Module(bound_names(ast.walk(tree)), _loaded_names(tree))
     findings = [finding for node in ast.walk(tree) for rule in _RULES for finding in rule(node, module)]
     unique = {(f.rule, f.line, f.message): f for f in findings}
     return sorted(unique.values(), key=lambda f: (f.line, f.rule))

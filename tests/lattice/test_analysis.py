@@ -51,6 +51,79 @@ def test_fixes_make_only_mechanical_changes_and_report_the_rest() -> None:
     assert clean.remaining == [] and static_verdict(clean.code).decision == "approve"
 
 
+def test_a_stdlib_module_used_without_its_import_gets_one_after_the_docstring() -> None:
+    source = '"""Doc."""\n\nfrom __future__ import annotations\n\n\ndef area(r):\n    return math.pi * r**2\n'
+    result = apply_fixes(source)
+    assert result.code == (
+        '"""Doc."""\n\nfrom __future__ import annotations\n\nimport math\n\n\ndef area(r):\n    return math.pi * r**2\n'
+    )
+    assert result.applied == ["line 7: added `import math`: 'math' is a standard-library module used without an import"]
+    assert result.remaining == []
+    # With the other imports; a submodule reached through attributes is imported by its path.
+    joined = apply_fixes("import os\n\n\ndef f(s):\n    return os.sep, xml.etree.ElementTree.fromstring(s)\n")
+    assert joined.code.startswith("import xml.etree.ElementTree\nimport os\n")
+    # Not for a bare use, nor for an attribute the module does not have.
+    assert apply_fixes("def f(x):\n    return isinstance(x, datetime)\n").applied == []
+    assert apply_fixes("def f():\n    return math.tau_squared\n").applied == []
+
+
+def test_a_misspelt_name_becomes_the_one_defined_name_within_two_edits() -> None:
+    source = "def reorder(levels):\n    items = sorted(levels)\n    return [sku for sku in itmes]\n"
+    result = apply_fixes(source)
+    assert "for sku in items]" in result.code  # `items` is one swap away; `iter` two edits
+    assert result.applied == ["line 3: misspelt name 'itmes' → 'items'"]
+    assert result.remaining == []
+    assert apply_fixes("pirnt('hi')\n").code == "print('hi')\n"  # builtins are defined names too
+
+
+def test_an_ambiguous_or_short_misspelling_is_left_for_a_person() -> None:
+    ambiguous = apply_fixes("cat = 1\ncar = 2\nprint(cap)\n")
+    assert ambiguous.applied == [] and ambiguous.code == "cat = 1\ncar = 2\nprint(cap)\n"
+    assert [f.message for f in ambiguous.remaining] == ["name 'cap' is not defined"]
+    short = apply_fixes("ab = 1\nprint(ac)\n")
+    assert short.applied == [] and [f.rule for f in short.remaining] == ["undefined-name"]
+
+
+def test_names_out_of_scope_or_shadowed_locally_are_not_renamed() -> None:
+    # `items` is another function's local, out of reach here: not renamed to it, nor to the farther `iter`.
+    elsewhere = "def f():\n    items = []\n    return items\n\n\ndef g():\n    return itmes\n"
+    assert apply_fixes(elsewhere).applied == []
+    # A method does not see its class's attributes as names: `limt` is not made `list` in place of `limit`.
+    method = "class A:\n    limit = 3\n\n    def f(self):\n        return limt\n"
+    assert apply_fixes(method).applied == []
+    # `totl` is bound in `g`, so it is defined and no use of it is touched, though `total` is one edit away.
+    shadowed = "total = 0\n\n\ndef g():\n    totl = 1\n    return totl\n\n\ndef h():\n    return total\n"
+    assert apply_fixes(shadowed).code == shadowed
+
+
+def test_renames_touch_only_names_in_code_never_strings_or_comments() -> None:
+    source = "def f(total):\n    # totl is the running sum\n    return f'{totl} totl', 'totl', totl\n"
+    result = apply_fixes(source)
+    assert result.code == "def f(total):\n    # totl is the running sum\n    return f'{total} totl', 'totl', total\n"
+    assert result.applied == ["line 3: misspelt name 'totl' → 'total'"]
+
+
+def test_applying_the_fixes_twice_changes_nothing_the_second_time() -> None:
+    source = """import os
+
+
+def f(x=[]):
+    try:
+        return math.sqrt(len(x))
+    except:
+        return x
+
+
+def g(length):
+    return lenght
+"""
+    once = apply_fixes(source)
+    assert len(once.applied) == 5 and once.remaining == []  # os, x=[], except:, math, lenght
+    compile(once.code, "<fixed>", "exec")
+    twice = apply_fixes(once.code)
+    assert twice.code == once.code and twice.applied == [] and twice.remaining == []
+
+
 def test_traceback_parsing_finds_the_user_frame_and_cause() -> None:
     text = """It crashes:
 Traceback (most recent call last):
