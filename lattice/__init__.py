@@ -4,7 +4,8 @@
 names what the WebSocket streams and `protocol` the HTTP models, which
 `deployments.lattice` serves. The cells, their roles and the orchestration
 live in `cells`, `workflow` and `orchestrator`; `providers` are the models
-the cells can ask, and `analysis` the local checks the offline one runs.
+the cells can ask, `analysis` the local checks the offline one runs, and
+`sandbox` where the code the cells write or receive is run and tested.
 """
 
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         Pong,
         QuantumMetricsEvent,
         ResponseChunk,
+        SandboxRunEvent,
         SessionBus,
         SessionClosed,
         Subscription,
@@ -37,8 +39,10 @@ if TYPE_CHECKING:
         ConsciousnessMetrics,
         MessageOut,
         MessagesOut,
+        RunOut,
         SessionOut,
         TracesOut,
+        WorkspaceFile,
     )
     from lattice.relay import shared_relay
     from lattice.retention import sweep_ended_sessions
@@ -69,6 +73,8 @@ __all__ = [
     "QuantumMetricsEvent",
     "ROLES",
     "ResponseChunk",
+    "RunOut",
+    "SandboxRunEvent",
     "Session",
     "SessionBus",
     "SessionClosed",
@@ -78,6 +84,7 @@ __all__ = [
     "Subscription",
     "TooManySessions",
     "TracesOut",
+    "WorkspaceFile",
     "agent_id",
     "shared_relay",
     "sweep_ended_sessions",

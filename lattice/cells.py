@@ -22,7 +22,9 @@ from lattice.metrics import CELL_STEP_SECONDS, CELL_STEPS, CELL_TOKENS, PROVIDER
 from lattice.providers import Completion, ProviderRequest, Turn, get_provider
 from lattice.quality import review_score, step_score
 from lattice.relay import ChunkPublisher, shared_relay
-from lattice.verdict import Verdict, combine, model_verdict, static_verdict
+from lattice.sandbox import Run, SandboxUnavailable, Workspace, command_for, shared_sandbox
+from lattice.sandbox.edits import apply_answer, file_under_revision
+from lattice.verdict import Verdict, combine, model_verdict, static_verdict, tested, workspace_verdict
 
 #: θ = (temperature, max tokens, history window): bounds and step sizes the W2 loop moves within.
 LOWER = (0.0, 256.0, 2.0)
@@ -37,6 +39,33 @@ _START_TEMPERATURE: dict[Role, float] = {
     "synthesizer": 0.3,
 }
 _MEMORY_CHARS = 4000
+#: Roles that run the chat's workspace before they answer: the reviewer its tests, the debugger its failure.
+_RUNNERS: tuple[Role, ...] = ("reviewer", "debugger")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What can be checked in a step's answer: the reviewer's verdict, the engineer's code and the files it wrote."""
+
+    verdict: Verdict | None = None
+    code: str | None = None
+    workspace: Workspace | None = None
+
+
+async def execute(task: CellTask) -> tuple[Run | None, str | None]:
+    """Run the task's workspace in the sandbox: its tests, or its only program; or say why it could not run."""
+    workspace = task.workspace
+    if workspace is None or not workspace.files:
+        return None, None
+    command = command_for(workspace, task.test_command)
+    if command is None and len(workspace.sources()) == 1:
+        command = f"python {workspace.sources()[0]}"
+    if command is None:
+        return None, None
+    try:
+        return await shared_sandbox().run(workspace, command), None
+    except SandboxUnavailable as error:
+        return None, f"the sandbox is unavailable: {error.detail}"
 
 
 @dataclass
@@ -152,6 +181,8 @@ class Cell(LogicalActor):
                 "chunks": value.chunks,
                 "chars": len(value.response),
                 "verdict": value.verdict.decision if value.verdict else None,
+                "run": None if value.run is None else _run_summary(value.run),
+                "workspace_files": None if value.workspace is None else len(value.workspace.files),
                 "latency_ms": value.metrics.get("latency_ms"),
                 "stop_reason": value.metrics.get("stop_reason"),
             }
@@ -181,7 +212,8 @@ class Cell(LogicalActor):
         decoding = self.decoding
         temperature = task.temperature if task.temperature is not None else decoding.temperature
         history = tuple(Turn(t["role"], t["content"]) for t in list(self.memory.recent)[-decoding.history_window :])
-        request = ProviderRequest(self.role, task, history, temperature, decoding.max_tokens)
+        run, problem = await execute(task) if self.role in _RUNNERS else (None, None)
+        request = ProviderRequest(self.role, task, history, temperature, decoding.max_tokens, run, problem)
         self._note("working")
         publisher = None if task.stream_id is None else ChunkPublisher(shared_relay(), task.stream_id, task.step_id)
         streamed = await _stream(task.provider, request, publisher)
@@ -195,7 +227,8 @@ class Cell(LogicalActor):
             failure = f"{type(streamed.error).__name__}: {streamed.error}"
             self._note("error", steps=steps, inputs_from=inputs, last_error=failure[:500])
             raise StepFailed(detail=failure)
-        verdict, code = self._judge(task, text)
+        judged = self._judge(task, text, run)
+        verdict = judged.verdict
         self._remember(task, text)
         self._note(
             "done",
@@ -216,9 +249,11 @@ class Cell(LogicalActor):
             iteration=task.iteration,
             metrics=metrics,
             verdict=verdict,
-            code=code,
+            code=judged.code,
             chunks=len(streamed.parts),
             chunk_sizes=[len(part) for part in streamed.parts],
+            workspace=judged.workspace,
+            run=run,
         )
 
     def _count(self, provider: str, streamed: Streamed) -> None:
@@ -262,16 +297,31 @@ class Cell(LogicalActor):
             "notes": completion.notes,
         }
 
-    def _judge(self, task: CellTask, text: str) -> tuple[Verdict | None, str | None]:
-        """What a step's answer says that can be checked: the reviewer's verdict, the engineer's code."""
-        verdict = code = None
+    def _judge(self, task: CellTask, text: str, run: Run | None) -> Judged:
+        """What a step's answer says that can be checked: the reviewer's verdict, the engineer's code and files.
+
+        With a workspace, the reviewer's verdict comes from the tests it ran
+        beside the static checks of every file, and the engineer's blocks that
+        name files (or an unnamed one, for the file under revision) are written.
+        """
+        workspace = task.workspace
         if self.role == "reviewer":
+            if workspace is not None and workspace.files:
+                verdict = combine(workspace_verdict(workspace), model_verdict(text))
+                return Judged(verdict=tested(verdict, run) if run is not None else verdict)
             subject = task.subject if task.subject is not None else task.prompt
-            verdict = combine(static_verdict(python_code(subject)), model_verdict(text))
-        if self.role == "engineer":
-            blocks = [b.code for b in code_blocks(text) if b.is_python]
-            code = "\n".join(blocks) if blocks else None
-        return verdict, code
+            return Judged(verdict=combine(static_verdict(python_code(subject)), model_verdict(text)))
+        if self.role != "engineer":
+            return Judged()
+        if workspace is not None and workspace.files:
+            report = task.review.run.tests if task.review is not None and task.review.run is not None else None
+            edit = apply_answer(workspace, text, file_under_revision(workspace, report))
+            if not edit.changed:
+                return Judged()
+            code = "\n".join(edit.workspace.files[p] for p in edit.changed if p.endswith(".py")) or None
+            return Judged(code=code, workspace=edit.workspace)
+        blocks = [b.code for b in code_blocks(text) if b.is_python]
+        return Judged(code="\n".join(blocks) if blocks else None)
 
     def _remember(self, task: CellTask, text: str) -> None:
         """The step's request and answer in the cell's short-term window."""
@@ -290,6 +340,19 @@ class Cell(LogicalActor):
         if feedback.verdict.decision == "needs_changes":
             raise OutputRejected(detail=f"step {feedback.step_id}: {len(feedback.verdict.findings)} findings")
         return score
+
+
+def _run_summary(run: Run) -> dict[str, Any]:
+    """A run as a trace keeps it: how it ended and its counts, not its output."""
+    tests = run.tests
+    return {
+        "command": run.command,
+        "exit_code": run.exit_code,
+        "limit": run.limit,
+        "duration_ms": round(run.duration_ms, 1),
+        "passed": None if tests is None else tests.passed,
+        "failed": None if tests is None else tests.failed + tests.errors,
+    }
 
 
 class ArchitectCell(Cell):

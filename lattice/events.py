@@ -54,6 +54,22 @@ class ResponseChunk(BaseModel):
     content: str
 
 
+class SandboxRunEvent(BaseModel):
+    """A cell ran the chat's workspace in the sandbox (the reviewer its tests, the debugger the failure)."""
+
+    type: Literal["sandbox_run"] = "sandbox_run"
+    session_id: str
+    agent_type: Role
+    step_id: str
+    iteration: int
+    command: str
+    exit_code: int
+    limit: str | None
+    passed: int | None
+    failed: int | None
+    duration_ms: float
+
+
 class LatticeUpdate(BaseModel):
     """The lattice after a change (sent to connections that subscribed)."""
 
@@ -97,7 +113,15 @@ class SessionClosed(BaseModel):
 
 
 Event = (
-    Connected | AgentUpdate | ResponseChunk | LatticeUpdate | QuantumMetricsEvent | Pong | ErrorEvent | SessionClosed
+    Connected
+    | AgentUpdate
+    | ResponseChunk
+    | SandboxRunEvent
+    | LatticeUpdate
+    | QuantumMetricsEvent
+    | Pong
+    | ErrorEvent
+    | SessionClosed
 )
 
 

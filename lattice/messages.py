@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lattice.sandbox import Run, Workspace
 from lattice.verdict import Verdict
 
 Role = Literal["architect", "engineer", "reviewer", "debugger", "research", "synthesizer"]
@@ -29,7 +30,8 @@ class CellTask:
     """One step for one cell: the user's prompt, what it builds on, and how to run it.
 
     `subject` is the text under review (reviewer) or the code to revise (engineer);
-    `review` is the verdict the engineer revises against.
+    `review` is the verdict the engineer revises against; `workspace` holds the
+    files the chat works on and `test_command` how their tests run.
     """
 
     session_id: str
@@ -42,6 +44,8 @@ class CellTask:
     review: Verdict | None = None
     temperature: float | None = None
     stream_id: str | None = None
+    workspace: Workspace | None = None
+    test_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,11 @@ class Feedback:
 
 @dataclass
 class StepResult:
-    """What a cell answered for one step, with the checkable signals behind its confidence."""
+    """What a cell answered for one step, with the checkable signals behind its confidence.
+
+    `workspace` is set when the step changed the chat's files (the engineer),
+    `run` when it ran them in the sandbox (the reviewer and the debugger).
+    """
 
     step_id: str
     role: Role
@@ -68,6 +76,8 @@ class StepResult:
     chunks: int = 0
     chunk_sizes: list[int] = field(default_factory=list)
     error: str | None = None
+    workspace: Workspace | None = None
+    run: Run | None = None
 
     def chunk_texts(self) -> list[str]:
         """The streamed chunks, cut back out of `response` by their sizes."""

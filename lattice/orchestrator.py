@@ -21,8 +21,9 @@ from pydantic import BaseModel
 from actors import Failure
 from aura import NamedActor
 from lattice.directory import CellDirectory
-from lattice.events import AgentUpdate, ResponseChunk
+from lattice.events import AgentUpdate, ResponseChunk, SandboxRunEvent
 from lattice.messages import CellTask, Contribution, Feedback, Role, StepResult
+from lattice.sandbox import Run, Workspace
 from lattice.verdict import Verdict
 from lattice.workflow import Workflow, select
 
@@ -45,7 +46,7 @@ class EventSink(Protocol):
 
 @dataclass(frozen=True)
 class ChatPlan:
-    """One chat request as the orchestrator needs it."""
+    """One chat request as the orchestrator needs it; `workspace` holds the files it works on, if any."""
 
     session_id: str
     prompt: str
@@ -54,17 +55,24 @@ class ChatPlan:
     max_iterations: int = 3
     temperature: float | None = None
     chat_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    workspace: Workspace | None = None
+    test_command: str | None = None
 
 
 @dataclass
 class ChatOutcome:
-    """What a chat produced: every step in order, the synthesizer's answer, and this request's iterations."""
+    """What a chat produced: every step in order, the synthesizer's answer, and this request's iterations.
+
+    With a workspace, `workspace` is its final state and `run` the newest run of its tests.
+    """
 
     workflow: Workflow
     steps: list[StepResult]
     final: StepResult | None
     iterations: int
     elapsed_ms: float
+    workspace: Workspace | None = None
+    run: Run | None = None
 
 
 @dataclass
@@ -145,7 +153,8 @@ class Orchestrator:
                     await asyncio.wait_for(consumer, _CHUNK_GRACE_S)
                 except TimeoutError:
                     consumer.cancel()
-        return ChatOutcome(workflow, run.steps, final, iterations, (time.perf_counter() - started) * 1000)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return ChatOutcome(workflow, run.steps, final, iterations, elapsed_ms, run.workspace, run.latest_run)
 
     @staticmethod
     async def _forward_chunks(relay: NamedActor, plan: ChatPlan, stream: _Stream) -> None:
@@ -176,6 +185,8 @@ class _ChatRun:
         self.review: Verdict | None = None
         self.reviewed_latest = True  # whether the newest code has been reviewed
         self.feedback: list[asyncio.Task[object]] = []
+        self.workspace = plan.workspace
+        self.latest_run: Run | None = None
         self._sequence = 0
 
     async def step(
@@ -196,6 +207,8 @@ class _ChatRun:
             review=review,
             temperature=plan.temperature,
             stream_id=plan.chat_id if self.stream is not None else None,
+            workspace=self.workspace,
+            test_command=plan.test_command,
         )
         if self.stream is not None:
             self.stream.roles[step_id] = (role, iteration)
@@ -207,6 +220,8 @@ class _ChatRun:
         )
         result = self._result(task, role, await self._ask(role, task))
         self.steps.append(result)
+        if result.run is not None:
+            self._announce_run(result)
         events.publish(
             plan.session_id,
             AgentUpdate(
@@ -221,6 +236,26 @@ class _ChatRun:
         if self.cells.on_change is not None:
             self.cells.on_change(plan.session_id)
         return result
+
+    def _announce_run(self, result: StepResult) -> None:
+        run = result.run
+        assert run is not None
+        tests = run.tests
+        self.cells.events.publish(
+            self.plan.session_id,
+            SandboxRunEvent(
+                session_id=self.plan.session_id,
+                agent_type=result.role,
+                step_id=result.step_id,
+                iteration=result.iteration,
+                command=run.command,
+                exit_code=run.exit_code,
+                limit=run.limit,
+                passed=None if tests is None else tests.passed,
+                failed=None if tests is None else tests.failed + tests.errors,
+                duration_ms=round(run.duration_ms, 1),
+            ),
+        )
 
     async def _ask(self, role: Role, task: CellTask) -> StepResult | Failure:
         """The cell's reply to `task`, or the failure that stands for it (a timeout, a host that did not answer)."""
@@ -263,7 +298,11 @@ class _ChatRun:
         self.contributions.append(
             Contribution(result.role, result.response, result.iteration, result.verdict, result.code)
         )
+        if result.run is not None and result.run.tests is not None:
+            self.latest_run = result.run
         if result.role == "engineer":
+            if result.workspace is not None:
+                self.workspace = result.workspace
             if result.code is not None:
                 self.code_step = result
                 self.reviewed_latest = False
@@ -284,6 +323,8 @@ class _ChatRun:
         """What the engineer revises: the newest code (its own, or the user's) against the newest review."""
         if self.review is None or self.review.decision != "needs_changes":
             return None, None
+        if self.workspace is not None:
+            return None, self.review  # the files under revision travel as the task's workspace
         subject = self.code_step.response if self.code_step is not None else self.plan.prompt
         return subject, self.review
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 
 from lattice.messages import CellTask, Role
+from lattice.sandbox import Run, Workspace
+
+#: How much of one file, and of a run's output, a prompt quotes.
+_FILE_CHARS = 20_000
+_OUTPUT_CHARS = 3000
 
 CONFLICT_RULE = (
     "Conflict rule: checkable evidence outranks opinion. The reviewer's verdict on the latest code "
@@ -18,11 +23,14 @@ SYSTEM: dict[Role, str] = {
     "components with responsibilities, interfaces, an order of work and open questions. Do not write "
     "implementation code.",
     "engineer": "You are the engineer cell of a coding team. Write complete, runnable Python in fenced ```python "
-    "blocks. When given a review, revise the code to resolve every finding and say what you changed.",
+    "blocks. When given a review, revise the code to resolve every finding and say what you changed. When the "
+    "request comes with files, write each file you change in full, in one fenced block whose first line is "
+    "`# path: <its relative path>`; failing tests are the facts to fix, and the tests themselves stay as given.",
     "reviewer": "You are the reviewer cell of a coding team. Review the code you are given for correctness, "
     "security and maintainability. List concrete findings with line numbers. End with exactly one line "
     'of the form VERDICT: {"verdict": "approve" | "needs_changes" | "not_applicable"} '
-    "(not_applicable when there is no code to review).",
+    "(not_applicable when there is no code to review). A test run, when given, is the ground truth: "
+    "failing tests mean needs_changes.",
     "debugger": "You are the debugger cell of a coding team. From the error report and any traceback, identify "
     "the exception, the frame where it arises in the user's code, the likely root cause and the fix.",
     "research": "You are the research cell of a coding team. Explain the relevant APIs, libraries and concepts "
@@ -32,9 +40,12 @@ SYSTEM: dict[Role, str] = {
 }
 
 
-def render_task(role: Role, task: CellTask) -> str:
-    """The step as one user message: the request, the other cells' outputs, and what to review or revise."""
+def render_task(role: Role, task: CellTask, run: Run | None = None, sandbox_problem: str | None = None) -> str:
+    """The step as one user message: the request, the files, the other cells' outputs, what to review or revise,
+    and the sandboxed run the cell made."""
     parts = [f"Request:\n{task.prompt}"]
+    if task.workspace is not None and task.workspace.files:
+        parts.append(render_workspace(task.workspace))
     for contribution in task.contributions:
         header = f"{contribution.role} (iteration {contribution.iteration})"
         if contribution.verdict is not None:
@@ -44,7 +55,38 @@ def render_task(role: Role, task: CellTask) -> str:
         what = "Code to revise" if role == "engineer" else "Text under review"
         parts.append(f"{what}:\n{task.subject}")
     if task.review is not None:
-        parts.append(
-            "Review to address (static findings are checked facts):\n" + json.dumps(task.review.as_dict(), indent=1)
-        )
+        review = task.review.as_dict()
+        review.pop("run")
+        parts.append("Review to address (static findings are checked facts):\n" + json.dumps(review, indent=1))
+        if task.review.run is not None:
+            parts.append(render_run(task.review.run))
+    if run is not None:
+        parts.append(render_run(run))
+    elif sandbox_problem is not None:
+        parts.append(f"The code could not be run: {sandbox_problem}.")
     return "\n\n".join(parts)
+
+
+def render_workspace(workspace: Workspace) -> str:
+    """The workspace's files, each under its path."""
+    files = [f"### {path}\n```\n{content[:_FILE_CHARS]}\n```" for path, content in sorted(workspace.files.items())]
+    return "Files in the workspace:\n" + "\n".join(files)
+
+
+def render_run(run: Run) -> str:
+    """A sandboxed run as facts: command, exit, limit, test counts, the first failure and the output's tail."""
+    line = f"Sandboxed run of `{run.command}`: exit {run.exit_code} after {run.duration_ms:.0f} ms"
+    if run.limit is not None:
+        line += f", stopped by the {run.limit.replace('_', ' ')} limit"
+    parts = [line + "."]
+    tests = run.tests
+    if tests is not None:
+        parts.append(f"Tests: {tests.passed} passed, {tests.failed} failed, {tests.errors} errors of {tests.total}.")
+        failure = tests.first_failure
+        if failure is not None:
+            parts.append(f"First failure, {failure.name}: {failure.message}\n{failure.detail[-_OUTPUT_CHARS:]}")
+    else:
+        for name, text in (("stdout", run.stdout), ("stderr", run.stderr)):
+            if text.strip():
+                parts.append(f"{name} (tail):\n{text[-_OUTPUT_CHARS:]}")
+    return "\n".join(parts)

@@ -19,8 +19,17 @@ class SessionOut(BaseModel):
     ended_at: datetime | None = None
 
 
+class WorkspaceFile(BaseModel):
+    """One file of a chat's workspace."""
+
+    path: str = Field(
+        min_length=1, max_length=255, description="Relative to the workspace; absolute paths and `..` are a 422."
+    )
+    content: str = Field(max_length=4_000_000)
+
+
 class ChatRequest(BaseModel):
-    """One chat turn: the prompt and how the cells should work on it."""
+    """One chat turn: the prompt and how the cells should work on it; `files` are what it works on."""
 
     prompt: str = Field(min_length=1, max_length=100_000)
     session_id: str
@@ -29,6 +38,54 @@ class ChatRequest(BaseModel):
     temperature: float | None = Field(default=None, ge=0.0, le=1.0, description="Overrides every cell's own.")
     quantum_enhanced: bool = False
     include_traces: bool = False
+    files: list[WorkspaceFile] | None = Field(
+        default=None,
+        max_length=1024,
+        description="Files the cells work on; the reviewer runs their tests in the sandbox. Count and total size "
+        "are bounded by AURA_SANDBOX_MAX_FILES and AURA_SANDBOX_WORKSPACE_MB.",
+    )
+    test_command: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="How the files' tests run (a shell command line); default `python -m pytest -q` when a test "
+        "file (`test_*.py`, `*_test.py`) is present.",
+    )
+
+
+class FailureOut(BaseModel):
+    """The first test that did not pass."""
+
+    test: str
+    message: str
+    traceback: str
+
+
+class TestsOut(BaseModel):
+    """The per-test counts of a pytest run."""
+
+    __test__ = False  # not a pytest test class
+
+    passed: int
+    failed: int
+    errors: int
+    total: int
+    first_failure: FailureOut | None
+
+
+class RunOut(BaseModel):
+    """A sandboxed run: how it ended, which limit stopped it, its output (capped) and its tests."""
+
+    command: str
+    exit_code: int
+    ok: bool
+    limit: Literal["wall_time", "cpu_time", "memory", "processes", "file_size", "output"] | None
+    duration_ms: float
+    stdout: str
+    stderr: str
+    stdout_truncated: bool
+    stderr_truncated: bool
+    tests: TestsOut | None
 
 
 class AgentResponse(BaseModel):
@@ -66,6 +123,8 @@ class ChatResponse(BaseModel):
     quantum_backend_used: str | None
     quantum_reason: str | None = None
     traces: list[dict[str, Any]] | None = None
+    files: list[WorkspaceFile] | None = Field(default=None, description="The workspace as the chat left it.")
+    tests: RunOut | None = Field(default=None, description="The newest run of the workspace's tests.")
 
 
 class MessageOut(BaseModel):
@@ -110,6 +169,8 @@ class AuraHealth(BaseModel):
     cells: list[CellHealth]
     quantum_available: bool
     billing: Literal["stripe", "ledger_only"]
+    sandbox: Literal["available", "unavailable"]
+    sandbox_reason: str | None = Field(default=None, description="Why no sandbox can be made, when none can.")
 
 
 class ClientMessage(BaseModel):

@@ -22,6 +22,7 @@ from lattice.orchestrator import ChatOutcome, ChatPlan, Orchestrator
 from lattice.providers import provider_name
 from lattice.quantum_link import QuantumLink, QuantumResult
 from lattice.relay import shared_relay
+from lattice.sandbox import Workspace
 from lattice.sessions import Session, SessionStore
 from lattice.topology import LatticeNotifier, LatticeView, build_view
 
@@ -98,6 +99,8 @@ class LatticeService:
         temperature: float | None,
         quantum_enhanced: bool,
         idempotency_key: str | None,
+        workspace: Workspace | None = None,
+        test_command: str | None = None,
     ) -> ChatResult:
         """Run one chat: record it, orchestrate the cells, bill it, and attach quantum metrics within budget."""
         plan = ChatPlan(
@@ -107,6 +110,8 @@ class LatticeService:
             agents_enabled=agents_enabled,
             max_iterations=max_iterations,
             temperature=temperature,
+            workspace=workspace,
+            test_command=test_command,
         )
         try:
             outcome = await self.orchestrator.run(plan)

@@ -1,13 +1,14 @@
-"""The reviewer's structured verdict: approve, needs_changes or not_applicable, with the findings behind it."""
+"""The reviewer's structured verdict (approve, needs_changes or not_applicable) and the findings and tests behind it."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 from lattice.analysis.static import Finding, check
+from lattice.sandbox import Run, Workspace
 
 Decision = Literal["approve", "needs_changes", "not_applicable"]
 
@@ -17,12 +18,13 @@ _MODEL_VERDICT = re.compile(r"^VERDICT:\s*(\{.*\})\s*$", re.MULTILINE)
 
 @dataclass(frozen=True)
 class Verdict:
-    """A review's outcome; `checked` says whether any code was actually checked."""
+    """A review's outcome; `checked` says whether any code was actually checked, `run` how its tests went."""
 
     decision: Decision
     findings: list[Finding] = field(default_factory=list)
     checked: bool = False
     model_decision: Decision | None = None
+    run: Run | None = None
 
     @property
     def errors(self) -> int:
@@ -41,7 +43,13 @@ class Verdict:
             "checked": self.checked,
             "model_verdict": self.model_decision,
             "findings": [asdict(f) for f in self.findings],
+            "run": None if self.run is None else self.run.as_dict(),
         }
+
+    def tests_pass(self) -> bool:
+        """Whether the review ran the tests and every one passed."""
+        run = self.run
+        return run is not None and run.ok and run.tests is not None and run.tests.total > 0
 
 
 def static_verdict(code: str | None) -> Verdict:
@@ -50,6 +58,27 @@ def static_verdict(code: str | None) -> Verdict:
         return Verdict("not_applicable")
     findings = check(code)
     return Verdict("needs_changes" if findings else "approve", findings, checked=True)
+
+
+def workspace_verdict(workspace: Workspace) -> Verdict:
+    """The static checks over every Python file of a workspace; each finding's message names its file."""
+    paths = sorted(path for path in workspace.files if path.endswith(".py"))
+    if not paths:
+        return Verdict("not_applicable")
+    findings = [replace(f, message=f"{path}: {f.message}") for path in paths for f in check(workspace.files[path])]
+    return Verdict("needs_changes" if findings else "approve", findings, checked=True)
+
+
+def tested(verdict: Verdict, run: Run) -> Verdict:
+    """`verdict` decided by a test run: a failing run needs changes; a passing one approves.
+
+    Tests are the ground truth: warnings do not hold back code whose tests
+    pass, but an error finding or a model's objection still does.
+    """
+    failing = not run.ok or (run.tests is not None and (run.tests.failed or run.tests.errors))
+    if failing or verdict.errors or verdict.model_decision == "needs_changes":
+        return replace(verdict, decision="needs_changes", checked=True, run=run)
+    return replace(verdict, decision="approve", checked=True, run=run)
 
 
 def model_verdict(text: str) -> Decision | None:

@@ -39,8 +39,8 @@ SURFACES: dict[str, list[str]] = {
     ],
     "aura.settings": [
         "AuthSettings", "BillingSettings", "LatticeSettings", "LimitSettings", "NegotiationSettings", "PriceTable",
-        "QuantumSettings", "RetentionSettings", "Section", "Setting", "Settings", "SupervisionSettings", "describe",
-        "get_settings", "reference",
+        "QuantumSettings", "RetentionSettings", "SandboxSettings", "Section", "Setting", "Settings",
+        "SupervisionSettings", "describe", "get_settings", "reference",
     ],
     "aura.store": [
         "DATABASE_DOWN", "Sweep", "Sweeper", "close_pool", "configured_pool", "connect_url", "expire_pools",
@@ -62,9 +62,13 @@ SURFACES: dict[str, list[str]] = {
         "ChatResult",
         "ClientMessage", "Connected", "ConsciousnessMetrics", "ErrorEvent", "Event", "LatticeService",
         "LatticeUpdate", "LatticeView", "MessageOut", "MessagesOut", "Pong", "QuantumMetricsEvent", "ROLES",
-        "ResponseChunk",
+        "ResponseChunk", "RunOut", "SandboxRunEvent",
         "Session", "SessionBus", "SessionClosed", "SessionEnded", "SessionNotFound", "SessionOut", "Subscription",
-        "TooManySessions", "TracesOut", "agent_id", "shared_relay", "sweep_ended_sessions",
+        "TooManySessions", "TracesOut", "WorkspaceFile", "agent_id", "shared_relay", "sweep_ended_sessions",
+    ],
+    "lattice.sandbox": [
+        "DEFAULT_TEST_COMMAND", "Limit", "Limits", "Run", "Sandbox", "SandboxUnavailable", "TestCase", "TestReport",
+        "Workspace", "WorkspaceError", "checked_path", "command_for", "parse_junit", "shared_sandbox",
     ],
     "lattice.providers": [
         "Completion", "Provider", "ProviderError", "ProviderRequest", "Turn", "get_provider", "provider_name",

@@ -27,11 +27,14 @@ from lattice import (
     LatticeView,
     MessageOut,
     MessagesOut,
+    RunOut,
     Session,
     SessionOut,
     TracesOut,
+    WorkspaceFile,
     agent_id,
 )
+from lattice.sandbox import Workspace, shared_sandbox
 
 router = APIRouter(prefix="/v1/aura", tags=["aura"])
 #: Bearer callers, each request spending a token of its user's bucket; chats also spend one of their own.
@@ -74,7 +77,7 @@ _CHAT_LEASE_S = 1800.0
     "/chat",
     response_model=ChatResponse,
     response_model_by_alias=True,
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
 async def chat(
     body: ChatRequest,
@@ -107,7 +110,19 @@ async def chat(
     return answer
 
 
+def _workspace(body: ChatRequest) -> Workspace | None:
+    """The request's files as a workspace, within the sandbox settings' bounds (else a 422 `invalid_workspace`)."""
+    if body.files is None:
+        return None
+    bounds = get_settings().sandbox
+    workspace = Workspace(max_files=bounds.max_files, max_bytes=bounds.workspace_mb * 1024 * 1024)
+    for file in body.files:
+        workspace.put(file.path, file.content)
+    return workspace
+
+
 async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempotency_key: str | None) -> ChatResponse:
+    workspace = _workspace(body)
     session = await svc.sessions.active(body.session_id, user.user_id)
     result = await svc.chat(
         session,
@@ -117,6 +132,8 @@ async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempot
         temperature=body.temperature,
         quantum_enhanced=body.quantum_enhanced,
         idempotency_key=idempotency_key,
+        workspace=workspace,
+        test_command=body.test_command,
     )
     outcome = result.outcome
     quantum = result.quantum
@@ -157,6 +174,10 @@ async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempot
         quantum_backend_used=None if quantum is None else quantum.backend,
         quantum_reason=None if quantum is None else quantum.reason,
         traces=traces,
+        files=None
+        if outcome.workspace is None
+        else [WorkspaceFile(path=path, content=text) for path, text in sorted(outcome.workspace.files.items())],
+        tests=None if outcome.run is None else RunOut.model_validate(outcome.run.as_dict()),
     )
 
 
@@ -227,8 +248,9 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @router.get("/health", response_model=AuraHealth)
 async def aura_health(svc: LatticeService = Depends(lattice_service)) -> AuraHealth:
-    """Whether every cell host answers, which provider runs, and what quantum and billing can do."""
+    """Whether every cell host answers, which provider runs, what quantum and billing can do, and whether code runs."""
     alive = await svc.directory.alive()
+    sandbox_problem = await shared_sandbox().check()
     cells = [CellHealth(role=role, host=svc.directory.groups[role].names[0], alive=ok) for role, ok in alive.items()]
     return AuraHealth(
         status="ok" if all(alive.values()) else "degraded",
@@ -236,4 +258,6 @@ async def aura_health(svc: LatticeService = Depends(lattice_service)) -> AuraHea
         cells=cells,
         quantum_available=svc.quantum.available,
         billing="stripe" if get_settings().billing.stripe_secret_key is not None else "ledger_only",
+        sandbox="available" if sandbox_problem is None else "unavailable",
+        sandbox_reason=sandbox_problem,
     )

@@ -6,16 +6,17 @@ import ast
 import re
 from dataclasses import dataclass
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)([^\n]*)\n(.*?)```", re.DOTALL)
 _PYTHON_TAGS = {"", "python", "py", "python3"}
 
 
 @dataclass(frozen=True)
 class CodeBlock:
-    """One fenced block: its language tag (lower case, may be empty) and its text."""
+    """One fenced block: its language tag (lower case, may be empty), its text, and the rest of its info line."""
 
     language: str
     code: str
+    info: str = ""
 
     @property
     def is_python(self) -> bool:
@@ -25,7 +26,7 @@ class CodeBlock:
 
 def code_blocks(text: str) -> list[CodeBlock]:
     """Every fenced code block in `text`, in order."""
-    return [CodeBlock(m.group(1).lower(), m.group(2)) for m in _FENCE.finditer(text)]
+    return [CodeBlock(m.group(1).lower(), m.group(3), m.group(2).strip()) for m in _FENCE.finditer(text)]
 
 
 def parses(code: str) -> bool:

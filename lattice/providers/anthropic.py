@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator
 from typing import cast
 
@@ -12,26 +11,7 @@ from anthropic.types import MessageParam
 
 from aura.settings import LatticeSettings, get_settings
 from lattice.prompts import SYSTEM, render_task
-from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, Turn
-
-
-def to_messages(history: tuple[Turn, ...] | list[Turn], current: str) -> list[dict[str, str]]:
-    """History plus the current request as valid Messages API turns.
-
-    The API wants a conversation that starts with the user and alternates, so
-    empty turns are dropped, consecutive turns of one role are merged, and a
-    leading assistant turn is dropped.
-    """
-    turns: list[dict[str, str]] = []
-    for turn in [*history, Turn("user", current)]:
-        content = turn.content.strip()
-        if not content:
-            continue
-        if turns and turns[-1]["role"] == turn.role:
-            turns[-1]["content"] += "\n\n" + content
-        elif turns or turn.role == "user":
-            turns.append({"role": turn.role, "content": content})
-    return turns
+from lattice.providers.base import Completion, Provider, ProviderError, ProviderRequest, backoff_s, to_messages
 
 
 def _midstream(exc: BaseException) -> bool:
@@ -78,7 +58,9 @@ class AnthropicProvider(Provider):
 
     async def stream(self, request: ProviderRequest, completion: Completion) -> AsyncIterator[str]:
         """Yield text deltas as they arrive; record stop reason, refusal and token usage."""
-        messages = to_messages(request.history, render_task(request.role, request.task))
+        messages = to_messages(
+            request.history, render_task(request.role, request.task, request.run, request.sandbox_problem)
+        )
         attempt = 0
         while True:
             produced = False
@@ -108,4 +90,4 @@ class AnthropicProvider(Provider):
                     raise ProviderError(detail=f"anthropic: {type(exc).__name__}: {exc}") from exc
                 attempt += 1
                 completion.notes.append(f"retried after {type(exc).__name__}")
-                await asyncio.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
+                await asyncio.sleep(backoff_s(attempt))

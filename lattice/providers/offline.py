@@ -17,13 +17,17 @@ from lattice.analysis.merge import merge
 from lattice.analysis.static import check
 from lattice.analysis.tracebacks import parse_tracebacks
 from lattice.messages import CellTask
+from lattice.prompts import render_run
 from lattice.providers.base import Completion, Provider, ProviderRequest
+from lattice.sandbox import Run, Workspace
 
 HEADER = "_Provider: offline — local analysis only, no language model._\n\n"
 CANNOT_WRITE = (
-    "The offline provider cannot write new code: it has no language model. Set ANTHROPIC_API_KEY to "
+    "The offline provider cannot write new code: it has no language model. Set ANTHROPIC_API_KEY (or "
+    "AURA_LATTICE_PROVIDER=openai with a local model server) to "
     "have the engineer write code. Offline, it makes the mechanical fixes review findings allow "
-    "(bare except, unused imports, mutable defaults) in code you include.\n"
+    "(bare except, unused imports, mutable defaults, missing standard-library imports, misspelt names) in code "
+    "you include, and runs the tests of files you send.\n"
 )
 
 
@@ -54,13 +58,17 @@ class OfflineProvider(Provider):
             for section in render(decompose(task.prompt)):
                 yield section
         elif role == "engineer":
-            async for section in self._engineer(task):
+            workspace = task.workspace
+            sections = (
+                self._engineer(task) if workspace is None or not workspace.files else self._revise(task, workspace)
+            )
+            async for section in sections:
                 yield section
         elif role == "reviewer":
-            async for section in self._reviewer(task):
+            async for section in self._reviewer(task, request):
                 yield section
         elif role == "debugger":
-            async for section in self._debugger(task):
+            async for section in self._debugger(task, request.run):
                 yield section
         elif role == "research":
             async for section in self._research(task):
@@ -90,7 +98,39 @@ class OfflineProvider(Provider):
             )
         yield CANNOT_WRITE
 
-    async def _reviewer(self, task: CellTask) -> AsyncIterator[str]:
+    async def _revise(self, task: CellTask, workspace: Workspace) -> AsyncIterator[str]:
+        """The mechanical fixes of every source file, each changed file written back as a named block."""
+        failing = task.review.run if task.review is not None else None
+        if failing is not None and failing.tests is not None and failing.tests.first_failure is not None:
+            first = failing.tests.first_failure
+            yield f"## Failing\n`{first.name}`: {first.message.splitlines()[0] if first.message else 'failed'}\n"
+        changed = False
+        for path in workspace.sources():
+            result = apply_fixes(workspace.files[path])
+            if not result.applied:
+                continue
+            changed = True
+            yield f"## Fixes in {path}\n" + "".join(f"- {a}\n" for a in result.applied)
+            yield f"```python\n# path: {path}\n{result.code.rstrip()}\n```\n"
+        if not changed:
+            yield (
+                "## No fix made\nNo file has a finding with a mechanical fix. What the tests report needs a "
+                "change of logic, which the offline provider cannot make: it has no language model.\n"
+            )
+        else:
+            yield "The reviewer reruns the tests on the revised files; its counts say what these fixes achieved.\n"
+
+    async def _reviewer(self, task: CellTask, request: ProviderRequest) -> AsyncIterator[str]:
+        if task.workspace is not None and task.workspace.files:
+            if request.run is not None:
+                yield "## Tests\n" + render_run(request.run) + "\n"
+            elif request.sandbox_problem is not None:
+                yield f"## Tests\nNot run: {request.sandbox_problem}.\n"
+            for path in task.workspace.sources():
+                findings = check(task.workspace.files[path])
+                if findings:
+                    yield f"## Static findings in {path}\n" + _findings_list(findings)
+            return
         code = python_code(task.subject if task.subject is not None else task.prompt)
         if code is None:
             yield "## Review\nThere is no Python code to review in this request, so there is no verdict on code.\n"
@@ -107,9 +147,13 @@ class OfflineProvider(Provider):
             )
         yield ("Static checks cannot judge whether the code does what was asked; that needs a model or a person.\n")
 
-    async def _debugger(self, task: CellTask) -> AsyncIterator[str]:
+    async def _debugger(self, task: CellTask, run: Run | None) -> AsyncIterator[str]:
         tracebacks = parse_tracebacks(task.prompt)
-        if not tracebacks:
+        if run is not None:
+            yield "## Reproduced in the sandbox\n" + render_run(run) + "\n"
+            failure = run.tests.first_failure if run.tests is not None else None
+            tracebacks = parse_tracebacks(failure.detail if failure is not None else run.stderr) or tracebacks
+        if not tracebacks and run is None:
             yield (
                 "## Traceback\nNo Python traceback found in the request. Paste the full traceback (from "
                 "`Traceback (most recent call last):` to the exception line) for a frame-by-frame reading.\n"
