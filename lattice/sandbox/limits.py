@@ -38,7 +38,7 @@ class Limits:
         )
 
     def rlimits(self) -> dict[str, tuple[int, int]]:
-        """The kernel limits the launcher sets, as `resource` names with (soft, hard) values.
+        """The kernel limits a run gets, by their `RLIMIT_*` names, as (soft, hard) values.
 
         The CPU limit's hard value is one second above the soft one, so the
         process first gets SIGXCPU (recognisable) rather than SIGKILL.
