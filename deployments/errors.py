@@ -35,9 +35,9 @@ STATUS: dict[str, int] = {
         401, "unauthenticated invalid_token missing_headers clock_skew bad_did bad_signature replayed access_denied"
     ),
     **_codes(403, "agent_mismatch ibm_not_allowed"),
-    **_codes(404, "not_found session_not_found deal_not_found unknown_item"),
+    **_codes(404, "not_found session_not_found deal_not_found unknown_item autopilot_not_found"),
     **_codes(405, "method_not_allowed"),
-    **_codes(409, "session_ended idempotency_key_reused request_in_progress session_conflict"),
+    **_codes(409, "session_ended idempotency_key_reused request_in_progress session_conflict autopilot_running"),
     **_codes(410, "session_expired"),
     **_codes(413, "body_too_large circuit_text_too_large"),
     **_codes(
@@ -46,7 +46,8 @@ STATUS: dict[str, int] = {
         "include_not_allowed not_unitary opaque_gate invalid_angle invalid_lattice lattice_state_missing "
         "qubits_mismatch too_few_qubits too_many_qubits too_many_clbits too_many_edges "
         "too_many_gate_definitions too_many_gates too_deep too_many_shots invalid_shots "
-        "circuit_build_timeout unknown_backend unknown_device unsupported_circuit circuit_too_large invalid_workspace",
+        "circuit_build_timeout unknown_backend unknown_device unsupported_circuit circuit_too_large invalid_workspace "
+        "autopilot_needs_tests",
     ),
     **_codes(429, "rate_limited too_many_sessions ibm_quota_exhausted"),
     **_codes(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from lattice.directory import CellDirectory
     from lattice.events import (
         AgentUpdate,
+        AutopilotEvent,
         Connected,
         ErrorEvent,
         Event,
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from lattice.protocol import (
         AgentResponse,
         AuraHealth,
+        AutopilotOut,
+        AutopilotRequest,
+        AutopilotStepOut,
         CellHealth,
         ChatRequest,
         ChatResponse,
@@ -54,6 +58,10 @@ __all__ = [
     "AgentResponse",
     "AgentUpdate",
     "AuraHealth",
+    "AutopilotEvent",
+    "AutopilotOut",
+    "AutopilotRequest",
+    "AutopilotStepOut",
     "CellDirectory",
     "CellHealth",
     "ChatRequest",

@@ -70,6 +70,21 @@ class SandboxRunEvent(BaseModel):
     duration_ms: float
 
 
+class AutopilotEvent(BaseModel):
+    """An AutoPilot run finished a step, or stopped: its status, steps taken, the tests after the last one."""
+
+    type: Literal["autopilot"] = "autopilot"
+    session_id: str
+    autopilot_id: str
+    status: str
+    step: int
+    passed: int | None
+    failed: int | None
+    total: int | None
+    spent_usd: float
+    reason: str | None = None
+
+
 class LatticeUpdate(BaseModel):
     """The lattice after a change (sent to connections that subscribed)."""
 
@@ -117,6 +132,7 @@ Event = (
     | AgentUpdate
     | ResponseChunk
     | SandboxRunEvent
+    | AutopilotEvent
     | LatticeUpdate
     | QuantumMetricsEvent
     | Pong

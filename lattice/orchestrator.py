@@ -46,7 +46,11 @@ class EventSink(Protocol):
 
 @dataclass(frozen=True)
 class ChatPlan:
-    """One chat request as the orchestrator needs it; `workspace` holds the files it works on, if any."""
+    """One chat request as the orchestrator needs it; `workspace` holds the files it works on, if any.
+
+    `review` is a verdict to revise against from the start (AutoPilot's previous step),
+    and `synthesize` whether the synthesizer closes the chat.
+    """
 
     session_id: str
     prompt: str
@@ -57,6 +61,8 @@ class ChatPlan:
     chat_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     workspace: Workspace | None = None
     test_command: str | None = None
+    review: Verdict | None = None
+    synthesize: bool = True
 
 
 @dataclass
@@ -182,7 +188,7 @@ class _ChatRun:
         self.steps: list[StepResult] = []
         self.contributions: list[Contribution] = []
         self.code_step: StepResult | None = None  # newest engineer step that produced code
-        self.review: Verdict | None = None
+        self.review: Verdict | None = plan.review
         self.reviewed_latest = True  # whether the newest code has been reviewed
         self.feedback: list[asyncio.Task[object]] = []
         self.workspace = plan.workspace
@@ -298,8 +304,8 @@ class _ChatRun:
         self.contributions.append(
             Contribution(result.role, result.response, result.iteration, result.verdict, result.code)
         )
-        if result.run is not None and result.run.tests is not None:
-            self.latest_run = result.run
+        if result.run is not None and (result.role == "reviewer" or result.run.tests is not None):
+            self.latest_run = result.run  # the reviewer's run of the test command, or a debugger's pytest run
         if result.role == "engineer":
             if result.workspace is not None:
                 self.workspace = result.workspace
@@ -361,8 +367,8 @@ class _ChatRun:
                 self._absorb(revised)
                 if revised.error or revised.code is None:
                     break  # nothing new to review: another round would repeat the same verdict
-        final = await self.step("synthesizer", iteration)
+        final = await self.step("synthesizer", iteration) if self.plan.synthesize else None
         if self.feedback:
             # Feedback replies are Failure values when a rejection was recorded; nothing to act on here.
             await asyncio.gather(*self.feedback, return_exceptions=True)
-        return (None if final.error else final), iteration
+        return (None if final is None or final.error else final), iteration

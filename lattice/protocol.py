@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -51,6 +52,51 @@ class ChatRequest(BaseModel):
         description="How the files' tests run (a shell command line); default `python -m pytest -q` when a test "
         "file (`test_*.py`, `*_test.py`) is present.",
     )
+
+
+class AutopilotRequest(BaseModel):
+    """Start an AutoPilot: the lattice steps over the files until their tests pass."""
+
+    session_id: str
+    goal: str = Field(min_length=1, max_length=100_000, description="What to achieve, as for a chat prompt.")
+    files: list[WorkspaceFile] = Field(default_factory=list, max_length=1024, description="As for a chat.")
+    test_command: str | None = Field(
+        default=None, min_length=1, max_length=1000, description="As for a chat; needed when no file is a test."
+    )
+    max_steps: int = Field(default=10, ge=1, le=50, description="Most revise-and-test steps.")
+    budget_usd: Decimal | None = Field(
+        default=None, ge=0, max_digits=12, decimal_places=4, description="Stop before a step would cost more."
+    )
+
+
+class AutopilotStepOut(BaseModel):
+    """One AutoPilot step; step 0 is the tests as given."""
+
+    number: int
+    passed: int
+    failed: int
+    total: int
+    exit_code: int | None
+    changed: list[str] = Field(description="Files the engineer changed in this step.")
+    seconds: float
+    first_failure: str | None
+
+
+class AutopilotOut(BaseModel):
+    """An AutoPilot run: its status, its steps, what it cost, and the workspace now."""
+
+    autopilot_id: str
+    session_id: str
+    goal: str
+    status: Literal["running", "passed", "step_limit", "budget_reached", "no_progress", "cancelled", "failed"]
+    reason: str | None
+    max_steps: int
+    budget_usd: Decimal | None
+    spent_usd: Decimal
+    steps: list[AutopilotStepOut]
+    files: list[WorkspaceFile]
+    created_at: datetime
+    updated_at: datetime
 
 
 class FailureOut(BaseModel):

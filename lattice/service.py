@@ -15,6 +15,7 @@ import asyncpg
 
 from aura import AuraError, IdempotencyStore, UsageEvent, UsageLedger, ledger_key
 from aura.settings import LatticeSettings, get_settings
+from lattice.autopilot import Autopilot, AutopilotStore
 from lattice.directory import CellDirectory
 from lattice.events import ErrorEvent, LatticeUpdate, QuantumMetricsEvent, SessionBus
 from lattice.messages import ROLES, Role
@@ -63,6 +64,14 @@ class LatticeService:
             self.directory, self.bus, shared_relay(), self.settings.step_timeout_s, on_change=self.notifier.changed
         )
         self.quantum = QuantumLink(self.settings)
+        self.autopilot = Autopilot(
+            AutopilotStore(db, self.settings.autopilot_lease_s),
+            self.orchestrator,
+            self.usage,
+            self.bus,
+            self.provider,
+            Workspace.within(get_settings().sandbox),
+        )
         self._background: set[asyncio.Task[None]] = set()
 
     async def end(self, session_id: str, user_id: str) -> Session:
@@ -72,6 +81,7 @@ class LatticeService:
         session (`lattice.retention`); a trace asked for meanwhile still loads.
         """
         ended = await self.sessions.end(session_id, user_id)
+        await self.autopilot.cancel_session(session_id)
         self.bus.close_session(session_id)
         await self.directory.deactivate(session_id)
         return ended

@@ -47,9 +47,9 @@ class Verdict:
         }
 
     def tests_pass(self) -> bool:
-        """Whether the review ran the tests and every one passed."""
+        """Whether the review ran the test command and it passed (with pytest: at least one test, all passing)."""
         run = self.run
-        return run is not None and run.ok and run.tests is not None and run.tests.total > 0
+        return run is not None and run.ok and (run.tests is None or run.tests.passed == run.tests.total > 0)
 
 
 def static_verdict(code: str | None) -> Verdict:

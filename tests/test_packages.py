@@ -58,13 +58,18 @@ SURFACES: dict[str, list[str]] = {
         "ibm_access", "lattice", "measured", "metrics", "pool_stats", "run_metrics", "validate_name",
     ],
     "lattice": [
-        "AgentResponse", "AgentUpdate", "AuraHealth", "CellDirectory", "CellHealth", "ChatRequest", "ChatResponse",
+        "AgentResponse", "AgentUpdate", "AuraHealth", "AutopilotEvent", "AutopilotOut", "AutopilotRequest",
+        "AutopilotStepOut", "CellDirectory", "CellHealth", "ChatRequest", "ChatResponse",
         "ChatResult",
         "ClientMessage", "Connected", "ConsciousnessMetrics", "ErrorEvent", "Event", "LatticeService",
         "LatticeUpdate", "LatticeView", "MessageOut", "MessagesOut", "Pong", "QuantumMetricsEvent", "ROLES",
         "ResponseChunk", "RunOut", "SandboxRunEvent",
         "Session", "SessionBus", "SessionClosed", "SessionEnded", "SessionNotFound", "SessionOut", "Subscription",
         "TooManySessions", "TracesOut", "WorkspaceFile", "agent_id", "shared_relay", "sweep_ended_sessions",
+    ],
+    "lattice.autopilot": [
+        "Autopilot", "AutopilotNeedsTests", "AutopilotNotFound", "AutopilotRun", "AutopilotRunning",
+        "AutopilotStore", "Order", "Status", "Step",
     ],
     "lattice.sandbox": [
         "DEFAULT_TEST_COMMAND", "Limit", "Limits", "Run", "Sandbox", "SandboxUnavailable", "TestCase", "TestReport",

@@ -56,3 +56,8 @@ class LatticeSettings(Section):
         default=1.0, ge=0, description="Shortest time between two lattice snapshots one WebSocket may ask for."
     )
     max_sessions_per_user: int = Field(default=100, ge=1, description="Active sessions one user may hold.")
+    autopilot_lease_s: float = Field(
+        default=60.0,
+        ge=5,
+        description="How long an AutoPilot run stays with its replica unheard from before another takes it over.",
+    )

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from aura import AuraError, Principal, Refused, Stored, UsageSummary, fingerprint
 from aura.settings import get_settings
 from deployments.errors import ErrorBody
-from deployments.lattice import websocket
+from deployments.lattice import autopilot, websocket
 from deployments.lattice.service import lattice_service
 from deployments.limits import limited_user
 from deployments.replica import IDEMPOTENCY_KEY
@@ -41,6 +41,7 @@ router = APIRouter(prefix="/v1/aura", tags=["aura"])
 current_user = limited_user()
 chatting_user = limited_user("chat")
 router.include_router(websocket.router)
+router.include_router(autopilot.router)
 
 
 def _session_out(session: Session) -> SessionOut:
@@ -114,11 +115,7 @@ def _workspace(body: ChatRequest) -> Workspace | None:
     """The request's files as a workspace, within the sandbox settings' bounds (else a 422 `invalid_workspace`)."""
     if body.files is None:
         return None
-    bounds = get_settings().sandbox
-    workspace = Workspace(max_files=bounds.max_files, max_bytes=bounds.workspace_mb * 1024 * 1024)
-    for file in body.files:
-        workspace.put(file.path, file.content)
-    return workspace
+    return Workspace.within(get_settings().sandbox, ((f.path, f.content) for f in body.files))
 
 
 async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempotency_key: str | None) -> ChatResponse:

@@ -17,6 +17,8 @@ _warming: set[asyncio.Task[object]] = set()
 
 async def _build() -> LatticeService:
     built = LatticeService(await database())
+    # AutoPilot runs whose replica died go on here.
+    await built.autopilot.resume()
     settings = get_settings()
     if settings.billing.stripe_secret_key is not None:
         # Idempotent: finds the cluster's sync actor if another replica started it.

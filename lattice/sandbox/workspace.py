@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from aura import AuraError
+from aura.settings import SandboxSettings
 
 
 class WorkspaceError(AuraError):
@@ -42,6 +44,14 @@ class Workspace:
         given, self.files = self.files, {}
         for path, content in given.items():
             self.put(path, content)
+
+    @classmethod
+    def within(cls, settings: SandboxSettings, files: Iterable[tuple[str, str]] = ()) -> Workspace:
+        """A workspace bounded as the sandbox settings bound a request, holding `files` (path, content)."""
+        workspace = cls(max_files=settings.max_files, max_bytes=settings.workspace_mb * 1024 * 1024)
+        for path, content in files:
+            workspace.put(path, content)
+        return workspace
 
     def put(self, path: str, content: str) -> str:
         """Write one file (replacing one of the same path); returns its normal path."""
