@@ -37,7 +37,8 @@ async def test_requests_cell_steps_and_usage_show_on_the_prometheus_endpoint() -
         ]
     )
     assert missing == [], "not on the Prometheus endpoint yet"
-    assert "session_id" not in text and session_id not in text  # no ids in labels
+    # No ids in labels: neither a session_id label nor this session's id (route templates name it, in braces).
+    assert 'session_id="' not in text and session_id not in text
 
 
 async def test_rate_limit_refusals_are_counted_by_the_kind_of_bucket(core_env) -> None:
