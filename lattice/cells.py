@@ -16,6 +16,7 @@ import numpy as np
 
 from actors import LogicalActor, W2Loop, wasserstein2
 from aura import AuraError
+from aura.settings import get_settings
 from lattice.analysis.code import code_blocks, python_code
 from lattice.messages import CellTask, Feedback, Role, StepResult
 from lattice.metrics import CELL_STEP_SECONDS, CELL_STEPS, CELL_TOKENS, PROVIDER_ERRORS
@@ -24,7 +25,7 @@ from lattice.quality import review_score, step_score
 from lattice.relay import ChunkPublisher, shared_relay
 from lattice.sandbox import Run, SandboxUnavailable, Workspace, command_for, shared_sandbox
 from lattice.sandbox.edits import apply_answer, file_under_revision
-from lattice.verdict import Verdict, combine, model_verdict, static_verdict, tested, workspace_verdict
+from lattice.verdict import Verdict, by_tests, combine, model_verdict, static_verdict, workspace_verdict
 
 #: θ = (temperature, max tokens, history window): bounds and step sizes the W2 loop moves within.
 LOWER = (0.0, 256.0, 2.0)
@@ -52,14 +53,15 @@ class Judged:
     workspace: Workspace | None = None
 
 
-async def execute(task: CellTask) -> tuple[Run | None, str | None]:
-    """Run the task's workspace in the sandbox: its tests, or its only program; or say why it could not run."""
+async def execute(role: Role, task: CellTask) -> tuple[Run | None, str | None]:
+    """Run the task's workspace in the sandbox: its tests (or, for the debugger, its only program), or say why
+    it could not run."""
     workspace = task.workspace
     if workspace is None or not workspace.files:
         return None, None
     command = command_for(workspace, task.test_command)
-    if command is None and len(workspace.sources()) == 1:
-        command = f"python {workspace.sources()[0]}"
+    if command is None and role == "debugger" and len(workspace.sources()) == 1:
+        command = f"python {workspace.sources()[0]}"  # a program without tests: its run is the reproduction
     if command is None:
         return None, None
     try:
@@ -212,7 +214,7 @@ class Cell(LogicalActor):
         decoding = self.decoding
         temperature = task.temperature if task.temperature is not None else decoding.temperature
         history = tuple(Turn(t["role"], t["content"]) for t in list(self.memory.recent)[-decoding.history_window :])
-        run, problem = await execute(task) if self.role in _RUNNERS else (None, None)
+        run, problem = await execute(self.role, task) if self.role in _RUNNERS else (None, None)
         request = ProviderRequest(self.role, task, history, temperature, decoding.max_tokens, run, problem)
         self._note("working")
         publisher = None if task.stream_id is None else ChunkPublisher(shared_relay(), task.stream_id, task.step_id)
@@ -308,18 +310,20 @@ class Cell(LogicalActor):
         if self.role == "reviewer":
             if workspace is not None and workspace.files:
                 verdict = combine(workspace_verdict(workspace), model_verdict(text))
-                return Judged(verdict=tested(verdict, run) if run is not None else verdict)
+                return Judged(verdict=by_tests(verdict, run) if run is not None else verdict)
             subject = task.subject if task.subject is not None else task.prompt
             return Judged(verdict=combine(static_verdict(python_code(subject)), model_verdict(text)))
         if self.role != "engineer":
             return Judged()
-        if workspace is not None and workspace.files:
-            report = task.review.run.tests if task.review is not None and task.review.run is not None else None
-            edit = apply_answer(workspace, text, file_under_revision(workspace, report))
-            if not edit.changed:
-                return Judged()
+        # Without files, blocks that name one start a workspace: the code the engineer writes gets run too.
+        base = workspace if workspace is not None else Workspace.within(get_settings().sandbox)
+        report = task.review.run.tests if task.review is not None and task.review.run is not None else None
+        edit = apply_answer(base, text, file_under_revision(base, report))
+        if edit.changed:
             code = "\n".join(edit.workspace.files[p] for p in edit.changed if p.endswith(".py")) or None
             return Judged(code=code, workspace=edit.workspace)
+        if base.files:
+            return Judged()
         blocks = [b.code for b in code_blocks(text) if b.is_python]
         return Judged(code="\n".join(blocks) if blocks else None)
 

@@ -41,9 +41,11 @@ def step_score(response: str, completion: Completion, failed: bool) -> Score:
 
 def review_score(verdict: Verdict) -> float | None:
     """The score a reviewed step earns: the share of its tests that passed when they ran (0 when the code
-    did not run); else 1 if approved, less per open finding; None if nothing was judged."""
+    did not run, or a limit stopped it); else 1 if approved, less per open finding; None if nothing was judged."""
     run = verdict.run
     if run is not None:
+        if run.limit is not None:
+            return 0.0
         if run.tests is not None and run.tests.total:
             return round(run.tests.share_passed(), 4)
         return 1.0 if run.ok else 0.0

@@ -69,7 +69,7 @@ def workspace_verdict(workspace: Workspace) -> Verdict:
     return Verdict("needs_changes" if findings else "approve", findings, checked=True)
 
 
-def tested(verdict: Verdict, run: Run) -> Verdict:
+def by_tests(verdict: Verdict, run: Run) -> Verdict:
     """`verdict` decided by a test run: a failing run needs changes; a passing one approves.
 
     Tests are the ground truth: warnings do not hold back code whose tests

@@ -56,6 +56,10 @@ class OpenAIProvider(Provider):
         )
         return cls(client, settings.openai_model, settings.openai_max_retries)
 
+    async def close(self) -> None:
+        """Close the client's connections (a process's cached provider keeps them for its lifetime)."""
+        await self._client.close()
+
     async def stream(self, request: ProviderRequest, completion: Completion) -> AsyncIterator[str]:
         """Yield content deltas as they arrive; record stop reason, refusal, model and token usage."""
         messages = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -92,6 +93,17 @@ def _request(temperature: float = 0.3) -> ProviderRequest:
     return ProviderRequest("engineer", task, history, temperature, 512)
 
 
+_made: list[OpenAIProvider] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_clients() -> AsyncIterator[None]:
+    """Close each test's SDK clients while the event loop and httpx are still there to close them."""
+    yield
+    while _made:
+        await _made.pop().close()
+
+
 def _provider(url: str, retries: int = 3, key: str | None = None) -> OpenAIProvider:
     settings = LatticeSettings(
         openai_base_url=f"{url}/v1",
@@ -100,7 +112,9 @@ def _provider(url: str, retries: int = 3, key: str | None = None) -> OpenAIProvi
         openai_timeout_s=10,
         openai_api_key=key,
     )
-    return OpenAIProvider.from_settings(settings)
+    provider = OpenAIProvider.from_settings(settings)
+    _made.append(provider)
+    return provider
 
 
 async def test_streams_text_in_order_after_retrying_429_and_500(serve) -> None:
@@ -171,4 +185,6 @@ def test_aura_lattice_provider_openai_selects_it(monkeypatch: pytest.MonkeyPatch
     assert lattice.openai_api_key is not None and lattice.openai_api_key.get_secret_value() == KEY
     assert KEY not in repr(lattice)
     monkeypatch.undo()  # the factory reads the process's own settings
-    assert isinstance(get_provider("openai"), OpenAIProvider)
+    made = get_provider("openai")
+    assert isinstance(made, OpenAIProvider)
+    _made.append(made)

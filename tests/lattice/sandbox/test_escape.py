@@ -8,16 +8,17 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from lattice.sandbox import Limits, Sandbox, Workspace
+from lattice.sandbox import Limits, Run, Sandbox, Workspace
 
 
-async def run(sandbox: Sandbox, code: str) -> tuple[str, str, object]:
-    result = await sandbox.run(Workspace({"escape.py": code}), "python escape.py")
+async def run(sandbox: Sandbox, code: str, limits: Limits | None = None) -> tuple[str, str, Run]:
+    result = await sandbox.run(Workspace({"escape.py": code}), "python escape.py", limits)
     return result.stdout, result.stderr, result
 
 
@@ -128,13 +129,13 @@ async def test_allocating_10_gb_is_stopped_by_the_memory_limit(sandbox: Sandbox)
 
 
 async def test_an_endless_loop_is_stopped_by_the_cpu_limit(sandbox: Sandbox) -> None:
-    _, _, result = await run(sandbox, "while True:\n    pass\n")
+    _, _, result = await run(sandbox, "while True:\n    pass\n", replace(sandbox.limits, cpu_s=1))
     assert result.limit == "cpu_time"
     assert result.exit_code == 128 + 24  # SIGXCPU
 
 
 async def test_a_sleeping_run_is_stopped_by_the_wall_clock(sandbox: Sandbox) -> None:
-    _, _, result = await run(sandbox, "import time\ntime.sleep(60)\n")
+    _, _, result = await run(sandbox, "import time\ntime.sleep(60)\n", replace(sandbox.limits, wall_s=1.0))
     assert result.limit == "wall_time"
     assert result.duration_ms < 60_000
 
@@ -155,7 +156,8 @@ async def test_a_huge_file_is_stopped_by_the_file_size_limit(sandbox: Sandbox) -
 
 async def test_no_process_outlives_its_run(sandbox: Sandbox) -> None:
     seconds = str(1000 + secrets.randbelow(9000))  # a sleep no other process on the machine has
-    await run(sandbox, f"import subprocess, time\nsubprocess.Popen(['sleep', '{seconds}'])\ntime.sleep(60)\n")
+    code = f"import subprocess, time\nsubprocess.Popen(['sleep', '{seconds}'])\ntime.sleep(60)\n"
+    await run(sandbox, code, replace(sandbox.limits, wall_s=1.0))
     await asyncio.sleep(0.2)
     leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline(pid) == f"sleep\x00{seconds}\x00"]
     assert leftovers == []
