@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from aura import JSON_NUMBER, Boolean, Integer
 from lattice.messages import Role
+from lattice.sandbox.workspace import PATH_CHARS, PATH_PATTERN
 
 
 class SessionOut(BaseModel):
@@ -24,7 +26,10 @@ class WorkspaceFile(BaseModel):
     """One file of a chat's workspace."""
 
     path: str = Field(
-        min_length=1, max_length=255, description="Relative to the workspace; absolute paths and `..` are a 422."
+        min_length=1,
+        max_length=PATH_CHARS,
+        description="Relative to the workspace, segments joined by `/`; absolute paths and `..` are a 422.",
+        json_schema_extra={"pattern": PATH_PATTERN},
     )
     content: str = Field(max_length=4_000_000)
 
@@ -35,10 +40,12 @@ class ChatRequest(BaseModel):
     prompt: str = Field(min_length=1, max_length=100_000)
     session_id: str
     agents_enabled: list[Role] | None = Field(default=None, description="Overrides the keyword-selected workflow.")
-    max_iterations: int = Field(default=3, ge=1, le=20, description="Most review/revise iterations.")
-    temperature: float | None = Field(default=None, ge=0.0, le=1.0, description="Overrides every cell's own.")
-    quantum_enhanced: bool = False
-    include_traces: bool = False
+    max_iterations: Integer = Field(default=3, ge=1, le=20, description="Most review/revise iterations.")
+    temperature: Annotated[float, Field(ge=0.0, le=1.0), JSON_NUMBER] | None = Field(
+        default=None, description="Overrides every cell's own."
+    )
+    quantum_enhanced: Boolean = False
+    include_traces: Boolean = False
     files: list[WorkspaceFile] | None = Field(
         default=None,
         max_length=1024,
@@ -63,9 +70,9 @@ class AutopilotRequest(BaseModel):
     test_command: str | None = Field(
         default=None, min_length=1, max_length=1000, description="As for a chat; needed when no file is a test."
     )
-    max_steps: int = Field(default=10, ge=1, le=50, description="Most revise-and-test steps.")
-    budget_usd: Decimal | None = Field(
-        default=None, ge=0, max_digits=12, decimal_places=4, description="Stop before a step would cost more."
+    max_steps: Integer = Field(default=10, ge=1, le=50, description="Most revise-and-test steps.")
+    budget_usd: Annotated[float, Field(ge=0, le=1_000_000), JSON_NUMBER] | None = Field(
+        default=None, description="Stop before a step would cost more (USD)."
     )
 
 

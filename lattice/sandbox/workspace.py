@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -17,19 +18,25 @@ class WorkspaceError(AuraError):
     default_code = "invalid_workspace"
 
 
+# A path is segments joined by "/", none of them empty, "." or "..", with no backslash or NUL: a file inside the
+# workspace, in one spelling only. The API's schema carries the same pattern.
+_SEGMENT = r"(?:[^/\\\x00.][^/\\\x00]*|\.[^/\\\x00.][^/\\\x00]*|\.\.[^/\\\x00]+)"
+#: What a workspace path must match (also in the OpenAPI document).
+PATH_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT})*$"
+#: The longest workspace path.
+PATH_CHARS = 255
+_PATH = re.compile(PATH_PATTERN)
+
+
 def checked_path(path: str) -> str:
-    """`path` in its normal form if it is a plain relative path inside the workspace, else a `WorkspaceError`."""
-    pure = PurePosixPath(path)
-    if not path or "\\" in path or "\x00" in path:
-        raise WorkspaceError(detail=f"{path!r} is not a file path")
-    if pure.is_absolute():
+    """`path` itself if it is a plain relative path inside the workspace (`PATH_PATTERN`), else a `WorkspaceError`."""
+    if path.startswith("/"):
         raise WorkspaceError(detail=f"{path!r} is absolute; paths are relative to the workspace")
-    if any(part == ".." for part in pure.parts):
+    if ".." in PurePosixPath(path).parts:
         raise WorkspaceError(detail=f"{path!r} leaves the workspace")
-    normal = str(pure)
-    if normal in ("", ".") or len(normal) > 255:
-        raise WorkspaceError(detail=f"{path!r} is not a file path")
-    return normal
+    if len(path) > PATH_CHARS or not _PATH.fullmatch(path):
+        raise WorkspaceError(detail=f"{path!r} is not a file path: segments joined by '/', none empty or '.'")
+    return path
 
 
 @dataclass
@@ -82,7 +89,11 @@ class Workspace:
 
     @classmethod
     def read(cls, directory: Path, like: Workspace) -> Workspace:
-        """The text files under `directory` after a run, bounded as `like` is (caches and bytecode left out)."""
+        """The text files under `directory` after a run, bounded as `like` is (caches and bytecode left out).
+
+        A file the run made that a workspace cannot hold (a name no request could give, too many, too
+        large) is left behind.
+        """
         files: dict[str, str] = {}
         for root, dirs, names in os.walk(directory):
             dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
@@ -94,9 +105,13 @@ class Workspace:
                     files[str(target.relative_to(directory))] = target.read_text()
                 except (UnicodeDecodeError, OSError):
                     continue
-                if len(files) >= like.max_files:
-                    return cls(files, like.max_files, like.max_bytes)
-        return cls(files, like.max_files, like.max_bytes)
+        kept = cls(max_files=like.max_files, max_bytes=like.max_bytes)
+        for path in sorted(files):
+            try:
+                kept.put(path, files[path])
+            except WorkspaceError:
+                continue
+        return kept
 
 
 def _is_test(path: str) -> bool:

@@ -9,15 +9,18 @@ import pytest
 from lattice.sandbox import Workspace, WorkspaceError, checked_path
 
 
-@pytest.mark.parametrize("path", ["../secret", "a/../../b", "/etc/passwd", "", ".", "a\\b", "a\x00b", "x" * 300])
+@pytest.mark.parametrize(
+    "path", ["../secret", "a/../../b", "/etc/passwd", "", ".", "./a", "a//b", "a/", "a\\b", "a\x00b", "x" * 300]
+)
 def test_paths_that_leave_the_workspace_or_are_not_paths_are_refused(path: str) -> None:
     with pytest.raises(WorkspaceError) as raised:
         checked_path(path)
     assert raised.value.code == "invalid_workspace"
 
 
-def test_paths_are_kept_in_their_normal_form() -> None:
-    assert checked_path("./app//auth.py") == "app/auth.py"
+def test_plain_relative_paths_are_taken_as_they_are() -> None:
+    assert checked_path("app/auth.py") == "app/auth.py"
+    assert checked_path(".env.example") == ".env.example" and checked_path("a/..b/c") == "a/..b/c"
 
 
 def test_count_and_size_are_bounded() -> None:
@@ -40,3 +43,9 @@ def test_a_workspace_written_and_read_back_is_the_same(tmp_path: Path) -> None:
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "auth.cpython-311.pyc").write_bytes(b"\x00\xff")
     assert Workspace.read(tmp_path, workspace).files == workspace.files
+
+
+def test_files_a_run_made_that_no_request_could_give_are_left_behind(tmp_path: Path) -> None:
+    (tmp_path / "a\\b.txt").write_text("odd name")
+    (tmp_path / "kept.txt").write_text("fine")
+    assert Workspace.read(tmp_path, Workspace(max_files=5)).files == {"kept.txt": "fine"}
