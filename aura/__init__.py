@@ -1,4 +1,4 @@
-"""Aura's ground floor: settings, errors, storage, auth, usage, billing and telemetry.
+"""Aura's ground floor: settings, errors, storage, auth, usage, billing, telemetry and request-body types.
 
 Every other package builds on these names and imports them from here (or
 from the `aura.settings` and `aura.store` subpackages); nothing in `aura`
@@ -12,6 +12,7 @@ from aura.surface import lazy_surface
 if TYPE_CHECKING:
     from aura.auth import AuthError, Principal, TokenVerifier, jwt_secret, mint_token
     from aura.billing import MeterSync, billing_sync, ensure_billing_sync
+    from aura.boundary import JSON_NUMBER, Boolean, Integer, Number
     from aura.cluster import NAMESPACE
     from aura.coalesce import Coalescer, settle
     from aura.errors import AuraError, excerpt
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
     from aura.version import __version__
 
 __all__ = [
+    "JSON_NUMBER",
+    "Boolean",
+    "Integer",
+    "Number",
     "NAMESPACE",
     "RESTART_ERRORS",
     "HostHealth",

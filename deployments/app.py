@@ -27,7 +27,7 @@ from aura import (
 )
 from aura.settings import get_settings
 from aura.store import Sweeper
-from deployments import errors, health, lattice, negotiation, quantum
+from deployments import contract, errors, health, lattice, negotiation, quantum
 from deployments.body_limit import BodyLimit
 from deployments.ingress import reuse_address
 from deployments.replica import Replica, database
@@ -133,6 +133,7 @@ def build_api(*, behind_serve: bool = False) -> FastAPI:
     api.include_router(negotiation.router)
     api.include_router(lattice.router)
     api.include_router(quantum.router)
+    contract.install(api)
     api.state.replica = Replica()
     # Built now, so a secret that cannot sign tokens fails the app (and `aura up`), not every request.
     api.state.replica.provide("verifier", TokenVerifier())

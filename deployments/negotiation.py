@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from aura import current_trace_id, stage
 from aura.settings import get_settings
+from deployments.contract import error_responses
 from deployments.errors import ErrorBody
 from deployments.limits import limited_address
+from deployments.params import IsoDatetime
 from deployments.replica import IDEMPOTENCY_KEY, database, replica
 from negotiation import (
     Deal,
@@ -26,7 +25,7 @@ from negotiation import (
 
 router = APIRouter(tags=["negotiation"])
 
-_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody}, 429: {"model": ErrorBody}}
+_AUTH_ERRORS = error_responses(401, 429)
 
 
 async def negotiation_service(request: Request) -> NegotiationService:
@@ -89,12 +88,19 @@ async def search(
     response_model_exclude_none=True,
     responses={
         **_AUTH_ERRORS,
-        403: {"model": ErrorBody},
-        404: {"model": ErrorBody},
-        409: {"model": ErrorBody},
-        410: {"model": ErrorBody},
-        422: {"model": ErrorBody},
-        503: {"model": ErrorBody},
+        403: {"model": ErrorBody, "description": "`agent_mismatch`: `agent_did` is not the signing agent."},
+        404: {
+            "model": ErrorBody,
+            "description": "`unknown_item`, or `session_not_found` for a session token that names no session.",
+        },
+        409: {
+            "model": ErrorBody,
+            "description": "`session_conflict`: the session changed while the bid was decided; send it again.",
+        },
+        410: {
+            "model": ErrorBody,
+            "description": "`session_expired`: the negotiation session is past its validity; start a new one.",
+        },
     },
 )
 async def negotiate(
@@ -121,14 +127,14 @@ async def deals(
     request: Request,
     response: Response,
     limit: int = Query(default=50, ge=1, le=200),
-    before: datetime | None = Query(default=None, description="Only deals made before this time."),
+    before: IsoDatetime | None = Query(default=None, description="Only deals made before this time."),
     agent: str = Depends(signed_agent),
 ) -> DealsPage:
     """The signing agent's deals, newest first, a page at a time."""
     return await (await negotiation_service(request)).deals(agent, limit, before)
 
 
-@router.get("/v1/deals/{deal_id}", response_model=Deal, responses={**_AUTH_ERRORS, 404: {"model": ErrorBody}})
+@router.get("/v1/deals/{deal_id}", response_model=Deal, responses=_AUTH_ERRORS)
 async def deal(
     request: Request,
     response: Response,

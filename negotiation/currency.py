@@ -16,6 +16,10 @@ XCG XOF XPF YER ZAR ZMW ZWG
 )
 
 
+#: Every code, upper case, in order (the API's schema lists them).
+CODES: tuple[str, ...] = tuple(sorted(_ISO_4217))
+
+
 def is_currency(code: str) -> bool:
     """Whether `code` is an active ISO 4217 currency code (upper case)."""
     return code in _ISO_4217

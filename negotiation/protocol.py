@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from aura import Boolean, Integer, Number
 from negotiation.catalog import SearchHit
+from negotiation.currency import CODES
 
 NegotiationStatus = Literal["accepted", "countered", "rejected", "ui_required"]
 
@@ -16,8 +18,8 @@ class SearchRequest(BaseModel):
     """A catalog search."""
 
     query: str = Field(min_length=1, max_length=500)
-    limit: int = Field(default=3, ge=1, le=50)
-    min_similarity: float = Field(default=0.0, ge=0.0, le=1.0)
+    limit: Integer = Field(default=3, ge=1, le=50)
+    min_similarity: Number = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class SearchResponse(BaseModel):
@@ -30,11 +32,16 @@ class NegotiateRequest(BaseModel):
     """One bid: opens a session, or continues one with `session_token`."""
 
     item_id: str = Field(min_length=1, max_length=64)
-    bid_amount: float = Field(gt=0, le=1e12, allow_inf_nan=False)
-    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$", description="ISO 4217; must be the item's currency.")
+    bid_amount: Number = Field(gt=0, le=1e12, allow_inf_nan=False)
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 (either case); must be the item's currency.",
+        json_schema_extra={"enum": [*CODES, *(code.lower() for code in CODES)]},
+    )
     agent_did: str | None = Field(default=None, max_length=200, description="If given, must equal X-Agent-ID.")
     session_token: str | None = Field(default=None, min_length=1, max_length=100)
-    confirmed: bool = Field(default=False, description="A human confirmed this high-value bid.")
+    confirmed: Boolean = Field(default=False, description="A human confirmed this high-value bid.")
 
 
 class AcceptedData(BaseModel):

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aura import JSON_NUMBER, Integer, Number
 from quantum.pool import MAX_SHOTS
 
 _NAME_CHARS = 64  # backend names are short; a longer one is refused before anything looks at it
 
 
+def _backend_names(schema: dict[str, Any]) -> None:
+    """The names a backend field takes, as the schema says them: aer, each fake device, or an IBM backend.
+
+    Listed when the schema is generated (the device list comes from qiskit-ibm-runtime, loaded then).
+    """
+    from quantum.devices import device_names
+
+    names = {"enum": ["aer", *(f"aer:{device}" for device in sorted(device_names()))]}
+    ibm = {"type": "string", "pattern": r"^ibm:[A-Za-z0-9_\-]+$", "maxLength": _NAME_CHARS}
+    nullable = any(option.get("type") == "null" for option in schema.get("anyOf", []))
+    schema.pop("type", None)
+    schema.pop("maxLength", None)
+    schema["anyOf"] = [names, ibm, *([{"type": "null"}] if nullable else [])]
+
+
 class LatticeEdgeIn(BaseModel):
     """An edge of the lattice between two cells (by qubit index) and its interaction count."""
 
-    source: int = Field(ge=0)
-    target: int = Field(ge=0)
-    interactions: int = Field(ge=0)
+    source: Integer = Field(ge=0)
+    target: Integer = Field(ge=0)
+    interactions: Integer = Field(ge=0)
 
 
 class LatticeIn(BaseModel):
     """The lattice state the lattice circuit encodes: one score per cell, and its edges."""
 
-    scores: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(min_length=1)
+    scores: list[Annotated[Number, Field(ge=0.0, le=1.0)]] = Field(min_length=1)
     edges: list[LatticeEdgeIn] = Field(default_factory=list)
 
 
@@ -34,18 +50,22 @@ class MetricsRequest(BaseModel):
         description='"bell", "ghz", "lattice", or an OpenQASM 2 program (measurements optional; '
         'the only include allowed is "qelib1.inc").',
     )
-    qubits: int | None = Field(default=None, ge=1, description="GHZ size (default 3); must match for other circuits.")
-    shots: int = Field(ge=1, le=MAX_SHOTS)
+    qubits: Annotated[int, Field(ge=1), JSON_NUMBER] | None = Field(
+        default=None, description="GHZ size (default 3); must match for other circuits."
+    )
+    shots: Integer = Field(ge=1, le=MAX_SHOTS)
     backend: str = Field(
         default="aer",
         max_length=_NAME_CHARS,
         description='"aer", "aer:<fake device>" (e.g. "aer:fake_fez"), "ibm:<backend>" or "ibm:least_busy" '
         "(ibm: for listed users only, within their daily quota).",
+        json_schema_extra=_backend_names,
     )
     fallback: str | None = Field(
         default=None,
         max_length=_NAME_CHARS,
         description='Run here instead if the backend fails, e.g. "aer:fake_fez"; flagged in backend_used.',
+        json_schema_extra=_backend_names,
     )
     lattice: LatticeIn | None = Field(default=None, description='The lattice state, for circuit "lattice".')
 

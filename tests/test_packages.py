@@ -27,6 +27,7 @@ FLOORS: dict[str, frozenset[str]] = {
 
 SURFACES: dict[str, list[str]] = {
     "aura": [
+        "JSON_NUMBER", "Boolean", "Integer", "Number",
         "AuraError", "AuthError", "Coalescer", "HostHealth", "HostState", "IdempotencyStore", "MeterSync", "NAMESPACE",
         "NamedActor", "Principal", "RESTART_ERRORS", "Rate",
         "RateLimiter", "Refused", "SecretUnusable", "Stored", "TokenVerifier", "UsageEvent", "UsageLedger",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from decimal import Decimal
 
 from fastapi import APIRouter, Depends
 
 from aura import Principal
 from aura.settings import get_settings
-from deployments.errors import ErrorBody
+from deployments.contract import BEARER, error_responses
 from deployments.lattice.service import lattice_service
 from deployments.limits import limited_user
 from lattice import AutopilotOut, AutopilotRequest, AutopilotStepOut, LatticeService, WorkspaceFile
@@ -18,7 +18,6 @@ from lattice.sandbox import Workspace
 
 router = APIRouter(prefix="/autopilot")
 current_user = limited_user()
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
 def autopilot_out(run: AutopilotRun) -> AutopilotOut:
@@ -43,7 +42,7 @@ def autopilot_out(run: AutopilotRun) -> AutopilotOut:
     "",
     response_model=AutopilotOut,
     status_code=202,
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses=error_responses(401, 404, 409, 429),
 )
 async def start_autopilot(
     body: AutopilotRequest, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
@@ -56,13 +55,19 @@ async def start_autopilot(
     workspace = Workspace.within(get_settings().sandbox, ((f.path, f.content) for f in body.files))
     session = await svc.sessions.active(body.session_id, user.user_id)
     order = Order(
-        session.session_id, user.user_id, body.goal, workspace, body.test_command, body.max_steps, body.budget_usd
+        session.session_id,
+        user.user_id,
+        body.goal,
+        workspace,
+        body.test_command,
+        body.max_steps,
+        None if body.budget_usd is None else Decimal(str(body.budget_usd)),
     )
     run = await svc.autopilot.start(order)
     return autopilot_out(run)
 
 
-@router.get("/{autopilot_id}", response_model=AutopilotOut, responses=_NOT_FOUND)
+@router.get("/{autopilot_id}", response_model=AutopilotOut, responses=BEARER)
 async def get_autopilot(
     autopilot_id: str, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
 ) -> AutopilotOut:
@@ -70,7 +75,7 @@ async def get_autopilot(
     return autopilot_out(await svc.autopilot.get(autopilot_id, user.user_id))
 
 
-@router.post("/{autopilot_id}/cancel", response_model=AutopilotOut, responses=_NOT_FOUND)
+@router.post("/{autopilot_id}/cancel", response_model=AutopilotOut, responses=BEARER)
 async def cancel_autopilot(
     autopilot_id: str, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
 ) -> AutopilotOut:

@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from aura import AuraError, Principal, Refused, Stored, UsageSummary, fingerprint
 from aura.settings import get_settings
-from deployments.errors import ErrorBody
+from deployments.contract import BEARER, error_responses
 from deployments.lattice import autopilot, websocket
 from deployments.lattice.service import lattice_service
 from deployments.limits import limited_user
+from deployments.params import MAX_ID, IsoDatetime
 from deployments.replica import IDEMPOTENCY_KEY
 from lattice import (
     AgentResponse,
@@ -54,7 +55,7 @@ async def _owned(svc: LatticeService, session_id: str, user: Principal) -> Sessi
     return await svc.sessions.get(session_id, user.user_id)
 
 
-@router.post("/sessions", response_model=SessionOut, status_code=201, responses={429: {"model": ErrorBody}})
+@router.post("/sessions", response_model=SessionOut, status_code=201, responses=BEARER)
 async def create_session(
     user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
 ) -> SessionOut:
@@ -62,7 +63,7 @@ async def create_session(
     return _session_out(await svc.sessions.create(user.user_id, svc.settings.max_sessions_per_user))
 
 
-@router.post("/sessions/{session_id}/end", response_model=SessionOut)
+@router.post("/sessions/{session_id}/end", response_model=SessionOut, responses=BEARER)
 async def end_session(
     session_id: str, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
 ) -> SessionOut:
@@ -78,7 +79,7 @@ _CHAT_LEASE_S = 1800.0
     "/chat",
     response_model=ChatResponse,
     response_model_by_alias=True,
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses=error_responses(401, 404, 409, 429),
 )
 async def chat(
     body: ChatRequest,
@@ -178,7 +179,7 @@ async def _chat(body: ChatRequest, user: Principal, svc: LatticeService, idempot
     )
 
 
-@router.get("/sessions/{session_id}/lattice", response_model=LatticeView)
+@router.get("/sessions/{session_id}/lattice", response_model=LatticeView, responses=BEARER)
 async def get_lattice(
     session_id: str, user: Principal = Depends(current_user), svc: LatticeService = Depends(lattice_service)
 ) -> LatticeView:
@@ -186,11 +187,11 @@ async def get_lattice(
     return await svc.lattice(await _owned(svc, session_id, user))
 
 
-@router.get("/sessions/{session_id}/messages", response_model=MessagesOut)
+@router.get("/sessions/{session_id}/messages", response_model=MessagesOut, responses=BEARER)
 async def get_messages(
     session_id: str,
     limit: int = Query(default=50, ge=1, le=500),
-    before: int | None = Query(default=None, ge=1, description="A message id: older ones only."),
+    before: int | None = Query(default=None, ge=1, le=MAX_ID, description="A message id: older ones only."),
     user: Principal = Depends(current_user),
     svc: LatticeService = Depends(lattice_service),
 ) -> MessagesOut:
@@ -209,7 +210,7 @@ async def get_messages(
 @router.get(
     "/sessions/{session_id}/traces",
     response_model=TracesOut,
-    responses={200: {"content": {"application/x-ndjson": {}}}},
+    responses={200: {"content": {"application/x-ndjson": {}}}, **BEARER},
 )
 async def get_traces(
     session_id: str,
@@ -224,10 +225,10 @@ async def get_traces(
     return TracesOut(session_id=session_id, events=events)
 
 
-@router.get("/usage", response_model=UsageSummary)
+@router.get("/usage", response_model=UsageSummary, responses=BEARER)
 async def get_usage(
-    start_date: datetime | None = None,
-    end_date: datetime | None = None,
+    start_date: IsoDatetime | None = None,
+    end_date: IsoDatetime | None = None,
     user: Principal = Depends(current_user),
     svc: LatticeService = Depends(lattice_service),
 ) -> UsageSummary:

@@ -96,11 +96,10 @@ class Autopilot:
             self._drive(run)
         return len(orphans)
 
-    async def wait(self, run_id: str) -> None:
-        """Until this replica's driver of `run_id` (if any) has stopped."""
-        driver = self._driving.get(run_id)
-        if driver is not None:
-            await asyncio.gather(driver, return_exceptions=True)
+    async def wait(self, run_id: str | None = None) -> None:
+        """Until this replica's driver of `run_id` (of every run, without one) has stopped."""
+        drivers = list(self._driving.values()) if run_id is None else [self._driving[run_id]]
+        await asyncio.gather(*drivers, return_exceptions=True)
 
     def _drive(self, run: AutopilotRun) -> None:
         driver = asyncio.create_task(self._pilot(run))
