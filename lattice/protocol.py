@@ -132,7 +132,7 @@ class RunOut(BaseModel):
     command: str
     exit_code: int
     ok: bool
-    limit: Literal["wall_time", "cpu_time", "memory", "processes", "file_size", "output"] | None
+    limit: Literal["wall_time", "cpu_time", "memory", "processes", "file_size", "disk_space", "output"] | None
     duration_ms: float
     stdout: str
     stderr: str

@@ -23,6 +23,9 @@ class SandboxSettings(Section):
     output_kb: int = Field(
         default=64, ge=1, le=16384, description="Kept bytes of stdout and of stderr each; the rest is cut off."
     )
+    tmp_mb: int = Field(
+        default=64, ge=1, le=4096, description="Size of the run's own /tmp (memory-backed, gone when it ends)."
+    )
     workspace_mb: int = Field(default=8, ge=1, le=1024, description="Total size of the files a request may bring.")
     max_files: int = Field(default=64, ge=1, le=1024, description="How many files a request may bring.")
     bwrap: Path | None = Field(

@@ -8,7 +8,7 @@ from typing import Literal
 from aura.settings import SandboxSettings
 
 #: Which limit stopped a run; None when it ended on its own.
-Limit = Literal["wall_time", "cpu_time", "memory", "processes", "file_size", "output"]
+Limit = Literal["wall_time", "cpu_time", "memory", "processes", "file_size", "disk_space", "output"]
 
 #: A run is killed once it has written this many times its kept output: beyond that it is only noise.
 OUTPUT_CEILING = 128
@@ -24,6 +24,7 @@ class Limits:
     processes: int = 64
     file_size_mb: int = 16
     output_bytes: int = 64 * 1024
+    tmp_mb: int = 64
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings) -> Limits:
@@ -35,6 +36,7 @@ class Limits:
             processes=settings.processes,
             file_size_mb=settings.file_size_mb,
             output_bytes=settings.output_kb * 1024,
+            tmp_mb=settings.tmp_mb,
         )
 
     def rlimits(self) -> dict[str, tuple[int, int]]:
@@ -61,6 +63,7 @@ _EVIDENCE: tuple[tuple[Limit, tuple[str, ...]], ...] = (
     ("memory", ("MemoryError", "Cannot allocate memory")),
     ("processes", ("BlockingIOError: [Errno 11]", "Resource temporarily unavailable")),
     ("file_size", ("File too large", "[Errno 27]")),
+    ("disk_space", ("No space left on device", "[Errno 28]")),
 )
 
 

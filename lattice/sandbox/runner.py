@@ -194,7 +194,7 @@ class Sandbox:
             if os.geteuid() == 0:
                 uid = _FIRST_UID + (os.getpid() * 997 + next(_next_run)) % _UIDS
                 _give(host, uid)
-            argv = [*self._wrapper(host, uid >= 0), *_launcher(limits, uid), *_command_argv(command)]
+            argv = [*self._wrapper(host, uid >= 0, limits), *_launcher(limits, uid), *_command_argv(command)]
             run = await _supervise(argv, command, limits)
             report_file = host / JUNIT
             if report_file.is_file():
@@ -204,7 +204,7 @@ class Sandbox:
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
-    def _wrapper(self, host: Path, as_root: bool) -> list[str]:
+    def _wrapper(self, host: Path, as_root: bool, limits: Limits) -> list[str]:
         """The bwrap arguments that make the sandbox around `host` (the run's workspace directory)."""
         args = [self._bwrap(), "--die-with-parent", "--new-session"]
         args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -219,7 +219,11 @@ class Sandbox:
             hidden.append(self.data_dir.resolve())
         for path in dict.fromkeys(hidden):
             if path.is_dir() and path != Path("/"):
-                args += ["--perms", "0755", "--tmpfs", str(path)]
+                # The run's own /tmp is writable by it (pytest's tmp_path lives there) and bounded, being
+                # memory; the other hidden places are empty, read-only for the run's user and tiny.
+                own_tmp = path == Path("/tmp")
+                size = limits.tmp_mb * 1024 * 1024 if own_tmp else 64 * 1024
+                args += ["--perms", "1777" if own_tmp else "0755", "--size", str(size), "--tmpfs", str(path)]
         # The interpreter and its packages may live under a hidden directory (a pyenv or uv Python in $HOME,
         # a checkout in /tmp): bind them back, read-only.
         for needed in dict.fromkeys(Path(p).resolve() for p in (sys.base_prefix, sys.prefix)):

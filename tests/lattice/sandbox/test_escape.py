@@ -154,6 +154,21 @@ async def test_a_huge_file_is_stopped_by_the_file_size_limit(sandbox: Sandbox) -
     assert result.limit == "file_size"
 
 
+async def test_filling_tmp_is_stopped_by_its_size_and_tmp_is_the_runs_own(sandbox: Sandbox) -> None:
+    code = (
+        "import tempfile\n"
+        "with tempfile.NamedTemporaryFile(dir='/tmp', delete=False) as scratch:\n"
+        "    print(scratch.name)\n"
+        "for n in range(100):\n"
+        "    with open(f'/tmp/fill{n}', 'wb') as file:\n"
+        "        file.write(b'0' * 2**20)\n"
+    )
+    stdout, _, result = await run(sandbox, code, replace(sandbox.limits, tmp_mb=4, file_size_mb=2))
+    assert result.limit == "disk_space"
+    assert not Path(stdout.split()[0]).exists()  # the run's /tmp was its own, and is gone
+    assert result.workspace is not None and result.workspace.files == {"escape.py": code}
+
+
 async def test_no_process_outlives_its_run(sandbox: Sandbox) -> None:
     seconds = str(1000 + secrets.randbelow(9000))  # a sleep no other process on the machine has
     code = f"import subprocess, time\nsubprocess.Popen(['sleep', '{seconds}'])\ntime.sleep(60)\n"
