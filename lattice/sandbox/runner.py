@@ -184,25 +184,17 @@ class Sandbox:
         return str(bwrap_path())
 
     async def _run(self, workspace: Workspace, command: str, limits: Limits) -> Run:
-        root = Path(tempfile.mkdtemp(prefix="aura-run-"))
+        # Files are laid out and read back on a thread: a workspace is megabytes, and the loop serves others.
+        uid = _FIRST_UID + (os.getpid() * 997 + next(_next_run)) % _UIDS if os.geteuid() == 0 else -1
+        root = await asyncio.to_thread(_lay_out, workspace, uid)
         try:
             host = root / "workspace"
-            host.mkdir()
-            workspace.write(host)
-            (host / ".aura").mkdir()
-            uid = -1
-            if os.geteuid() == 0:
-                uid = _FIRST_UID + (os.getpid() * 997 + next(_next_run)) % _UIDS
-                _give(host, uid)
             argv = [*self._wrapper(host, uid >= 0, limits), *_launcher(limits, uid), *_command_argv(command)]
             run = await _supervise(argv, command, limits)
-            report_file = host / JUNIT
-            if report_file.is_file():
-                run = replace(run, tests=parse_junit(report_file.read_text(errors="replace"), INSIDE))
-            shutil.rmtree(host / ".aura", ignore_errors=True)
-            return replace(run, workspace=Workspace.read(host, workspace))
+            tests, files = await asyncio.to_thread(_collect, host, workspace)
+            return replace(run, tests=tests, workspace=files)
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, root, ignore_errors=True)
 
     def _wrapper(self, host: Path, as_root: bool, limits: Limits) -> list[str]:
         """The bwrap arguments that make the sandbox around `host` (the run's workspace directory)."""
@@ -298,6 +290,28 @@ def _parents(path: Path, hidden: list[Path]) -> list[str]:
         current = current / part
         args += ["--perms", "0755", "--dir", str(current)]
     return args
+
+
+def _lay_out(workspace: Workspace, uid: int) -> Path:
+    """A fresh run directory holding `workspace/` with the files, owned by the run's user when there is one."""
+    root = Path(tempfile.mkdtemp(prefix="aura-run-"))
+    host = root / "workspace"
+    host.mkdir()
+    workspace.write(host)
+    (host / ".aura").mkdir()
+    if uid >= 0:
+        _give(host, uid)
+    return root
+
+
+def _collect(host: Path, given: Workspace) -> tuple[TestReport | None, Workspace]:
+    """What a run left: pytest's report (if it wrote one) and the workspace's files."""
+    report = host / JUNIT
+    tests = None
+    # The run owns the directory: a report that is a link, or under one, is not pytest's and is not read.
+    if not (host / ".aura").is_symlink() and not report.is_symlink() and report.is_file():
+        tests = parse_junit(report.read_text(errors="replace")[: 8 * 1024 * 1024], INSIDE)
+    return tests, Workspace.read(host, given)
 
 
 def _give(directory: Path, uid: int) -> None:

@@ -94,22 +94,18 @@ class Workspace:
         A file the run made that a workspace cannot hold (a name no request could give, too many, too
         large) is left behind.
         """
-        files: dict[str, str] = {}
-        for root, dirs, names in os.walk(directory):
+        found: list[Path] = []
+        for root, dirs, names in os.walk(directory):  # symlinked directories are not followed
             dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
-            for name in names:
-                target = Path(root) / name
-                if target.is_symlink() or not target.is_file():
-                    continue
-                try:
-                    files[str(target.relative_to(directory))] = target.read_text()
-                except (UnicodeDecodeError, OSError):
-                    continue
+            found += [Path(root) / name for name in names]
         kept = cls(max_files=like.max_files, max_bytes=like.max_bytes)
-        for path in sorted(files):
+        for target in sorted(found):
+            # Only regular files, and none larger than a whole workspace: the run wrote them, not a request.
+            if target.is_symlink() or not target.is_file() or target.stat().st_size > like.max_bytes:
+                continue
             try:
-                kept.put(path, files[path])
-            except WorkspaceError:
+                kept.put(str(target.relative_to(directory)), target.read_text())
+            except (UnicodeDecodeError, OSError, WorkspaceError):
                 continue
         return kept
 

@@ -169,6 +169,15 @@ async def test_filling_tmp_is_stopped_by_its_size_and_tmp_is_the_runs_own(sandbo
     assert result.workspace is not None and result.workspace.files == {"escape.py": code}
 
 
+async def test_a_report_linked_to_a_host_file_is_not_read(sandbox: Sandbox, data_dir_secret) -> None:
+    directory, _ = data_dir_secret
+    planted = directory / "report.xml"
+    planted.write_text('<testsuite><testcase name="planted"/></testsuite>')
+    code = f"import os\nos.symlink({str(planted)!r}, '.aura/junit.xml')\n"
+    _, _, result = await run(sandbox, code)
+    assert result.ok and result.tests is None
+
+
 async def test_no_process_outlives_its_run(sandbox: Sandbox) -> None:
     seconds = str(1000 + secrets.randbelow(9000))  # a sleep no other process on the machine has
     code = f"import subprocess, time\nsubprocess.Popen(['sleep', '{seconds}'])\ntime.sleep(60)\n"
