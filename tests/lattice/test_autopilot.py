@@ -102,7 +102,7 @@ async def test_the_step_limit_and_the_budget_stop_a_run(client, auth, new_sessio
     limited = await start(client, auth, "rae", await new_session("rae"), files=logic(), max_steps=1)
     limited = await stopped(client, auth, "rae", limited["autopilot_id"])
     assert limited["status"] == "step_limit" and len(limited["steps"]) == 2
-    poor = await start(client, auth, "rae", await new_session("rae"), files=logic(), budget_usd="0.01")
+    poor = await start(client, auth, "rae", await new_session("rae"), files=logic(), budget_usd=0.01)
     poor = await stopped(client, auth, "rae", poor["autopilot_id"])
     assert poor["status"] == "budget_reached" and [s["number"] for s in poor["steps"]] == [0]
     assert float(poor["spent_usd"]) == 0
@@ -132,7 +132,8 @@ async def test_bad_requests_are_refused_with_their_codes(client, auth, new_sessi
         ({"files": [{"path": "../x.py", "content": ""}], "test_command": "true"}, "invalid_workspace"),
         ({"files": logic(), "max_steps": 0}, "invalid_request"),
         ({"files": logic(), "max_steps": 51}, "invalid_request"),
-        ({"files": logic(), "budget_usd": "-1"}, "invalid_request"),
+        ({"files": logic(), "budget_usd": -1}, "invalid_request"),
+        ({"files": logic(), "budget_usd": "0.5"}, "invalid_request"),  # a number, not text
     ]
     for extra, code in cases:
         answer = await client.post(
