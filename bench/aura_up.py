@@ -31,6 +31,18 @@ def up_env(data_dir: Path) -> dict[str, str]:
     }
 
 
+def token_for(env: dict[str, str], user: str) -> str:
+    """A bearer token for `user` from the `aura up` that `env` points at (its data directory's secret)."""
+    minted = subprocess.run(
+        [sys.executable, "-m", "deployments", "token", "--user", user],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return minted.stdout.strip()
+
+
 @contextmanager
 def running_up(env: dict[str, str]) -> Iterator[str]:
     """Run `aura up` with `env` until the block ends; yield its API address once it says it is up.

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.aura_up import running_up, up_env
+from bench.aura_up import running_up, token_for, up_env
 
 TARGET_S = 2.0
 PROMPT = "Build a REST API endpoint for user authentication"
@@ -37,13 +35,7 @@ def one_run(scratch: Path) -> tuple[float, float]:
     """(first chat seconds, median of the next five) on a fresh `aura up`."""
     env = up_env(scratch / "data")
     with running_up(env) as api:
-        token = subprocess.run(
-            [sys.executable, "-m", "deployments", "token", "--user", "bench"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        token = token_for(env, "bench")
         with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
             session_id = client.post("/v1/aura/sessions").json()["session_id"]
             first = timed_chat(client, session_id, PROMPT)

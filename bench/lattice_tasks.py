@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.aura_up import running_up, up_env
+from bench.aura_up import running_up, token_for, up_env
 
 TASKS = Path(__file__).parent / "tasks"
 #: The variables that choose and configure the provider, passed on to the `aura up` under test.
@@ -139,13 +138,7 @@ def main() -> None:
         chosen = {k: v for k, v in os.environ.items() if k.startswith(PROVIDER_VARIABLES)}
         env = up_env(Path(scratch) / "data") | chosen
         with running_up(env) as api:
-            token = subprocess.run(
-                [sys.executable, "-m", "deployments", "token", "--user", "bench"],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
+            token = token_for(env, "bench")
             with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=600) as client:
                 provider = client.get("/v1/aura/health").json()["provider"]
                 outcomes = []

@@ -51,6 +51,7 @@ class Judged:
     verdict: Verdict | None = None
     code: str | None = None
     workspace: Workspace | None = None
+    not_written: tuple[str, ...] = ()  # the engineer's blocks the workspace did not take, and why
 
 
 async def execute(role: Role, task: CellTask) -> tuple[Run | None, str | None]:
@@ -242,6 +243,8 @@ class Cell(LogicalActor):
         if publisher is not None:
             publisher.settle()
         metrics = self._metrics(request, decoding.history_window, streamed, score.signals, publisher)
+        if judged.not_written:
+            metrics["blocks_not_written"] = list(judged.not_written)
         return StepResult(
             step_id=task.step_id,
             role=self.role,
@@ -321,9 +324,9 @@ class Cell(LogicalActor):
         edit = apply_answer(base, text, file_under_revision(base, report))
         if edit.changed:
             code = "\n".join(edit.workspace.files[p] for p in edit.changed if p.endswith(".py")) or None
-            return Judged(code=code, workspace=edit.workspace)
+            return Judged(code=code, workspace=edit.workspace, not_written=tuple(edit.skipped))
         if base.files:
-            return Judged()
+            return Judged(not_written=tuple(edit.skipped))
         blocks = [b.code for b in code_blocks(text) if b.is_python]
         return Judged(code="\n".join(blocks) if blocks else None)
 
@@ -355,7 +358,7 @@ def _run_summary(run: Run) -> dict[str, Any]:
         "limit": run.limit,
         "duration_ms": round(run.duration_ms, 1),
         "passed": None if tests is None else tests.passed,
-        "failed": None if tests is None else tests.failed + tests.errors,
+        "failed": None if tests is None else tests.failing,
     }
 
 

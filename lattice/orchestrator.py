@@ -258,7 +258,7 @@ class _ChatRun:
                 exit_code=run.exit_code,
                 limit=run.limit,
                 passed=None if tests is None else tests.passed,
-                failed=None if tests is None else tests.failed + tests.errors,
+                failed=None if tests is None else tests.failing,
                 duration_ms=round(run.duration_ms, 1),
             ),
         )

@@ -9,6 +9,7 @@ from lattice.sandbox import Run, Workspace
 
 #: How much of one file, and of a run's output, a prompt quotes.
 _FILE_CHARS = 20_000
+_WORKSPACE_CHARS = 120_000
 _OUTPUT_CHARS = 3000
 
 CONFLICT_RULE = (
@@ -70,9 +71,22 @@ def render_task(role: Role, task: CellTask, run: Run | None = None, sandbox_prob
 
 
 def render_workspace(workspace: Workspace) -> str:
-    """The workspace's files, each under its path."""
-    files = [f"### {path}\n```\n{content[:_FILE_CHARS]}\n```" for path, content in sorted(workspace.files.items())]
-    return "Files in the workspace:\n" + "\n".join(files)
+    """The workspace's files, each under its path, within a budget; a cut or left-out file says so.
+
+    A file shown only in part must say it, or a model rewriting it whole would write back the part.
+    """
+    parts, left_out, budget = ["Files in the workspace:"], [], _WORKSPACE_CHARS
+    for path, content in sorted(workspace.files.items()):
+        shown = content[: min(_FILE_CHARS, budget)]
+        if not shown and content:
+            left_out.append(path)
+            continue
+        note = "" if len(shown) == len(content) else f" (first {len(shown)} of {len(content)} characters)"
+        parts.append(f"### {path}{note}\n```\n{shown}\n```")
+        budget -= len(shown)
+    if left_out:
+        parts.append("Not shown (over the prompt's budget): " + ", ".join(left_out))
+    return "\n".join(parts)
 
 
 def render_run(run: Run) -> str:

@@ -254,7 +254,7 @@ def _step(number: int, outcome: ChatOutcome, changed: list[str], seconds: float)
     return Step(
         number=number,
         passed=0 if tests is None else tests.passed,
-        failed=0 if tests is None else tests.failed + tests.errors,
+        failed=0 if tests is None else tests.failing,
         total=0 if tests is None else tests.total,
         exit_code=None if run is None else run.exit_code,
         changed=changed,

@@ -53,6 +53,11 @@ class TestReport:
         return self.count("error")
 
     @property
+    def failing(self) -> int:
+        """Tests that did not pass: failed or errored."""
+        return self.failed + self.errors
+
+    @property
     def total(self) -> int:
         """Tests that ran or should have (skipped ones excluded)."""
         return len(self.cases) - self.count("skipped")

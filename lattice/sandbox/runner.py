@@ -70,7 +70,7 @@ class Run:
     stderr_truncated: bool = False
     limit: Limit | None = None
     tests: TestReport | None = None
-    workspace: Workspace | None = field(default=None, compare=False)
+    workspace: Workspace | None = field(default=None, compare=False)  # with `keep_files` only
 
     @property
     def ok(self) -> bool:
@@ -148,15 +148,19 @@ class Sandbox:
             self._checked = True
         return self._problem
 
-    async def run(self, workspace: Workspace, command: str, limits: Limits | None = None) -> Run:
-        """Run `command` (a shell command line) over a copy of `workspace`; the run's files come back on the result.
+    async def run(
+        self, workspace: Workspace, command: str, limits: Limits | None = None, *, keep_files: bool = False
+    ) -> Run:
+        """Run `command` (a shell command line) over a copy of `workspace`.
 
-        Raises `SandboxUnavailable` where no sandbox can be made.
+        With `keep_files`, the files as the run left them come back on the result (read from disk, so
+        only when wanted: a test run's files are the ones it was given). Raises `SandboxUnavailable`
+        where no sandbox can be made.
         """
         problem = await self.check()
         if problem is not None:
             raise SandboxUnavailable(detail=problem)
-        return await self._run(workspace, command, limits or self.limits)
+        return await self._run(workspace, command, limits or self.limits, keep_files)
 
     async def _probe(self) -> str | None:
         if not sys.platform.startswith("linux"):
@@ -169,7 +173,7 @@ class Sandbox:
         if missing:
             return f"util-linux's {' and '.join(missing)} not found on PATH"
         try:
-            run = await self._run(Workspace(), "true", self.limits)
+            run = await self._run(Workspace(), "true", self.limits, keep_files=False)
         except OSError as error:
             return f"bwrap could not start: {error}"
         if run.exit_code != 0:
@@ -183,7 +187,7 @@ class Sandbox:
 
         return str(bwrap_path())
 
-    async def _run(self, workspace: Workspace, command: str, limits: Limits) -> Run:
+    async def _run(self, workspace: Workspace, command: str, limits: Limits, keep_files: bool) -> Run:
         # Files are laid out and read back on a thread: a workspace is megabytes, and the loop serves others.
         uid = _FIRST_UID + (os.getpid() * 997 + next(_next_run)) % _UIDS if os.geteuid() == 0 else -1
         root = await asyncio.to_thread(_lay_out, workspace, uid)
@@ -191,7 +195,7 @@ class Sandbox:
             host = root / "workspace"
             argv = [*self._wrapper(host, uid >= 0, limits), *_launcher(limits, uid), *_command_argv(command)]
             run = await _supervise(argv, command, limits)
-            tests, files = await asyncio.to_thread(_collect, host, workspace)
+            tests, files = await asyncio.to_thread(_collect, host, workspace if keep_files else None)
             return replace(run, tests=tests, workspace=files)
         finally:
             await asyncio.to_thread(shutil.rmtree, root, ignore_errors=True)
@@ -304,14 +308,14 @@ def _lay_out(workspace: Workspace, uid: int) -> Path:
     return root
 
 
-def _collect(host: Path, given: Workspace) -> tuple[TestReport | None, Workspace]:
-    """What a run left: pytest's report (if it wrote one) and the workspace's files."""
+def _collect(host: Path, like: Workspace | None) -> tuple[TestReport | None, Workspace | None]:
+    """What a run left: pytest's report (if it wrote one) and, given a workspace to bound them, its files."""
     report = host / JUNIT
     tests = None
     # The run owns the directory: a report that is a link, or under one, is not pytest's and is not read.
     if not (host / ".aura").is_symlink() and not report.is_symlink() and report.is_file():
         tests = parse_junit(report.read_text(errors="replace")[: 8 * 1024 * 1024], INSIDE)
-    return tests, Workspace.read(host, given)
+    return tests, None if like is None else Workspace.read(host, like)
 
 
 def _give(directory: Path, uid: int) -> None:

@@ -125,6 +125,15 @@ async def test_cancel_stops_it_and_only_the_owner_sees_it(client, auth, new_sess
     assert after["status"] == "cancelled" and after["steps"] == cancelled.json()["steps"]
 
 
+async def test_ending_the_session_cancels_its_run(client, auth, new_session) -> None:
+    session_id = await new_session("sol")
+    run = await start(client, auth, "sol", session_id, files=logic(), max_steps=50)
+    ended = await client.post(f"/v1/aura/sessions/{session_id}/end", headers=auth("sol"))
+    assert ended.status_code == 200
+    after = await stopped(client, auth, "sol", run["autopilot_id"])
+    assert (after["status"], after["reason"]) == ("cancelled", "the session ended")
+
+
 async def test_bad_requests_are_refused_with_their_codes(client, auth, new_session) -> None:
     session_id = await new_session("uma")
     cases = [

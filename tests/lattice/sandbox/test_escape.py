@@ -18,7 +18,7 @@ from lattice.sandbox import Limits, Run, Sandbox, Workspace
 
 
 async def run(sandbox: Sandbox, code: str, limits: Limits | None = None) -> tuple[str, str, Run]:
-    result = await sandbox.run(Workspace({"escape.py": code}), "python escape.py", limits)
+    result = await sandbox.run(Workspace({"escape.py": code}), "python escape.py", limits, keep_files=True)
     return result.stdout, result.stderr, result
 
 

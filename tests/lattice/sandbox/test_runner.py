@@ -43,12 +43,14 @@ async def test_a_collection_error_counts_as_an_error(sandbox: Sandbox) -> None:
 async def test_exit_codes_and_outputs_are_reported(sandbox: Sandbox) -> None:
     run = await sandbox.run(Workspace(), "echo out; echo err >&2; exit 3")
     assert (run.exit_code, run.stdout, run.stderr, run.limit, run.tests) == (3, "out\n", "err\n", None, None)
+    assert run.workspace is None  # files come back only when asked for
     assert not run.ok
 
 
 async def test_files_the_run_writes_come_back_and_the_input_is_untouched(sandbox: Sandbox) -> None:
     given = Workspace({"src/notes.txt": "first\n"})
-    run = await sandbox.run(given, "echo second >> src/notes.txt && mkdir -p out && echo made > out/result.txt")
+    command = "echo second >> src/notes.txt && mkdir -p out && echo made > out/result.txt"
+    run = await sandbox.run(given, command, keep_files=True)
     assert run.workspace is not None
     assert run.workspace.files == {"src/notes.txt": "first\nsecond\n", "out/result.txt": "made\n"}
     assert given.files == {"src/notes.txt": "first\n"}
