@@ -3,7 +3,7 @@
 Run from the repository root: `uv run python -m bench.sandbox` (add `--runs N`).
 Both sides start the same interpreter the same way (an asyncio subprocess);
 the sandboxed side also makes the run's directory, the namespaces, the
-rlimits and the user switch, and reads the files back. Target: ≤ 30 ms p50
+rlimits and the user switch, and reads pytest's report. Target: ≤ 30 ms p50
 added per run. Then 20 runs started together, on 2 cores, against 20 bare
 subprocesses started together.
 """
